@@ -1,0 +1,26 @@
+// Serves HTTP/1.1 (Boost.Beast) on an accepted socket, with keep-alive,
+// bounded headers and bodies, and timeouts, dispatching to a Router.
+// Malformed requests get a 400 with the parser's reason and a close.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string_view>
+
+#include "runtime/asio.hpp"
+
+#include "runtime/http.hpp"
+
+namespace dcos::http {
+
+struct ServerLimits {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::steady_clock::duration request_timeout = std::chrono::seconds(30);
+};
+
+// `received` holds bytes already read from the socket (by the Listener).
+boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::string_view received,
+                                   const Router& router, ServerLimits limits = {});
+
+}  // namespace dcos::http
