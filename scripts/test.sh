@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs the whole test suite:
+#   1. the release build, warnings as errors: unit and integration tests
+#   2. the same under AddressSanitizer and UndefinedBehaviorSanitizer
+#   3. the frame decoder's fuzz target (clang, libFuzzer), a short run
+# Tests needing something this host lacks skip with a message naming it.
+# Run as root (later suites use cgroups and namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+ctest_run() {
+  local dir=$1; shift
+  (cd "$dir" && ctest --output-on-failure --timeout 300 -j 2 "$@")
+}
+
+echo "== release build (-Werror)"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON
+ctest_run build
+
+echo "== ASan + UBSan build"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DDCOS_WERROR=ON -DDCOS_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest_run build-asan
+
+echo "== fuzz smoke run (clang, libFuzzer)"
+CC=clang CXX=clang++ scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON -DDCOS_FUZZ=ON \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- frame_decoder_fuzz
+ctest_run build-fuzz -L fuzz
