@@ -10,7 +10,9 @@ namespace dcos::net {
 
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+// Per-connection read buffer: small, because a master holds one for each of
+// thousands of agents; big frames accumulate in the decoder instead.
+constexpr std::size_t kReadChunk = 4 * 1024;
 
 std::string seconds_text(Clock::duration d) {
   char text[32];

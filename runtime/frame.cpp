@@ -59,6 +59,8 @@ Result<std::optional<internal::Envelope>> FrameDecoder::next() {
   if (consumed_ == buffer_.size()) {
     buffer_.clear();
     consumed_ = 0;
+    // Do not keep a large frame's worth of memory for every idle connection.
+    if (buffer_.capacity() > 64 * 1024) buffer_.shrink_to_fit();
   }
   if (!parsed) {
     failed_ = true;

@@ -46,7 +46,9 @@ Result<Reply> fetch(const std::string& method, const std::string& host, uint16_t
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::tcp_stream stream(io);
-  bhttp::response<bhttp::string_body> response;
+  // A large cluster's /master/state is many megabytes: allow up to 256 MiB.
+  bhttp::response_parser<bhttp::string_body> response;
+  response.body_limit(256 * 1024 * 1024);
   beast::flat_buffer buffer;
   boost::system::error_code result;
 
@@ -75,9 +77,9 @@ Result<Reply> fetch(const std::string& method, const std::string& host, uint16_t
   io.run();
   if (result) return Error{where + ": " + result.message()};
   Reply reply;
-  reply.status = response.result_int();
-  reply.content_type = std::string(response[bhttp::field::content_type]);
-  reply.body = std::move(response.body());
+  reply.status = response.get().result_int();
+  reply.content_type = std::string(response.get()[bhttp::field::content_type]);
+  reply.body = std::move(response.get().body());
   boost::system::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   return reply;

@@ -228,14 +228,6 @@ void set_role(Resource& resource, const std::string& role) {
   reservation->set_role(role);
 }
 
-std::string role_of(const Resource& resource) {
-  if (resource.reservations_size() > 0) return resource.reservations().rbegin()->role();
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  return resource.role();  // "*" when unset: the proto's default
-#pragma GCC diagnostic pop
-}
-
 std::string display_name(const std::string& name, const std::string& role) {
   return role == "*" ? name : name + "(" + role + ")";
 }
@@ -330,6 +322,15 @@ void merge_into(Resource& into, const Resource& more) {
 }
 
 }  // namespace
+
+std::string role_of(const Resource& resource) {
+  if (resource.reservations_size() > 0) return resource.reservations().rbegin()->role();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return resource.role();  // "*" when unset: the proto's default
+#pragma GCC diagnostic pop
+}
+
 
 Result<Resources> parse_resources(std::string_view text, std::string_view default_role) {
   if (auto valid = check_role(default_role); !valid) return valid.error();

@@ -34,6 +34,10 @@ Result<Attributes> parse_attributes(std::string_view text);
 std::string format_resources(const Resources& resources);
 std::string format_attributes(const Attributes& attributes);
 
+// The role a resource is reserved for ("*": unreserved), from its
+// reservation stack (the last entry) or Mesos' older `role` field.
+std::string role_of(const mesos::v1::Resource& resource);
+
 // The scalar value of the resources named `name` (summed over roles), 0 if none.
 double scalar_total(const Resources& resources, std::string_view name);
 

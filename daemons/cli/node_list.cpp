@@ -11,9 +11,13 @@ namespace {
 
 using nlohmann::json;
 
-// The state JSON carries no roles, so public agents (role slave_public)
-// cannot be told apart here yet; every agent is "agent" until it does.
-constexpr const char* kAgentType = "agent";
+// Public agents are those with resources reserved for the role slave_public,
+// as DC/OS tells them apart.
+std::string agent_type(const json& object) {
+  const auto reserved = object.find("reserved_resources");
+  const bool is_public = reserved != object.end() && reserved->is_object() && reserved->contains("slave_public");
+  return is_public ? "agent (public)" : "agent";
+}
 
 Result<std::string> string_field(const json& object, const char* name, const std::string& where) {
   const auto field = object.find(name);
@@ -33,7 +37,14 @@ Result<double> scalar_resource(const json& object, const char* name, const std::
   return value->get<double>();
 }
 
-Result<std::string> ip_from_pid(const std::string& pid, const std::string& where) {
+// The IP of "slave(1)@IP:PORT". Agents known only from the registry have no
+// pid (Mesos leaves it out of recovered_slaves; our master sends ""): "".
+Result<std::string> ip_from_pid(const json& object, const std::string& where) {
+  const auto field = object.find("pid");
+  if (field == object.end()) return std::string();
+  if (!field->is_string()) return Error{where + ".pid is not a string"};
+  const std::string pid = field->get<std::string>();
+  if (pid.empty()) return std::string();
   const auto at = pid.rfind('@');
   if (at == std::string::npos) return Error{where + ".pid '" + printable(pid) + "' has no '@'"};
   auto address = http::split_host_port(pid.substr(at + 1), 0);
@@ -55,19 +66,17 @@ Result<Agent> agent_from_json(const std::string& list, const json& object, const
   auto status = status_in(list, object, where);
   auto id = string_field(object, "id", where);
   auto hostname = string_field(object, "hostname", where);
-  auto pid = string_field(object, "pid", where);
-  for (const Result<std::string>* field : {&status, &id, &hostname, &pid}) {
+  auto ip = ip_from_pid(object, where);
+  for (const Result<std::string>* field : {&status, &id, &hostname, &ip}) {
     if (!*field) return field->error();
   }
-  auto ip = ip_from_pid(*pid, where);
-  if (!ip) return ip.error();
   auto cpus = scalar_resource(object, "cpus", where);
   auto mem = scalar_resource(object, "mem", where);
   auto disk = scalar_resource(object, "disk", where);
   for (const Result<double>* amount : {&cpus, &mem, &disk}) {
     if (!*amount) return amount->error();
   }
-  Agent agent{*hostname, *ip, *id, kAgentType, *status, *cpus, *mem, *disk, object};
+  Agent agent{*hostname, *ip, *id, agent_type(object), *status, *cpus, *mem, *disk, object};
   agent.object["status"] = agent.status;
   return agent;
 }
@@ -101,7 +110,7 @@ std::string node_table(const std::vector<Agent>& agents) {
   Table table({{"HOSTNAME"}, {"IP"}, {"ID"}, {"TYPE"}, {"STATUS"},
                {"CPUS", Align::right}, {"MEM (MiB)", Align::right}, {"DISK (MiB)", Align::right}});
   for (const Agent& agent : agents) {
-    table.add_row({agent.hostname, agent.ip, agent.id, agent.type, agent.status, format_amount(agent.cpus),
+    table.add_row({agent.hostname, agent.ip.empty() ? "-" : agent.ip, agent.id, agent.type, agent.status, format_amount(agent.cpus),
                    format_amount(agent.mem), format_amount(agent.disk)});
   }
   return table.text() + (agents.empty() ? "no agents\n" : "");

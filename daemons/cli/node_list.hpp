@@ -21,7 +21,7 @@ namespace dcos::cli {
 
 struct Agent {
   std::string hostname;
-  std::string ip;  // from the pid, "slave(1)@IP:PORT"
+  std::string ip;  // from the pid, "slave(1)@IP:PORT"; "" if unknown ("-" in the table)
   std::string id;
   std::string type;
   std::string status;

@@ -1,5 +1,7 @@
 // The master's HTTP endpoints: /master/state in the shape of Mesos'
 // /master/state (for the parts that exist), /health and /metrics.
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "daemons/master/master.hpp"
@@ -25,19 +27,34 @@ void Master::install_routes(http::Router& router) {
 json Master::agent_json(const AgentRecord& agent) const {
   const Resources resources(agent.info.resources().begin(), agent.info.resources().end());
   const Attributes attributes(agent.info.attributes().begin(), agent.info.attributes().end());
+  // As Mesos: reserved resources grouped by role ("slave_public" marks a
+  // public agent), unreserved ones apart.
+  Resources unreserved;
+  std::map<std::string, Resources> reserved;
+  for (const auto& resource : resources) {
+    if (role_of(resource) == "*") {
+      unreserved.push_back(resource);
+    } else {
+      reserved[role_of(resource)].push_back(resource);
+    }
+  }
+  json reserved_json = json::object();
+  for (const auto& [role, list] : reserved) reserved_json[role] = resources_json(list);
   json out = {
       {"id", agent.info.id().value()},
-      {"pid", agent.pid},
       {"hostname", agent.info.hostname()},
       {"port", agent.info.port()},
       {"registered_time", agent.registered_time},
       {"resources", resources_json(resources)},
       {"used_resources", resources_json({})},
       {"offered_resources", resources_json({})},
-      {"unreserved_resources", resources_json(resources)},
+      {"reserved_resources", std::move(reserved_json)},
+      {"unreserved_resources", resources_json(unreserved)},
       {"attributes", attributes_json(attributes)},
       {"active", agent.status == AgentStatus::connected},
   };
+  // Agents known only from the registry have no pid yet (Mesos omits it too).
+  if (!agent.pid.empty()) out["pid"] = agent.pid;
   if (agent.reregistered_time > 0) out["reregistered_time"] = agent.reregistered_time;
   if (agent.status == AgentStatus::unreachable) out["unreachable_time"] = agent.unreachable_time;
   return out;

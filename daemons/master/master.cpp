@@ -90,6 +90,15 @@ asio::awaitable<void> Master::serve_agent(std::shared_ptr<net::Connection> conne
 
 void Master::handle(const std::shared_ptr<net::Connection>& connection, std::string& agent_id,
                     const internal::Envelope& message) {
+  const bool registration = message.has_register_agent() || message.has_reregister_agent();
+  if (registration && !agent_id.empty()) {
+    // One agent per connection: a second registration would mint ids at will.
+    ++counters_.bad_frames;
+    log::warning("closing connection of agent " + agent_id + ": it registered twice", {{"AGENT_ID", agent_id}});
+    connection->send(wire::make_error("this connection already registered agent " + agent_id));
+    connection->close_after_flush();
+    return;
+  }
   switch (message.body_case()) {
     case internal::Envelope::kRegisterAgent:
       agent_id = register_agent(connection, message.register_agent().agent(), false);

@@ -53,6 +53,18 @@ TEST(NodeListTest, TableColumnsAreAlignedNumbersToTheRight) {
             "agent-long-name.example  10.0.0.22  S22  agent  active     4    15360.5      102400\n");
 }
 
+TEST(NodeListTest, AgentsWithSlavePublicReservationsArePublic) {
+  json public_agent = agent("S2", "b", "10.0.0.2");
+  public_agent["reserved_resources"] = {{"slave_public", {{"cpus", 1}}}};
+  json other_role = agent("S3", "c", "10.0.0.3");
+  other_role["reserved_resources"] = {{"analytics", {{"cpus", 1}}}};
+  const auto agents = agents_of(state({agent("S1", "a", "10.0.0.1"), public_agent, other_role}));
+  ASSERT_EQ(agents.size(), 3u);
+  EXPECT_EQ(agents[0].type, "agent");
+  EXPECT_EQ(agents[1].type, "agent (public)");
+  EXPECT_EQ(agents[2].type, "agent");
+}
+
 TEST(NodeListTest, StatusComesFromTheListAndActive) {
   json unreachable = agent("S4", "d", "10.0.0.4", false);
   unreachable["unreachable_time"] = 1700000100.0;
@@ -79,6 +91,21 @@ TEST(NodeListTest, EmptyClusterPrintsHeaderAndNoAgents) {
   const auto agents = agents_of(state(json::array()));
   EXPECT_EQ(node_table(agents), "HOSTNAME  IP  ID  TYPE  STATUS  CPUS  MEM (MiB)  DISK (MiB)\nno agents\n");
   EXPECT_EQ(node_json(agents), "[]\n");
+}
+
+TEST(NodeListTest, RecoveredAgentsWithoutPidHaveNoIp) {
+  json empty_pid = agent("S1", "a", "10.0.0.1", false);
+  empty_pid["pid"] = "";  // as our master sends agents known only from its registry
+  json no_pid = agent("S2", "b", "10.0.0.2", false);
+  no_pid.erase("pid");  // as Mesos does
+  const auto agents = agents_of(state(json::array(), {empty_pid, no_pid}));
+  ASSERT_EQ(agents.size(), 2u);
+  EXPECT_EQ(agents[0].ip, "");
+  EXPECT_EQ(agents[1].ip, "");
+  EXPECT_EQ(node_table(agents),
+            "HOSTNAME  IP  ID  TYPE   STATUS     CPUS  MEM (MiB)  DISK (MiB)\n"
+            "a         -   S1  agent  recovered     4    15360.5      102400\n"
+            "b         -   S2  agent  recovered     4    15360.5      102400\n");
 }
 
 TEST(NodeListTest, MissingOptionalListsAndResourcesCountAsNone) {
@@ -110,7 +137,7 @@ TEST(NodeListTest, MalformedStateIsAnErrorNamingTheField) {
   EXPECT_EQ(error_of(json::array()), "the state is not a JSON object");
   EXPECT_EQ(error_of(json{{"healthy", true}}), "the state has no 'slaves'");
   EXPECT_EQ(error_of(json{{"slaves", "none"}}), "slaves is not an array");
-  EXPECT_EQ(error_of(state({}, json::object())), "recovered_slaves is not an array");
+  EXPECT_EQ(error_of(state(json::array(), json::object())), "recovered_slaves is not an array");
   EXPECT_EQ(error_of(state({42})), "slaves[0] is not an object");
 
   json no_id = agent("S1", "a", "10.0.0.1");
@@ -118,15 +145,18 @@ TEST(NodeListTest, MalformedStateIsAnErrorNamingTheField) {
   EXPECT_EQ(error_of(state({agent("S0", "z", "10.0.0.9"), no_id})), "slaves[1].id is missing");
   json bad_cpus = agent("S1", "a", "10.0.0.1");
   bad_cpus["resources"]["cpus"] = "four";
-  EXPECT_EQ(error_of(state({}, {}, {bad_cpus})), "unreachable_agents[0].resources.cpus is not a number");
+  EXPECT_EQ(error_of(state(json::array(), json::array(), {bad_cpus})),
+            "unreachable_agents[0].resources.cpus is not a number");
   json bad_pid = agent("S1", "a", "10.0.0.1");
   bad_pid["pid"] = "slave(1)";
   EXPECT_EQ(error_of(state({bad_pid})), "slaves[0].pid 'slave(1)' has no '@'");
+  bad_pid["pid"] = 7;
+  EXPECT_EQ(error_of(state({bad_pid})), "slaves[0].pid is not a string");
   json no_active = agent("S1", "a", "10.0.0.1");
   no_active.erase("active");
   EXPECT_EQ(error_of(state({no_active})), "slaves[0].active is missing or not a boolean");
   // Recovered agents are not connected; their "active" says nothing.
-  EXPECT_TRUE(agents_from_state(state({}, {no_active})).ok());
+  EXPECT_TRUE(agents_from_state(state(json::array(), {no_active})).ok());
 }
 
 TEST(NodeListTest, HostileTextCannotReachTheTerminal) {

@@ -1,0 +1,182 @@
+#include "bench/master_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <string_view>
+#include <thread>
+
+#include "runtime/http_client.hpp"
+
+extern char** environ;
+
+namespace dcos::bench {
+
+namespace {
+
+std::string errno_text(const std::string& what, int error) { return what + ": " + std::strerror(error); }
+
+// Our environment minus what would change the master's flags or its log sink.
+std::vector<std::string> child_environment() {
+  std::vector<std::string> out;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (text.starts_with("DCOS_") || text.starts_with("JOURNAL_STREAM=")) continue;
+    out.emplace_back(text);
+  }
+  return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
+}  // namespace
+
+Result<uint16_t> free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Error{errno_text("socket", errno)};
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Error{errno_text("bind 127.0.0.1:0", error)};
+  }
+  ::close(fd);
+  return static_cast<uint16_t>(ntohs(address.sin_port));
+}
+
+Result<std::unique_ptr<MasterProcess>> MasterProcess::start(const std::string& binary,
+                                                            const std::vector<std::string>& extra_flags) {
+  if (::access(binary.c_str(), X_OK) != 0) return Error{errno_text("master binary '" + binary + "'", errno)};
+  auto port = free_loopback_port();
+  if (!port) return port.error();
+
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dcos-bench-master-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) return Error{errno_text("mkdtemp '" + pattern + "'", errno)};
+  const std::string work_dir = pattern;
+  const std::string log_path = work_dir + "/master.log";
+
+  std::vector<std::string> args = {binary, "--ip=127.0.0.1", "--port=" + std::to_string(*port),
+                                   "--work_dir=" + work_dir};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  auto env = child_environment();
+  auto argv = c_strings(args);
+  auto envp = c_strings(env);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  const int error = ::posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    std::error_code ignored;
+    std::filesystem::remove_all(work_dir, ignored);
+    return Error{errno_text("spawn '" + binary + "'", error)};
+  }
+  return std::make_unique<MasterProcess>(work_dir, *port, pid);
+}
+
+MasterProcess::~MasterProcess() {
+  if (running_) (void)stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(work_dir_, ignored);
+}
+
+bool MasterProcess::reap(bool block) {
+  if (!running_) return true;
+  for (;;) {
+    const pid_t done = ::waitpid(pid_, &wait_status_, block ? 0 : WNOHANG);
+    if (done == pid_) break;
+    if (done == 0) return false;
+    if (errno == EINTR) continue;
+    wait_status_ = 0;  // not our child any more (ECHILD): nothing to wait for
+    break;
+  }
+  running_ = false;
+  return true;
+}
+
+Result<void> MasterProcess::wait_healthy(Clock::time_point deadline) {
+  for (int attempt = 0; Clock::now() < deadline; ++attempt) {
+    if (reap(false)) return Error{"master " + describe_status(wait_status_) + " before it was healthy"};
+    auto reply = http::get("127.0.0.1", port_, "/health", std::chrono::milliseconds(500));
+    if (reply && reply->status == 200) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 50 ? 10 : 100));
+  }
+  return Error{"master did not answer GET /health on 127.0.0.1:" + std::to_string(port_) + " in time"};
+}
+
+Result<long> MasterProcess::rss_kib() const {
+  const std::string path = "/proc/" + std::to_string(pid_) + "/status";
+  std::ifstream in(path);
+  if (!in) return Error{errno_text("open '" + path + "'", errno)};
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("VmRSS:")) continue;
+    char* end = nullptr;
+    const long kib = std::strtol(line.c_str() + 6, &end, 10);
+    if (end == line.c_str() + 6 || kib <= 0) return Error{"'" + path + "': cannot read '" + line + "'"};
+    return kib;
+  }
+  return Error{"'" + path + "' has no VmRSS line"};
+}
+
+Result<void> MasterProcess::stop(std::chrono::milliseconds grace) {
+  if (running_) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + grace;
+    while (!reap(false) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (running_) {
+      ::kill(pid_, SIGKILL);
+      reap(true);
+      return Error{"master did not stop within " + std::to_string(grace.count()) + " ms of SIGTERM; killed"};
+    }
+  }
+  if (WIFEXITED(wait_status_) && WEXITSTATUS(wait_status_) == 0) return {};
+  return Error{"master " + describe_status(wait_status_)};
+}
+
+std::string MasterProcess::log_tail(std::size_t lines) const {
+  std::ifstream in(work_dir_ + "/master.log");
+  std::deque<std::string> tail;
+  std::string line;
+  while (std::getline(in, line)) {
+    tail.push_back(std::move(line));
+    if (tail.size() > lines) tail.pop_front();
+  }
+  std::string out;
+  for (const auto& l : tail) out += "  | " + l + "\n";
+  return out;
+}
+
+}  // namespace dcos::bench
