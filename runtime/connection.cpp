@@ -40,7 +40,10 @@ Connection::Connection(tcp::socket socket, ConnectionOptions options, std::strin
   read_buffer_.resize(kReadChunk);
   if (!received.empty()) {
     auto fed = decoder_.feed(received);
-    if (!fed) failure_ = fed.error().message;
+    if (!fed) {
+      failure_ = fed.error().message;
+      if (options_.counters) ++options_.counters->bad_frames;
+    }
   }
 }
 
@@ -76,8 +79,9 @@ asio::awaitable<Result<internal::Envelope>> Connection::receive() {
   auto count_bad = [this] {
     if (options_.counters) ++options_.counters->bad_frames;
   };
+  // Closing after a last message: read nothing more, but let it go out.
+  if (close_when_flushed_) co_return Error{failure_.empty() ? "connection is closing" : failure_};
   if (!failure_.empty()) {
-    count_bad();
     close();
     co_return Error{failure_};
   }
@@ -143,7 +147,9 @@ void Connection::queue(std::string bytes) {
   pending_.append(bytes);
   if (!writing_) {
     writing_ = true;
-    asio::co_spawn(socket_.get_executor(), write_loop(), asio::detached);
+    // The coroutine's parameter keeps this connection alive until the
+    // writes are done, even if every other owner lets go first.
+    asio::co_spawn(socket_.get_executor(), write_loop(shared_from_this()), asio::detached);
   }
 }
 
@@ -155,8 +161,7 @@ void Connection::close_after_flush() {
   close_when_flushed_ = true;
 }
 
-asio::awaitable<void> Connection::write_loop() {
-  auto self = shared_from_this();  // the socket must outlive the write
+asio::awaitable<void> Connection::write_loop(std::shared_ptr<Connection> /*self: held, not used*/) {
   std::string batch;
   while (!pending_.empty() && socket_.is_open()) {
     batch.swap(pending_);

@@ -65,7 +65,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_after_flush();
   void close();
 
-  bool is_open() const { return socket_.is_open(); }
+  // False once closed or closing (close_after_flush): nothing more is read.
+  bool is_open() const { return socket_.is_open() && !close_when_flushed_; }
   const std::string& peer() const { return peer_; }
   void set_idle_timeout(Clock::duration timeout) { options_.idle_timeout = timeout; }
   const ConnectionOptions& options() const { return options_; }
@@ -75,7 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void queue(std::string bytes);
-  asio::awaitable<void> write_loop();
+  asio::awaitable<void> write_loop(std::shared_ptr<Connection> self);
   void arm_deadline(Clock::duration timeout);
   void disarm_deadline();
 

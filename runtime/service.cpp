@@ -42,8 +42,9 @@ void run_until_signalled(asio::io_context& io, std::function<void()> on_stop) {
     notify::stopping();
     watchdog->cancel();
     if (on_stop) on_stop();
-    // Give queued writes a moment, then end whatever still runs.
-    auto deadline = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(1));
+    // Give queued writes (a last message to a peer) a moment, then end
+    // whatever still runs.
+    auto deadline = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
     deadline->async_wait([&io, deadline](boost::system::error_code) { io.stop(); });
   });
   io.run();

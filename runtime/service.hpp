@@ -11,7 +11,7 @@
 namespace dcos {
 
 // Runs `io` until a signal arrives; `on_stop` runs first (close listeners,
-// flush state) and the loop then drains what is left for up to a second.
+// flush state) and the loop then runs 100 ms more for queued writes.
 void run_until_signalled(boost::asio::io_context& io, std::function<void()> on_stop);
 
 // Seconds since the epoch, with a fraction (Mesos' registered_time etc.).

@@ -45,7 +45,9 @@ Result<void> validate(const mesos::v1::AgentInfo& info) {
 }  // namespace
 
 Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> registry)
-    : io_(io), options_(std::move(options)), registry_(std::move(registry)), id_(random_uuid()) {}
+    : io_(io), options_(std::move(options)), registry_(std::move(registry)), id_(random_uuid()), ping_timer_(io) {}
+
+void Master::stop() { ping_timer_.cancel(); }
 
 std::string Master::pid() const { return "master@" + options_.ip + ":" + std::to_string(options_.port); }
 
@@ -179,39 +181,53 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   agent.pid = "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" +
               std::to_string(info.port());
 
+  const char* how = !reregister ? "registered"
+                    : known      ? "re-registered"
+                                 : "re-registered (unknown to this registry, admitted)";
   std::weak_ptr<net::Connection> weak = connection;
-  registry_->admit(info, agent.registered_time, [this, weak, agent_id, reregister, known](const Result<void>& written) {
-    auto link = weak.lock();
-    if (!written) {
-      log::error("could not admit agent " + agent_id + ": registry write failed: " + written.error().message,
-                 {{"AGENT_ID", agent_id}});
-      if (link) {
-        internal::Envelope reply;
-        reply.mutable_registration_refused()->set_reason("master could not persist the registration");
-        link->send(reply);
-        link->close_after_flush();
-      }
-      return;
-    }
-    if (!link || !link->is_open()) return;
-    internal::Envelope reply;
-    auto* registered = reply.mutable_agent_registered();
-    registered->mutable_agent_id()->set_value(agent_id);
-    auto* master = registered->mutable_master();
-    master->set_id(id_);
-    master->set_ip(0);
-    master->set_port(options_.port);
-    master->set_pid(pid());
-    master->set_hostname(options_.hostname);
-    master->set_version(DCOS_VERSION);
-    registered->set_ping_interval_ns(options_.ping_interval.count());
-    registered->set_max_missed_pings(options_.max_missed_pings);
-    link->send(reply);
-    const char* how = !reregister ? "registered" : known ? "re-registered" : "re-registered (unknown to this registry, admitted)";
-    log::info("agent " + agent_id + " " + how + " from " + link->peer(),
-              {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
+  registry_->admit(info, agent.registered_time, [this, weak, agent_id, how](const Result<void>& written) {
+    admitted(weak.lock(), agent_id, how, written);
   });
   return agent_id;
+}
+
+// The registry has (or has not) made the admission durable: answer the agent.
+void Master::admitted(const std::shared_ptr<net::Connection>& link, const std::string& agent_id, const char* how,
+                      const Result<void>& written) {
+  if (!written) {
+    log::error("could not admit agent " + agent_id + ": registry write failed: " + written.error().message,
+               {{"AGENT_ID", agent_id}});
+    if (link) {
+      internal::Envelope reply;
+      reply.mutable_registration_refused()->set_reason("master could not persist the registration");
+      link->send(reply);
+      link->close_after_flush();
+    }
+    return;
+  }
+  if (!link || !link->is_open()) return;
+  link->send(registered_message(agent_id));
+  log::info("agent " + agent_id + " " + how + " from " + link->peer(), {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
+}
+
+internal::Envelope Master::registered_message(const std::string& agent_id) const {
+  internal::Envelope reply;
+  auto* registered = reply.mutable_agent_registered();
+  registered->mutable_agent_id()->set_value(agent_id);
+  auto* master = registered->mutable_master();
+  master->set_id(id_);
+  master->set_ip(0);  // IPv4-only in Mesos; `address` is what readers use
+  master->set_port(options_.port);
+  master->set_pid(pid());
+  master->set_hostname(options_.hostname);
+  master->set_version(DCOS_VERSION);
+  auto* address = master->mutable_address();
+  address->set_hostname(options_.hostname);
+  address->set_ip(options_.ip);
+  address->set_port(options_.port);
+  registered->set_ping_interval_ns(options_.ping_interval.count());
+  registered->set_max_missed_pings(options_.max_missed_pings);
+  return reply;
 }
 
 void Master::disconnected(const std::string& agent_id, const net::Connection* connection, const std::string& reason) {
@@ -240,11 +256,10 @@ void Master::mark_unreachable(AgentRecord& agent, const std::string& reason) {
 }
 
 asio::awaitable<void> Master::ping_loop() {
-  asio::steady_timer timer(io_);
   for (;;) {
-    timer.expires_after(options_.ping_interval);
+    ping_timer_.expires_after(options_.ping_interval);
     boost::system::error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await ping_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     ping_all();
   }

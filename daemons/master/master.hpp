@@ -64,6 +64,8 @@ class Master {
 
   // Loads agents from the registry and starts the ping ticker.
   void start();
+  // Stops pinging (a stopping master must not mark agents unreachable).
+  void stop();
 
   // The framed-connection handler for the Listener.
   boost::asio::awaitable<void> serve_agent(std::shared_ptr<net::Connection> connection);
@@ -79,6 +81,9 @@ class Master {
               const internal::Envelope& message);
   std::string register_agent(const std::shared_ptr<net::Connection>& connection, mesos::v1::AgentInfo info,
                              bool reregister);
+  void admitted(const std::shared_ptr<net::Connection>& link, const std::string& agent_id, const char* how,
+                const Result<void>& written);
+  internal::Envelope registered_message(const std::string& agent_id) const;
   void disconnected(const std::string& agent_id, const net::Connection* connection, const std::string& reason);
   void mark_unreachable(AgentRecord& agent, const std::string& reason);
   boost::asio::awaitable<void> ping_loop();
@@ -97,6 +102,7 @@ class Master {
   std::unordered_map<std::string, AgentRecord> agents_;
   net::WireCounters counters_;
   uint64_t ping_sequence_ = 0;
+  boost::asio::steady_timer ping_timer_;
 };
 
 }  // namespace dcos::master

@@ -1,0 +1,59 @@
+#include "daemons/agent/flags.hpp"
+
+#include "daemons/agent/node_resources.hpp"
+#include "runtime/daemon_flags.hpp"
+#include "runtime/http_client.hpp"
+
+namespace dcos::agent {
+
+FlagSet make_flags(Config* config) {
+  Options* options = &config->options;
+  FlagSet flags("dcos-agent", "The cluster's agent: registers this node's resources with the master.");
+  flags.add("master", "The master, as host:port",
+            options->master_host + ":" + std::to_string(options->master_port),
+            [options](std::string_view text) -> Result<void> {
+              auto address = http::split_host_port(std::string(text), 5050);
+              if (!address) return address.error();
+              std::tie(options->master_host, options->master_port) = *address;
+              return {};
+            });
+  add_ip_flag(flags, &options->ip, "IP address to listen on");
+  flags.add("port", "Port to listen on (HTTP)", &options->port);
+  flags.add("hostname", "Hostname the agent advertises", &options->hostname);
+  flags.add("work_dir", "Directory for the agent's checkpoints", &options->work_dir);
+  flags.add("resources", "Resources to offer, overriding detection by name: cpus:2;mem:1024;ports:[31000-32000]", "",
+            [config](std::string_view text) -> Result<void> {
+              if (auto parsed = parse_resources(text); !parsed) return parsed.error();
+              config->resources = std::string(text);
+              return {};
+            });
+  flags.add("attributes", "Attributes of this node: rack:r1;zone:z2", "",
+            [config](std::string_view text) -> Result<void> {
+              auto parsed = parse_attributes(text);
+              if (!parsed) return parsed.error();
+              config->attributes = std::move(*parsed);
+              return {};
+            });
+  flags.add("default_role", "Role of the node's resources: * for private agents, slave_public for public ones",
+            &options->default_role);
+  flags.add("registration_backoff_factor", "First delay before reconnecting to a lost master; doubles up to 1mins",
+            format_duration(options->backoff_factor), [options](std::string_view text) -> Result<void> {
+              auto value = parse_duration(text);
+              if (!value) return value.error();
+              if (*value <= Duration::zero()) return Error{"must be longer than zero"};
+              options->backoff_factor = *value;
+              return {};
+            });
+  add_log_level_flag(flags, &config->log_level);
+  return flags;
+}
+
+Result<Resources> offered_resources(const Config& config) {
+  auto detected = detect_resources(config.options.work_dir, config.options.default_role);
+  if (!detected) return Error{"cannot detect the node's resources: " + detected.error().message};
+  auto overrides = parse_resources(config.resources, config.options.default_role);
+  if (!overrides) return Error{"bad value for --resources: " + overrides.error().message};
+  return override_resources(std::move(*detected), *overrides);
+}
+
+}  // namespace dcos::agent

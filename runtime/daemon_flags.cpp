@@ -1,0 +1,49 @@
+#include "runtime/daemon_flags.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <iostream>
+
+extern char** environ;
+
+namespace dcos {
+
+void add_ip_flag(FlagSet& flags, std::string* ip, std::string help) {
+  flags.add("ip", std::move(help), *ip, [ip](std::string_view text) -> Result<void> {
+    const std::string value(text);
+    unsigned char address[16];
+    if (inet_pton(AF_INET, value.c_str(), address) != 1 && inet_pton(AF_INET6, value.c_str(), address) != 1)
+      return Error{"'" + value + "' is not an IP address"};
+    *ip = value;
+    return {};
+  });
+}
+
+void add_log_level_flag(FlagSet& flags, log::Level* level) {
+  flags.add("log_level", "Least level logged: debug, info, warning, error", "info",
+            [level](std::string_view text) -> Result<void> {
+              if (!log::parse_level(text, level))
+                return Error{"'" + std::string(text) + "' is not one of debug, info, warning, error"};
+              return {};
+            });
+}
+
+std::string local_hostname() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "localhost";
+}
+
+std::optional<int> parse_or_exit(FlagSet& flags, const std::string& program, int argc, const char* const* argv) {
+  if (auto parsed = flags.parse(argc, argv, environ); !parsed) {
+    std::cerr << program << ": " << parsed.error().message << "\n";
+    return 2;
+  }
+  if (flags.help_requested()) {
+    std::cout << flags.usage();
+    return 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace dcos

@@ -1,0 +1,26 @@
+// Flags every daemon shares, and the standard way a main() handles a parse:
+// --help prints the usage and exits 0; a bad flag prints one line,
+// "<program>: <what is wrong>", and exits 2.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "runtime/flags.hpp"
+#include "runtime/log.hpp"
+
+namespace dcos {
+
+// --ip: an IPv4 or IPv6 address, checked when parsed.
+void add_ip_flag(FlagSet& flags, std::string* ip, std::string help);
+// --log_level: debug, info, warning, error.
+void add_log_level_flag(FlagSet& flags, log::Level* level);
+
+// This machine's hostname (the default of --hostname), "localhost" if unknown.
+std::string local_hostname();
+
+// Parses argv and the environment; returns the exit code when main() must
+// stop here (help shown, or an error printed), nullopt to go on.
+std::optional<int> parse_or_exit(FlagSet& flags, const std::string& program, int argc, const char* const* argv);
+
+}  // namespace dcos
