@@ -97,6 +97,13 @@ RecordLog::~RecordLog() {
 }
 
 Result<void> RecordLog::append(std::string_view encoded) {
+  // Refuse what open() could not read back: it would hide every later record.
+  for (std::size_t offset = 0; offset < encoded.size();) {
+    const uint32_t length = encoded.size() - offset >= kHeader ? read_be32(encoded.data() + offset) : 0;
+    if (encoded.size() - offset < kHeader || length > kMaxRecord || encoded.size() - offset - kHeader < length)
+      return Error{"append to '" + path_ + "': not whole records of at most " + std::to_string(kMaxRecord) + " bytes"};
+    offset += kHeader + length;
+  }
   const std::size_t total = encoded.size();
   while (!encoded.empty()) {
     const ssize_t n = ::write(fd_, encoded.data(), encoded.size());

@@ -31,12 +31,15 @@ class RecordLog {
   RecordLog& operator=(RecordLog&& other) noexcept;
   ~RecordLog();
 
-  // Appends records made by encode() (several may be concatenated). On a
+  // Appends records made by encode() (several may be concatenated); refuses
+  // anything that is not whole records of at most kMaxRecord bytes. On a
   // failed write the file is cut back, so no torn record hides later ones.
   Result<void> append(std::string_view encoded);
   // Makes what was appended durable (fdatasync).
   Result<void> sync();
 
+  // A record of `payload`, which should be at most kMaxRecord bytes
+  // (append() refuses larger ones).
   static std::string encode(std::string_view payload);
   static uint32_t crc32(std::string_view bytes);
 

@@ -63,6 +63,10 @@ Result<std::unique_ptr<Registry>> Registry::recover(asio::any_io_executor io, co
   if (opened->dropped_bytes > 0)
     log::warning("registry log '" + log_file + "' had a torn tail of " + std::to_string(opened->dropped_bytes) +
                  " bytes (a crash mid-write), ignoring it");
+  if (state.log_sequence() > 0) {
+    // Left by a crash between a snapshot and the removal of the log it replaced.
+    ::unlink((work_dir + "/registry.log." + std::to_string(state.log_sequence() - 1)).c_str());
+  }
   auto registry = std::unique_ptr<Registry>(
       new Registry(io, work_dir, std::move(state), std::move(opened->log), opened->records.size()));
   for (const auto& bytes_of_record : opened->records) {
@@ -84,7 +88,10 @@ Registry::Registry(asio::any_io_executor io, std::string work_dir, internal::Reg
   for (int i = 0; i < state_.agents_size(); ++i) index_[state_.agents(i).info().id().value()] = i;
 }
 
-Registry::~Registry() { writer_.join(); }
+Registry::~Registry() {
+  writer_.join();
+  alive_.reset();
+}
 
 std::string Registry::next_agent_id() {
   const uint64_t number = state_.next_agent_number();
@@ -158,7 +165,6 @@ void Registry::flush() {
     };
     pending_.clear();
     log_records_ = 0;
-    ++snapshots_;
   } else {
     write = [this, bytes = std::move(pending_)]() -> Result<void> {
       if (auto appended = log_.append(bytes); !appended) return appended;
@@ -166,18 +172,19 @@ void Registry::flush() {
     };
     pending_.clear();
   }
-  asio::post(writer_, [this, callbacks, snapshot, write = std::move(write)] {
+  std::weak_ptr<int> alive = alive_;
+  asio::post(writer_, [this, alive, callbacks, snapshot, write = std::move(write)] {
     auto result = write();
-    asio::post(io_, [this, callbacks, snapshot, result] {
+    asio::post(io_, [this, alive, callbacks, snapshot, result] {
+      if (alive.expired()) return;
       ++writes_;
+      if (result && snapshot) ++snapshots_;
       if (!result) {
         ++write_failures_;
-        if (snapshot) {
-          // Appends go on into the log the snapshot on disk names; the next
-          // write tries the snapshot again.
-          state_.set_log_sequence(state_.log_sequence() - 1);
-          log_records_ = std::max<uint64_t>(kMinRecordsBeforeSnapshot, state_.agents_size()) + 1;
-        }
+        // Memory holds changes the disk may not: the next write is a
+        // snapshot, into the log the snapshot on disk names.
+        if (snapshot) state_.set_log_sequence(state_.log_sequence() - 1);
+        log_records_ = std::max<uint64_t>(kMinRecordsBeforeSnapshot, state_.agents_size()) + 1;
       }
       for (auto& done : *callbacks)
         if (done) done(result);

@@ -15,7 +15,12 @@
 // write that includes it has finished (or failed): an agent is told it is
 // registered only once its admission is on disk.
 //
-// Use from the io thread only.
+// An operation reported as failed may still reach the disk: memory keeps
+// it, and the write after a failure is a snapshot of memory, so what is on
+// disk and what the master serves agree again.
+//
+// Use from the io thread only. Destroy after the io_context has stopped:
+// completions still queued there are then dropped, not run.
 #pragma once
 
 #include <functional>
@@ -84,6 +89,7 @@ class Registry {
   uint64_t writes_ = 0;
   uint64_t write_failures_ = 0;
   uint64_t snapshots_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // completions check it
 };
 
 }  // namespace dcos::master
