@@ -13,6 +13,8 @@ namespace dcos {
 
 // --ip: an IPv4 or IPv6 address, checked when parsed.
 void add_ip_flag(FlagSet& flags, std::string* ip, std::string help);
+// A duration that must be longer than zero.
+void add_positive_duration_flag(FlagSet& flags, std::string name, std::string help, Duration* target);
 // --log_level: debug, info, warning, error.
 void add_log_level_flag(FlagSet& flags, log::Level* level);
 

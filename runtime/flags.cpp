@@ -188,7 +188,14 @@ Result<void> FlagSet::apply(const std::string& name, std::string_view value,
     return Error{"bad value for " + std::string(source_name) + ": " + parsed.error().message};
   }
   flag.set = true;
+  flag.value_text = value;
   return {};
+}
+
+std::map<std::string, std::string> FlagSet::values() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, flag] : flags_) out[name] = flag.set ? flag.value_text : flag.default_text;
+  return out;
 }
 
 Result<void> FlagSet::parse(int argc, const char* const* argv, const char* const* environment) {

@@ -55,6 +55,10 @@ class FlagSet {
 
   std::string usage() const;
 
+  // Every flag's value as text (as given, or the default), as Mesos shows
+  // them under "flags" in /state.
+  std::map<std::string, std::string> values() const;
+
  private:
   struct Flag {
     std::string help;
@@ -62,6 +66,7 @@ class FlagSet {
     bool is_bool = false;
     std::function<Result<void>(std::string_view)> parse;
     bool set = false;
+    std::string value_text = {};
   };
   void add_flag(std::string name, Flag flag);
   Result<void> apply(const std::string& name, std::string_view value, std::string_view source_name);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,7 @@ struct Options {
   std::string default_role = "*";
   Duration backoff_factor = std::chrono::seconds(1);  // --registration_backoff_factor
   Duration backoff_max = std::chrono::minutes(1);
+  std::map<std::string, std::string> flags;  // as given, for /state
 };
 
 class Agent {

@@ -38,14 +38,7 @@ json Agent::state_json() const {
       {"master", options_.master_host + ":" + std::to_string(options_.master_port)},
       {"frameworks", json::array()},
       {"completed_frameworks", json::array()},
-      {"flags",
-       {{"port", std::to_string(options_.port)},
-        {"ip", options_.ip},
-        {"hostname", options_.hostname},
-        {"work_dir", options_.work_dir},
-        {"default_role", options_.default_role},
-        {"resources", format_resources(resources)},
-        {"attributes", format_attributes(attributes)}}},
+      {"flags", options_.flags},
   };
   if (info_.has_id()) out["id"] = info_.id().value();
   if (!master_pid_.empty() && registered_) out["master_pid"] = master_pid_;

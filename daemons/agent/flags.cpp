@@ -36,14 +36,9 @@ FlagSet make_flags(Config* config) {
             });
   flags.add("default_role", "Role of the node's resources: * for private agents, slave_public for public ones",
             &options->default_role);
-  flags.add("registration_backoff_factor", "First delay before reconnecting to a lost master; doubles up to 1mins",
-            format_duration(options->backoff_factor), [options](std::string_view text) -> Result<void> {
-              auto value = parse_duration(text);
-              if (!value) return value.error();
-              if (*value <= Duration::zero()) return Error{"must be longer than zero"};
-              options->backoff_factor = *value;
-              return {};
-            });
+  add_positive_duration_flag(flags, "registration_backoff_factor",
+                             "First delay before reconnecting to a lost master; doubles up to 1mins",
+                             &options->backoff_factor);
   add_log_level_flag(flags, &config->log_level);
   return flags;
 }

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   config.options.work_dir = "/var/lib/dcos/agent";
   FlagSet flags = agent::make_flags(&config);
   if (auto exit_code = parse_or_exit(flags, "dcos-agent", argc, argv)) return *exit_code;
+  config.options.flags = flags.values();
   log::init("dcos-agent", config.log_level);
   const agent::Options& options = config.options;
 

@@ -107,14 +107,7 @@ json Master::state_json() const {
       {"unreachable_agents", std::move(unreachable)},
       {"frameworks", json::array()},
       {"completed_frameworks", json::array()},
-      {"flags",
-       {{"port", std::to_string(options_.port)},
-        {"ip", options_.ip},
-        {"hostname", options_.hostname},
-        {"work_dir", options_.work_dir},
-        {"agent_ping_timeout", format_duration(options_.ping_interval)},
-        {"max_agent_ping_timeouts", std::to_string(options_.max_missed_pings)},
-        {"agent_reregister_timeout", format_duration(options_.reregister_timeout)}}},
+      {"flags", options_.flags},
   };
 }
 

@@ -10,14 +10,9 @@ FlagSet make_flags(Options* options, log::Level* level) {
   flags.add("port", "Port to listen on, for agents and HTTP", &options->port);
   flags.add("hostname", "Hostname the master advertises", &options->hostname);
   flags.add("work_dir", "Directory for the registry", &options->work_dir);
-  flags.add("agent_ping_timeout", "How often each agent is pinged; a ping unanswered by the next is missed",
-            format_duration(options->ping_interval), [options](std::string_view text) -> Result<void> {
-              auto value = parse_duration(text);
-              if (!value) return value.error();
-              if (*value <= Duration::zero()) return Error{"must be longer than zero"};
-              options->ping_interval = *value;
-              return {};
-            });
+  add_positive_duration_flag(flags, "agent_ping_timeout",
+                             "How often each agent is pinged; a ping unanswered by the next is missed",
+                             &options->ping_interval);
   flags.add("max_agent_ping_timeouts", "Missed pings after which an agent is unreachable",
             std::to_string(options->max_missed_pings), [options](std::string_view text) -> Result<void> {
               const std::string value(text);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   log::Level level = log::Level::info;
   FlagSet flags = master::make_flags(&options, &level);
   if (auto exit_code = parse_or_exit(flags, "dcos-master", argc, argv)) return *exit_code;
+  options.flags = flags.values();
   log::init("dcos-master", level);
 
   boost::asio::io_context io(1);

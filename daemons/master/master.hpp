@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -41,6 +42,7 @@ struct Options {
   uint32_t max_missed_pings = 5;                      // --max_agent_ping_timeouts
   Duration reregister_timeout = std::chrono::minutes(10);
   std::size_t max_frame = wire::kDefaultMaxFrame;
+  std::map<std::string, std::string> flags;  // as given, for /master/state
 };
 
 enum class AgentStatus { recovered, connected, disconnected, unreachable };

@@ -245,3 +245,27 @@ TEST(FlagSetUsage, ListsFlagsSortedAndAlignedWithDefaults) {
 
 }  // namespace
 }  // namespace dcos
+
+namespace dcos {
+namespace {
+
+TEST(FlagSetValues, GivenValuesAsWrittenAndDefaultsForTheRest) {
+  std::string work_dir = "/var/lib/x";
+  Duration timeout = std::chrono::seconds(15);
+  uint16_t port = 5050;
+  FlagSet flags("dcos-test", "test");
+  flags.add("work_dir", "", &work_dir);
+  flags.add("agent_ping_timeout", "", &timeout);
+  flags.add("port", "", &port);
+  const char* argv[] = {"dcos-test", "--agent_ping_timeout=2mins", nullptr};
+  const char* env[] = {"DCOS_PORT=6060", nullptr};
+  ASSERT_TRUE(flags.parse(2, argv, env));
+  const auto values = flags.values();
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values.at("agent_ping_timeout"), "2mins");
+  EXPECT_EQ(values.at("port"), "6060");
+  EXPECT_EQ(values.at("work_dir"), "/var/lib/x");
+}
+
+}  // namespace
+}  // namespace dcos
