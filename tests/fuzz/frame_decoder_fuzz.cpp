@@ -75,7 +75,8 @@ Outcome decode(std::string_view stream, std::string_view plan) {
   std::size_t offset = 0;
   for (std::size_t step = 0; offset < stream.size(); ++step) {
     const auto planned = static_cast<unsigned char>(plan[step % plan.size()]);
-    const std::size_t size = planned == 0 ? stream.size() - offset : std::min<std::size_t>(planned, stream.size() - offset);
+    const std::size_t left = stream.size() - offset;
+    const std::size_t size = planned == 0 ? left : std::min<std::size_t>(planned, left);
     auto fed = decoder.feed(stream.substr(offset, size));
     offset += size;
     if (!fed) {
