@@ -233,7 +233,7 @@ class MasterBadInputTest : public ::testing::Test {
   // The master survived: it runs, answers, keeps the agent, and (where the
   // client sent a bad frame) counted it and logged `phrase`.
   void expect_master_unharmed(const Mark& mark, bool bad_frame, const std::string& phrase) {
-    EXPECT_TRUE(master_->running());
+    ASSERT_TRUE(master_->running()) << "the master died:\n" << master_->log().substr(mark.log_size);
     EXPECT_TRUE(wait_until([&] { return get_json(port_, "/health").value_or(nullptr)["healthy"] == true; }));
     EXPECT_TRUE(agent_active()) << agent_->failure();
     EXPECT_EQ(agent_->failure(), "");
@@ -242,9 +242,10 @@ class MasterBadInputTest : public ::testing::Test {
     } else {
       EXPECT_EQ(bad_frames(), mark.bad_frames);
     }
-    if (!phrase.empty())
-      EXPECT_TRUE(wait_until([&] { return log_since(mark, phrase); })) << "no '" << phrase << "' in:\n"
-                                                                        << master_->log().substr(mark.log_size);
+    if (!phrase.empty()) {
+      EXPECT_TRUE(wait_until([&] { return log_since(mark, phrase); }))
+          << "no '" << phrase << "' in:\n" << master_->log().substr(mark.log_size);
+    }
   }
 
   TempDir dir_;
@@ -355,6 +356,26 @@ TEST_F(MasterBadInputTest, MessageTheMasterMustNotGetIsAnErrorAndClose) {
   ASSERT_TRUE(frames[1].has_error()) << wire::body_name(frames[1]);
   EXPECT_EQ(frames[1].error().message(), "unexpected ping message");
   expect_master_unharmed(before, true, "unexpected ping message");
+}
+
+TEST_F(MasterBadInputTest, NothingAfterAForbiddenMessageIsActedOn) {
+  const Mark before = mark();
+  RawClient client(port_);
+  internal::Envelope ping;
+  ping.mutable_ping()->set_sequence(1);
+  internal::Envelope reg;
+  auto* info = reg.mutable_register_agent()->mutable_agent();
+  info->set_hostname("sneaky-agent");
+  info->set_port(5051);
+  client.send(opening() + wire::encode_frame(ping) + wire::encode_frame(reg));  // one write
+  EXPECT_TRUE(client.read_until_closed());
+  for (const auto& frame : decode_all(client.received()))
+    EXPECT_FALSE(frame.has_agent_registered()) << "a connection being closed registered an agent";
+  expect_master_unharmed(before, true, "unexpected ping message");
+  EXPECT_FALSE(log_since(before, "registered from")) << master_->log().substr(before.log_size);
+  const auto state = get_json(port_, "/master/state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ((*state)["slaves"].size(), 1u) << (*state)["slaves"].dump();
 }
 
 TEST_F(MasterBadInputTest, OversizedHttpBodyIs4xxAndTheMasterKeepsServing) {

@@ -377,6 +377,7 @@ TEST_F(ConnectionTest, PeerThatNeverReadsIsClosedPastTheQueueBound) {
   const auto frames = decode_all(peer.received());
   ASSERT_FALSE(frames.empty());
   EXPECT_TRUE(frames[0].has_hello());
+  EXPECT_EQ(counters_.bad_frames, 0u) << "a peer that does not read sent no bad frame";
 }
 
 }  // namespace
