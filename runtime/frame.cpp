@@ -54,7 +54,8 @@ Result<std::optional<internal::Envelope>> FrameDecoder::next() {
   if (available - kHeaderSize < size) return std::optional<internal::Envelope>{};
 
   internal::Envelope envelope;
-  const bool parsed = envelope.ParseFromArray(buffer_.data() + consumed_ + kHeaderSize, static_cast<int>(size));
+  const bool parsed =
+      envelope.ParsePartialFromArray(buffer_.data() + consumed_ + kHeaderSize, static_cast<int>(size));
   consumed_ += kHeaderSize + size;
   if (consumed_ == buffer_.size()) {
     buffer_.clear();
@@ -65,6 +66,11 @@ Result<std::optional<internal::Envelope>> FrameDecoder::next() {
   if (!parsed) {
     failed_ = true;
     return Error{"frame of " + std::to_string(size) + " bytes is not a valid envelope"};
+  }
+  if (!envelope.IsInitialized()) {
+    failed_ = true;
+    return Error{"frame carries a " + body_name(envelope) + " message missing required fields: " +
+                 envelope.InitializationErrorString()};
   }
   if (envelope.body_case() == internal::Envelope::BODY_NOT_SET) {
     failed_ = true;

@@ -59,8 +59,15 @@ asio::awaitable<void> Listener::sniff(tcp::socket socket) {
   std::size_t have = 0;
   asio::steady_timer timer(socket.get_executor());
   timer.expires_after(options_.sniff_timeout);
-  timer.async_wait([&socket](boost::system::error_code ec) {
-    if (!ec) socket.cancel(ec);
+  // A timer that fired just as the read finished still runs its handler
+  // after cancel(): it may touch the socket only while this frame sniffs.
+  auto sniffing = std::make_shared<bool>(true);
+  struct Done {
+    std::shared_ptr<bool> flag;
+    ~Done() { *flag = false; }
+  } done{sniffing};
+  timer.async_wait([&socket, sniffing](boost::system::error_code ec) {
+    if (!ec && *sniffing) socket.cancel(ec);
   });
   while (have < wire::kPreamble.size()) {
     boost::system::error_code ec;
@@ -75,6 +82,7 @@ asio::awaitable<void> Listener::sniff(tcp::socket socket) {
       break;  // not our preamble: HTTP (or garbage, which the HTTP parser rejects)
   }
   timer.cancel();
+  *sniffing = false;
   received.resize(have);
 
   if (std::string_view(received).starts_with(wire::kPreamble)) {

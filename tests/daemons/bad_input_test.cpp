@@ -332,14 +332,15 @@ TEST_F(MasterBadInputTest, InvalidAgentInfoIsRefused) {
     expect_master_unharmed(before, false, "refused registration from");
   }
   {
-    // A required field missing altogether: not even a valid envelope.
+    // A required field missing altogether: not a valid envelope, and the log
+    // names the field.
     const Mark before = mark();
     RawClient client(port_);
     internal::Envelope reg;
     reg.mutable_register_agent()->mutable_agent()->set_port(5051);  // no hostname
     client.send(opening() + wire::encode_frame(reg));
     EXPECT_TRUE(client.read_until_closed());
-    expect_master_unharmed(before, true, "is not a valid envelope");
+    expect_master_unharmed(before, true, "missing required fields: register_agent.agent.hostname");
   }
 }
 

@@ -82,3 +82,21 @@ TEST(Hello, ChecksVersionAndKind) {
 
 }  // namespace
 }  // namespace dcos::wire
+
+namespace dcos::wire {
+namespace {
+
+TEST(FrameDecoder, NamesMissingRequiredFields) {
+  internal::Envelope envelope;
+  envelope.mutable_register_agent()->mutable_agent()->set_port(5051);  // no hostname
+  FrameDecoder decoder;
+  ASSERT_TRUE(decoder.feed(encode_frame(envelope)));
+  auto next = decoder.next();
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().message,
+            "frame carries a register_agent message missing required fields: register_agent.agent.hostname");
+  EXPECT_TRUE(decoder.failed());
+}
+
+}  // namespace
+}  // namespace dcos::wire
