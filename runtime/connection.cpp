@@ -1,5 +1,6 @@
 #include "runtime/connection.hpp"
 
+#include <array>
 #include <cstdio>
 
 #include "runtime/asio.hpp"
@@ -10,9 +11,16 @@ namespace dcos::net {
 
 namespace {
 
-// Per-connection read buffer: small, because a master holds one for each of
-// thousands of agents; big frames accumulate in the decoder instead.
-constexpr std::size_t kReadChunk = 4 * 1024;
+// Reads wait for readiness first and then copy into one buffer per thread,
+// so an idle connection (a master holds one per agent, thousands of them)
+// owns no read buffer at all; frames accumulate in its decoder.
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string_view read_ready(tcp::socket& socket, boost::system::error_code& ec) {
+  thread_local std::array<char, kReadChunk> scratch;
+  const std::size_t n = socket.read_some(asio::buffer(scratch), ec);
+  return std::string_view(scratch.data(), n);
+}
 
 std::string seconds_text(Clock::duration d) {
   char text[32];
@@ -37,7 +45,7 @@ Connection::Connection(tcp::socket socket, ConnectionOptions options, std::strin
   const auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : endpoint_text(remote);
   socket_.set_option(tcp::no_delay(true), ec);
-  read_buffer_.resize(kReadChunk);
+  socket_.non_blocking(true, ec);
   if (!received.empty()) {
     auto fed = decoder_.feed(received);
     if (!fed) {
@@ -101,10 +109,12 @@ asio::awaitable<Result<internal::Envelope>> Connection::receive() {
     const bool mid_frame = decoder_.mid_frame();
     arm_deadline(mid_frame ? options_.frame_timeout : options_.idle_timeout);
     boost::system::error_code ec;
-    const std::size_t n = co_await socket_.async_read_some(asio::buffer(read_buffer_),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+    co_await socket_.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     const bool timed_out = deadline_fired_;
     disarm_deadline();
+    std::string_view bytes;
+    if (!ec) bytes = read_ready(socket_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec) {
       if (timed_out && mid_frame) {
         count_bad();
@@ -120,7 +130,7 @@ asio::awaitable<Result<internal::Envelope>> Connection::receive() {
       close();
       co_return Error{failure_};
     }
-    auto fed = decoder_.feed(std::string_view(read_buffer_.data(), n));
+    auto fed = decoder_.feed(bytes);
     if (!fed) {
       count_bad();
       failure_ = fed.error().message;

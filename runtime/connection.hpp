@@ -84,7 +84,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionOptions options_;
   std::string peer_;
   wire::FrameDecoder decoder_;
-  std::string read_buffer_;
   std::string pending_;  // queued, not yet handed to the socket
   bool writing_ = false;
   bool close_when_flushed_ = false;
