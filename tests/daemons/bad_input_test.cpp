@@ -19,6 +19,7 @@
 #include "runtime/connection.hpp"
 #include "runtime/http_client.hpp"
 #include "tests/support/cluster.hpp"
+#include "tests/support/frames.hpp"
 
 namespace dcos::testing {
 namespace {
@@ -43,14 +44,6 @@ std::string opening(uint32_t version = wire::kProtocolVersion) {
   auto hello = wire::make_hello("bad-client");
   hello.mutable_hello()->set_protocol_version(version);
   return std::string(wire::kPreamble) + wire::encode_frame(hello);
-}
-
-std::vector<internal::Envelope> decode_all(std::string_view bytes) {
-  wire::FrameDecoder decoder;
-  std::vector<internal::Envelope> out;
-  if (!decoder.feed(bytes)) return out;
-  for (auto next = decoder.next(); next && next->has_value(); next = decoder.next()) out.push_back(**next);
-  return out;
 }
 
 // A blocking loopback client that sends exactly what it is told; reads wait

@@ -18,11 +18,13 @@
 #include <vector>
 
 #include "runtime/listener.hpp"
+#include "tests/support/frames.hpp"
 
 namespace dcos::net {
 namespace {
 
 using namespace std::chrono_literals;
+using dcos::testing::decode_all;
 
 constexpr Clock::duration kBound = 20s;  // the most any single wait may take
 
@@ -49,15 +51,6 @@ internal::Envelope hello_with_version(uint32_t version) {
 }
 
 std::string valid_opening() { return std::string(wire::kPreamble) + wire::encode_frame(wire::make_hello("raw-peer")); }
-
-// Every whole frame in `bytes` (what a raw peer received).
-std::vector<internal::Envelope> decode_all(std::string_view bytes) {
-  wire::FrameDecoder decoder;
-  std::vector<internal::Envelope> out;
-  if (!decoder.feed(bytes)) return out;
-  for (auto next = decoder.next(); next && next->has_value(); next = decoder.next()) out.push_back(**next);
-  return out;
-}
 
 // A TCP peer that writes exactly the bytes it is given and reads only when
 // asked. Its state is shared with the pending operations, so destroying the
