@@ -3,9 +3,9 @@
 #include <array>
 #include <cstdio>
 
-#include "runtime/asio.hpp"
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
+#include "runtime/asio.hpp"
 
 namespace dcos::net {
 
@@ -37,10 +37,7 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
 }
 
 Connection::Connection(tcp::socket socket, ConnectionOptions options, std::string_view received)
-    : socket_(std::move(socket)),
-      options_(options),
-      decoder_(options.max_frame),
-      deadline_(socket_.get_executor()) {
+    : socket_(std::move(socket)), options_(options), decoder_(options.max_frame), deadline_(socket_.get_executor()) {
   boost::system::error_code ec;
   const auto remote = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown peer" : endpoint_text(remote);
@@ -190,8 +187,8 @@ asio::awaitable<void> Connection::write_loop(std::shared_ptr<Connection> /*self:
 }
 
 asio::awaitable<Result<std::shared_ptr<Connection>>> connect_framed(asio::any_io_executor executor, std::string host,
-                                                                     uint16_t port, std::string peer_name,
-                                                                     ConnectionOptions options) {
+                                                                    uint16_t port, std::string peer_name,
+                                                                    ConnectionOptions options) {
   const std::string target = host + ":" + std::to_string(port);
   tcp::resolver resolver(executor);
   boost::system::error_code ec;

@@ -94,9 +94,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 };
 
 // Connects, sends the preamble and our hello, and waits for the peer's.
-asio::awaitable<Result<std::shared_ptr<Connection>>> connect_framed(
-    asio::any_io_executor executor, std::string host, uint16_t port, std::string peer_name,
-    ConnectionOptions options);
+asio::awaitable<Result<std::shared_ptr<Connection>>> connect_framed(asio::any_io_executor executor, std::string host,
+                                                                    uint16_t port, std::string peer_name,
+                                                                    ConnectionOptions options);
 
 // Server side: waits for the peer's hello and answers it; on a bad hello
 // sends an Error, closes, and returns the reason.

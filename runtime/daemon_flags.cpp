@@ -21,13 +21,14 @@ void add_ip_flag(FlagSet& flags, std::string* ip, std::string help) {
 }
 
 void add_positive_duration_flag(FlagSet& flags, std::string name, std::string help, Duration* target) {
-  flags.add(std::move(name), std::move(help), format_duration(*target), [target](std::string_view text) -> Result<void> {
-    auto value = parse_duration(text);
-    if (!value) return value.error();
-    if (*value <= Duration::zero()) return Error{"must be longer than zero"};
-    *target = *value;
-    return {};
-  });
+  flags.add(std::move(name), std::move(help), format_duration(*target),
+            [target](std::string_view text) -> Result<void> {
+              auto value = parse_duration(text);
+              if (!value) return value.error();
+              if (*value <= Duration::zero()) return Error{"must be longer than zero"};
+              *target = *value;
+              return {};
+            });
 }
 
 void add_log_level_flag(FlagSet& flags, log::Level* level) {

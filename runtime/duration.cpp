@@ -90,8 +90,7 @@ std::string format_duration(Duration d) {
   // Mesos prints zero in its smallest unit; any unit would parse back.
   if (count == 0) return "0ns";
   // Unsigned magnitude, so that the most negative count has one too.
-  const uint64_t magnitude =
-      count < 0 ? uint64_t{0} - static_cast<uint64_t>(count) : static_cast<uint64_t>(count);
+  const uint64_t magnitude = count < 0 ? uint64_t{0} - static_cast<uint64_t>(count) : static_cast<uint64_t>(count);
   const std::string sign = count < 0 ? "-" : "";
   for (const Unit& unit : kUnits) {
     const auto nanos = static_cast<uint64_t>(unit.nanos);

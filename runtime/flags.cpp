@@ -22,9 +22,7 @@ std::string environment_name(std::string_view flag) {
   return name;
 }
 
-bool consumed_all(std::string_view text, const char* end) {
-  return !text.empty() && end == text.data() + text.size();
-}
+bool consumed_all(std::string_view text, const char* end) { return !text.empty() && end == text.data() + text.size(); }
 
 Result<bool> parse_bool(std::string_view text) {
   if (text == "true" || text == "1") return true;
@@ -87,16 +85,13 @@ std::pair<std::string_view, std::optional<std::string_view>> split_argument(std:
   return {arg.substr(0, equals), arg.substr(equals + 1)};
 }
 
-Error unknown_flag(std::string_view name) {
-  return Error{"unknown flag '--" + std::string(name) + "' (see --help)"};
-}
+Error unknown_flag(std::string_view name) { return Error{"unknown flag '--" + std::string(name) + "' (see --help)"}; }
 
 // Resolves one "--..." argument to the flag it sets and the value text, so
 // that "--verbose" means "--verbose=true" and "--no-verbose" means
 // "--verbose=false". FlagMap is FlagSet's private map.
 template <class FlagMap>
-Result<std::pair<std::string, std::string>> resolve_argument(const FlagMap& flags,
-                                                             std::string_view arg) {
+Result<std::pair<std::string, std::string>> resolve_argument(const FlagMap& flags, std::string_view arg) {
   const auto [name, value] = split_argument(arg);
   const auto flag = flags.find(name);
   if (value) {
@@ -110,8 +105,7 @@ Result<std::pair<std::string, std::string>> resolve_argument(const FlagMap& flag
   }
   if (flag != flags.end()) {
     if (flag->second.is_bool) return std::pair{std::string(name), std::string("true")};
-    return Error{"flag '--" + std::string(name) + "' needs a value (--" + std::string(name) +
-                 "=VALUE)"};
+    return Error{"flag '--" + std::string(name) + "' needs a value (--" + std::string(name) + "=VALUE)"};
   }
   if (name.starts_with("no-")) {
     const auto negated = flags.find(name.substr(3));
@@ -128,12 +122,12 @@ FlagSet::FlagSet(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
 void FlagSet::add(std::string name, std::string help, std::string* target) {
-  add_flag(std::move(name), Flag{.help = std::move(help),
-                                 .default_text = *target,
-                                 .parse = [target](std::string_view text) -> Result<void> {
-                                   *target = std::string(text);
-                                   return {};
-                                 }});
+  add_flag(
+      std::move(name),
+      Flag{.help = std::move(help), .default_text = *target, .parse = [target](std::string_view text) -> Result<void> {
+             *target = std::string(text);
+             return {};
+           }});
 }
 
 void FlagSet::add(std::string name, std::string help, bool* target) {
@@ -144,21 +138,21 @@ void FlagSet::add(std::string name, std::string help, bool* target) {
 }
 
 void FlagSet::add(std::string name, std::string help, int64_t* target) {
-  add_flag(std::move(name), Flag{.help = std::move(help),
-                                 .default_text = std::to_string(*target),
-                                 .parse = storing(target, parse_int64)});
+  add_flag(
+      std::move(name),
+      Flag{.help = std::move(help), .default_text = std::to_string(*target), .parse = storing(target, parse_int64)});
 }
 
 void FlagSet::add(std::string name, std::string help, uint16_t* target) {
-  add_flag(std::move(name), Flag{.help = std::move(help),
-                                 .default_text = std::to_string(*target),
-                                 .parse = storing(target, parse_port)});
+  add_flag(
+      std::move(name),
+      Flag{.help = std::move(help), .default_text = std::to_string(*target), .parse = storing(target, parse_port)});
 }
 
 void FlagSet::add(std::string name, std::string help, double* target) {
-  add_flag(std::move(name), Flag{.help = std::move(help),
-                                 .default_text = format_double(*target),
-                                 .parse = storing(target, parse_double)});
+  add_flag(
+      std::move(name),
+      Flag{.help = std::move(help), .default_text = format_double(*target), .parse = storing(target, parse_double)});
 }
 
 void FlagSet::add(std::string name, std::string help, Duration* target) {
@@ -169,9 +163,8 @@ void FlagSet::add(std::string name, std::string help, Duration* target) {
 
 void FlagSet::add(std::string name, std::string help, std::string default_text,
                   std::function<Result<void>(std::string_view)> parse) {
-  add_flag(std::move(name), Flag{.help = std::move(help),
-                                 .default_text = std::move(default_text),
-                                 .parse = std::move(parse)});
+  add_flag(std::move(name),
+           Flag{.help = std::move(help), .default_text = std::move(default_text), .parse = std::move(parse)});
 }
 
 void FlagSet::add_flag(std::string name, Flag flag) {
@@ -181,8 +174,7 @@ void FlagSet::add_flag(std::string name, Flag flag) {
   assert(added);
 }
 
-Result<void> FlagSet::apply(const std::string& name, std::string_view value,
-                            std::string_view source_name) {
+Result<void> FlagSet::apply(const std::string& name, std::string_view value, std::string_view source_name) {
   Flag& flag = flags_.find(name)->second;
   if (auto parsed = flag.parse(value); !parsed) {
     return Error{"bad value for " + std::string(source_name) + ": " + parsed.error().message};

@@ -34,8 +34,8 @@ Result<void> FrameDecoder::feed(std::string_view bytes) {
     const uint32_t size = read_be32(buffer_.data() + consumed_);
     if (size > max_frame_) {
       failed_ = true;
-      return Error{"frame of " + std::to_string(size) + " bytes exceeds the limit of " +
-                   std::to_string(max_frame_) + " bytes"};
+      return Error{"frame of " + std::to_string(size) + " bytes exceeds the limit of " + std::to_string(max_frame_) +
+                   " bytes"};
     }
   }
   return {};
@@ -48,14 +48,13 @@ Result<std::optional<internal::Envelope>> FrameDecoder::next() {
   const uint32_t size = read_be32(buffer_.data() + consumed_);
   if (size > max_frame_) {
     failed_ = true;
-    return Error{"frame of " + std::to_string(size) + " bytes exceeds the limit of " +
-                 std::to_string(max_frame_) + " bytes"};
+    return Error{"frame of " + std::to_string(size) + " bytes exceeds the limit of " + std::to_string(max_frame_) +
+                 " bytes"};
   }
   if (available - kHeaderSize < size) return std::optional<internal::Envelope>{};
 
   internal::Envelope envelope;
-  const bool parsed =
-      envelope.ParsePartialFromArray(buffer_.data() + consumed_ + kHeaderSize, static_cast<int>(size));
+  const bool parsed = envelope.ParsePartialFromArray(buffer_.data() + consumed_ + kHeaderSize, static_cast<int>(size));
   consumed_ += kHeaderSize + size;
   if (consumed_ == buffer_.size()) {
     buffer_.clear();
@@ -69,8 +68,8 @@ Result<std::optional<internal::Envelope>> FrameDecoder::next() {
   }
   if (!envelope.IsInitialized()) {
     failed_ = true;
-    return Error{"frame carries a " + body_name(envelope) + " message missing required fields: " +
-                 envelope.InitializationErrorString()};
+    return Error{"frame carries a " + body_name(envelope) +
+                 " message missing required fields: " + envelope.InitializationErrorString()};
   }
   if (envelope.body_case() == internal::Envelope::BODY_NOT_SET) {
     failed_ = true;

@@ -20,7 +20,9 @@ Response Response::error(unsigned status, std::string_view message) {
   return text(std::string(message) + "\n", status);
 }
 
-void Router::get(std::string path, Handler handler) { routes_.emplace(std::move(path), Route{"GET", std::move(handler)}); }
+void Router::get(std::string path, Handler handler) {
+  routes_.emplace(std::move(path), Route{"GET", std::move(handler)});
+}
 
 void Router::post(std::string path, Handler handler) {
   routes_.emplace(std::move(path), Route{"POST", std::move(handler)});
@@ -35,7 +37,8 @@ Response Router::dispatch(const Request& request) const {
     if (it->second.method == request.method || head_as_get) return it->second.handler(request);
     allowed += (allowed.empty() ? "" : ", ") + it->second.method;
   }
-  auto response = Response::error(405, request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")");
+  auto response =
+      Response::error(405, request.method + " is not allowed on " + request.path + " (allowed: " + allowed + ")");
   response.headers.emplace_back("Allow", allowed);
   return response;
 }
@@ -55,8 +58,7 @@ std::string decode(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() &&
-               hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
       out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
       i += 2;
     } else {

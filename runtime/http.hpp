@@ -13,10 +13,10 @@
 namespace dcos::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: "/master/state?jsonp=x"
-  std::string path;    // "/master/state"
-  std::map<std::string, std::string, std::less<>> query;  // decoded
+  std::string method;                                       // "GET", "POST", ...
+  std::string target;                                       // as sent: "/master/state?jsonp=x"
+  std::string path;                                         // "/master/state"
+  std::map<std::string, std::string, std::less<>> query;    // decoded
   std::map<std::string, std::string, std::less<>> headers;  // names lower case
   std::string body;
 };

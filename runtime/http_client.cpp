@@ -2,10 +2,10 @@
 
 #include <charconv>
 
-#include "runtime/asio.hpp"
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include "runtime/asio.hpp"
 
 namespace dcos::http {
 
@@ -65,11 +65,20 @@ Result<Reply> fetch(const std::string& method, const std::string& host, uint16_t
     request.prepare_payload();
   }
   resolver.async_resolve(host, std::to_string(port), [&](boost::system::error_code ec, auto endpoints) {
-    if (ec) { result = ec; return; }
+    if (ec) {
+      result = ec;
+      return;
+    }
     stream.async_connect(endpoints, [&](boost::system::error_code ec, auto) {
-      if (ec) { result = ec; return; }
+      if (ec) {
+        result = ec;
+        return;
+      }
       bhttp::async_write(stream, request, [&](boost::system::error_code ec, std::size_t) {
-        if (ec) { result = ec; return; }
+        if (ec) {
+          result = ec;
+          return;
+        }
         bhttp::async_read(stream, buffer, response, [&](boost::system::error_code ec, std::size_t) { result = ec; });
       });
     });

@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "runtime/asio.hpp"
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include "runtime/asio.hpp"
 
 namespace dcos::http {
 

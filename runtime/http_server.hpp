@@ -20,7 +20,7 @@ struct ServerLimits {
 };
 
 // `received` holds bytes already read from the socket (by the Listener).
-boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::string_view received,
-                                   const Router& router, ServerLimits limits = {});
+boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket, std::string_view received, const Router& router,
+                                   ServerLimits limits = {});
 
 }  // namespace dcos::http

@@ -76,26 +76,33 @@ std::shared_ptr<const Config> current_config() {
 
 int syslog_priority(Level level) {
   switch (level) {
-    case Level::debug: return 7;
-    case Level::info: return 6;
-    case Level::warning: return 4;
-    case Level::error: return 3;
+    case Level::debug:
+      return 7;
+    case Level::info:
+      return 6;
+    case Level::warning:
+      return 4;
+    case Level::error:
+      return 3;
   }
   return 6;
 }
 
 char level_letter(Level level) {
   switch (level) {
-    case Level::debug: return 'D';
-    case Level::info: return 'I';
-    case Level::warning: return 'W';
-    case Level::error: return 'E';
+    case Level::debug:
+      return 'D';
+    case Level::info:
+      return 'I';
+    case Level::warning:
+      return 'W';
+    case Level::error:
+      return 'E';
   }
   return '?';
 }
 
-bool send_to_journal(const Config& cfg, Level level, std::string_view message,
-                     std::initializer_list<Field> fields) {
+bool send_to_journal(const Config& cfg, Level level, std::string_view message, std::initializer_list<Field> fields) {
   std::vector<std::string> items;
   items.reserve(3 + fields.size());
   items.push_back("MESSAGE=" + std::string(message));
@@ -116,9 +123,9 @@ bool send_to_journal(const Config& cfg, Level level, std::string_view message,
 }
 
 void append_timestamp(std::string& out) {
-  timespec now {};
+  timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  tm utc {};
+  tm utc{};
   ::gmtime_r(&now.tv_sec, &utc);
   char buffer[40];
   size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
@@ -161,8 +168,7 @@ bool needs_quotes(std::string_view value) {
   return false;
 }
 
-std::string format_line(const Config& cfg, Level level, std::string_view message,
-                        std::initializer_list<Field> fields) {
+std::string format_line(const Config& cfg, Level level, std::string_view message, std::initializer_list<Field> fields) {
   std::string line;
   line.reserve(40 + cfg.program.size() + message.size() + 32 * fields.size());
   append_timestamp(line);
@@ -225,8 +231,7 @@ void init(std::string_view program, Level level, Sink sink) {
 bool parse_level(std::string_view text, Level* level) {
   // Case-insensitive, so Mesos habits such as --logging_level=INFO work too.
   static constexpr std::pair<std::string_view, Level> names[] = {
-      {"debug", Level::debug}, {"info", Level::info},
-      {"warning", Level::warning}, {"error", Level::error}};
+      {"debug", Level::debug}, {"info", Level::info}, {"warning", Level::warning}, {"error", Level::error}};
   for (const auto& [name, value] : names) {
     if (equals_ignoring_case(text, name)) {
       *level = value;

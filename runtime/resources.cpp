@@ -54,7 +54,7 @@ std::vector<std::string_view> split_items(std::string_view inner) {
   std::vector<std::string_view> items;
   if (trim(inner).empty()) return items;
   size_t start = 0;
-  for (size_t comma = inner.find(','); ; comma = inner.find(',', start)) {
+  for (size_t comma = inner.find(',');; comma = inner.find(',', start)) {
     items.push_back(trim(inner.substr(start, comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -63,15 +63,14 @@ std::vector<std::string_view> split_items(std::string_view inner) {
 }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || c == '.' || c == '/';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '/';
 }
 
 Result<void> check_name(const std::string& kind, std::string_view name, std::string_view entry) {
   if (name.empty()) return Error{"empty " + kind + " name in " + quote(entry)};
   if (!std::all_of(name.begin(), name.end(), is_name_char)) {
-    return Error{kind + " name " + quote(name) +
-                 " may only have letters, digits, '_', '-', '.' and '/'"};
+    return Error{kind + " name " + quote(name) + " may only have letters, digits, '_', '-', '.' and '/'"};
   }
   return {};
 }
@@ -330,7 +329,6 @@ std::string role_of(const Resource& resource) {
   return resource.role();  // "*" when unset: the proto's default
 #pragma GCC diagnostic pop
 }
-
 
 Result<Resources> parse_resources(std::string_view text, std::string_view default_role) {
   if (auto valid = check_role(default_role); !valid) return valid.error();

@@ -5,8 +5,6 @@
 
 namespace dcos {
 
-Error errno_error(const std::string& what) {
-  return Error{what + ": " + std::strerror(errno)};
-}
+Error errno_error(const std::string& what) { return Error{what + ": " + std::strerror(errno)}; }
 
 }  // namespace dcos

@@ -1,11 +1,11 @@
 #include "runtime/service.hpp"
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <memory>
 
-#include "runtime/asio.hpp"
 #include <boost/asio/signal_set.hpp>
+#include "runtime/asio.hpp"
 
 #include "runtime/log.hpp"
 #include "runtime/notify.hpp"

@@ -65,9 +65,8 @@ asio::awaitable<void> Agent::run() {
     const auto delay = backoff_.next();
     // The first failure in a row is worth a warning; the retries are noise.
     const auto level = failures++ == 0 ? log::Level::warning : log::Level::debug;
-    log::write(level,
-               "lost master " + master + ": " + ended.error().message + "; retrying in " +
-                   format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
+    log::write(level, "lost master " + master + ": " + ended.error().message + "; retrying in " +
+                          format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
     pause.expires_after(delay);
     boost::system::error_code ec;
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -15,8 +15,8 @@
 #include <memory>
 #include <string>
 
-#include "runtime/asio.hpp"
 #include <nlohmann/json_fwd.hpp>
+#include "runtime/asio.hpp"
 
 #include "mesos.pb.h"
 #include "runtime/backoff.hpp"

@@ -9,8 +9,7 @@ namespace dcos::agent {
 FlagSet make_flags(Config* config) {
   Options* options = &config->options;
   FlagSet flags("dcos-agent", "The cluster's agent: registers this node's resources with the master.");
-  flags.add("master", "The master, as host:port",
-            options->master_host + ":" + std::to_string(options->master_port),
+  flags.add("master", "The master, as host:port", options->master_host + ":" + std::to_string(options->master_port),
             [options](std::string_view text) -> Result<void> {
               auto address = http::split_host_port(std::string(text), 5050);
               if (!address) return address.error();

@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   }
   http::Router router;
   agent.install_routes(router);
-  auto listener =
-      net::Listener::bind(io.get_executor(), {boost::asio::ip::make_address(options.ip), options.port}, router, nullptr);
+  auto listener = net::Listener::bind(io.get_executor(), {boost::asio::ip::make_address(options.ip), options.port},
+                                      router, nullptr);
   if (!listener) {
     log::error("cannot serve: " + listener.error().message);
     return 1;

@@ -42,8 +42,7 @@ int node_list(const Options& options, std::ostream& out, std::ostream& err) {
 }
 
 // Runs the command named by the positional words, or says why it cannot.
-int dispatch(const std::vector<std::string>& words, const Options& options, std::ostream& out,
-             std::ostream& err) {
+int dispatch(const std::vector<std::string>& words, const Options& options, std::ostream& out, std::ostream& err) {
   if (words.empty()) return usage_error(err, "no command given, e.g. 'dcos node list' (see --help)");
   if (words[0] != "node") return usage_error(err, "unknown command '" + words[0] + "' (see --help)");
   if (words.size() < 2) return usage_error(err, "'dcos node' needs a subcommand: list (see --help)");

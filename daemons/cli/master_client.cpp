@@ -48,8 +48,8 @@ Result<nlohmann::json> fetch_state(const MasterAddress& master, std::chrono::mil
 
 Result<nlohmann::json> parse_state_reply(const MasterAddress& master, const http::Reply& reply) {
   if (reply.status != 200) {
-    std::string message = "master at " + master.text() + " answered GET " + kStatePath + " with HTTP " +
-                          std::to_string(reply.status);
+    std::string message =
+        "master at " + master.text() + " answered GET " + kStatePath + " with HTTP " + std::to_string(reply.status);
     if (!reply.body.empty()) message += ": " + excerpt(reply.body);
     return Error{message};
   }

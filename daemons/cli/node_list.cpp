@@ -99,19 +99,24 @@ Result<std::vector<Agent>> agents_from_state(const json& state) {
       agents.push_back(std::move(*agent));
     }
   }
-  std::sort(agents.begin(), agents.end(), [](const Agent& a, const Agent& b) {
-    return std::tie(a.hostname, a.id) < std::tie(b.hostname, b.id);
-  });
+  std::sort(agents.begin(), agents.end(),
+            [](const Agent& a, const Agent& b) { return std::tie(a.hostname, a.id) < std::tie(b.hostname, b.id); });
   return agents;
 }
 
 std::string node_table(const std::vector<Agent>& agents) {
   using Align = Table::Align;
-  Table table({{"HOSTNAME"}, {"IP"}, {"ID"}, {"TYPE"}, {"STATUS"},
-               {"CPUS", Align::right}, {"MEM (MiB)", Align::right}, {"DISK (MiB)", Align::right}});
+  Table table({{"HOSTNAME"},
+               {"IP"},
+               {"ID"},
+               {"TYPE"},
+               {"STATUS"},
+               {"CPUS", Align::right},
+               {"MEM (MiB)", Align::right},
+               {"DISK (MiB)", Align::right}});
   for (const Agent& agent : agents) {
-    table.add_row({agent.hostname, agent.ip.empty() ? "-" : agent.ip, agent.id, agent.type, agent.status, format_amount(agent.cpus),
-                   format_amount(agent.mem), format_amount(agent.disk)});
+    table.add_row({agent.hostname, agent.ip.empty() ? "-" : agent.ip, agent.id, agent.type, agent.status,
+                   format_amount(agent.cpus), format_amount(agent.mem), format_amount(agent.disk)});
   }
   return table.text() + (agents.empty() ? "no agents\n" : "");
 }

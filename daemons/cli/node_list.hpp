@@ -26,8 +26,8 @@ struct Agent {
   std::string type;
   std::string status;
   double cpus = 0;
-  double mem = 0;   // MiB
-  double disk = 0;  // MiB
+  double mem = 0;         // MiB
+  double disk = 0;        // MiB
   nlohmann::json object;  // as the master sent it, plus "status"
 };
 

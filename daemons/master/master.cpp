@@ -178,12 +178,12 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   } else {
     agent.registered_time = now;
   }
-  agent.pid = "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" +
-              std::to_string(info.port());
+  agent.pid =
+      "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" + std::to_string(info.port());
 
   const char* how = !reregister ? "registered"
-                    : known      ? "re-registered"
-                                 : "re-registered (unknown to this registry, admitted)";
+                    : known     ? "re-registered"
+                                : "re-registered (unknown to this registry, admitted)";
   std::weak_ptr<net::Connection> weak = connection;
   registry_->admit(info, agent.registered_time, [this, weak, agent_id, how](const Result<void>& written) {
     admitted(weak.lock(), agent_id, how, written);
@@ -207,7 +207,8 @@ void Master::admitted(const std::shared_ptr<net::Connection>& link, const std::s
   }
   if (!link || !link->is_open()) return;
   link->send(registered_message(agent_id));
-  log::info("agent " + agent_id + " " + how + " from " + link->peer(), {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
+  log::info("agent " + agent_id + " " + how + " from " + link->peer(),
+            {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
 }
 
 internal::Envelope Master::registered_message(const std::string& agent_id) const {
@@ -267,8 +268,7 @@ asio::awaitable<void> Master::ping_loop() {
 
 void Master::ping_all() {
   const double now = wall_seconds();
-  const double reregister_deadline =
-      start_time_ + std::chrono::duration<double>(options_.reregister_timeout).count();
+  const double reregister_deadline = start_time_ + std::chrono::duration<double>(options_.reregister_timeout).count();
   internal::Envelope ping;
   ping.mutable_ping()->set_sequence(++ping_sequence_);
   ping.mutable_ping()->set_connected(true);

@@ -23,8 +23,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "runtime/asio.hpp"
 #include <nlohmann/json_fwd.hpp>
+#include "runtime/asio.hpp"
 
 #include "daemons/master/registry.hpp"
 #include "runtime/connection.hpp"

@@ -47,8 +47,8 @@ Result<std::unique_ptr<Registry>> Registry::recover(asio::any_io_executor io, co
     state.set_cluster_id(random_uuid());
     state.set_next_agent_number(0);
     state.set_log_sequence(0);
-    auto log = write_snapshot(path, work_dir + "/registry.log.0", work_dir + "/registry.log.0",
-                              state.SerializeAsString());
+    auto log =
+        write_snapshot(path, work_dir + "/registry.log.0", work_dir + "/registry.log.0", state.SerializeAsString());
     if (!log) return log.error();
     return std::unique_ptr<Registry>(new Registry(io, work_dir, std::move(state), std::move(*log), 0));
   }
@@ -115,7 +115,8 @@ void Registry::apply(const internal::RegistryOperation& operation) {
     }
   } else if (operation.has_mark_unreachable()) {
     auto it = index_.find(operation.mark_unreachable().agent_id());
-    if (it != index_.end()) state_.mutable_agents(it->second)->set_unreachable_time(operation.mark_unreachable().time());
+    if (it != index_.end())
+      state_.mutable_agents(it->second)->set_unreachable_time(operation.mark_unreachable().time());
   }
 }
 

@@ -82,8 +82,8 @@ class Registry {
   RecordLog log_;
   boost::asio::thread_pool writer_{1};
 
-  uint64_t log_records_ = 0;  // records in the current log
-  std::string pending_;       // encoded records not yet handed to a write
+  uint64_t log_records_ = 0;   // records in the current log
+  std::string pending_;        // encoded records not yet handed to a write
   std::vector<Done> waiting_;  // their callbacks
   bool writing_ = false;
   uint64_t writes_ = 0;

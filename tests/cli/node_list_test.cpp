@@ -45,8 +45,7 @@ std::string error_of(const json& s) {
 TEST(NodeListTest, TableColumnsAreAlignedNumbersToTheRight) {
   json small = agent("S1", "a.example", "10.0.0.1");
   small["resources"] = {{"cpus", 0.5}, {"mem", 512}, {"disk", 0}};
-  const auto agents =
-      agents_of(state({agent("S22", "agent-long-name.example", "10.0.0.22"), small}));
+  const auto agents = agents_of(state({agent("S22", "agent-long-name.example", "10.0.0.22"), small}));
   EXPECT_EQ(node_table(agents),
             "HOSTNAME                 IP         ID   TYPE   STATUS  CPUS  MEM (MiB)  DISK (MiB)\n"
             "a.example                10.0.0.1   S1   agent  active   0.5        512           0\n"

@@ -236,8 +236,8 @@ class MasterBadInputTest : public ::testing::Test {
       EXPECT_EQ(bad_frames(), mark.bad_frames);
     }
     if (!phrase.empty()) {
-      EXPECT_TRUE(wait_until([&] { return log_since(mark, phrase); }))
-          << "no '" << phrase << "' in:\n" << master_->log().substr(mark.log_size);
+      EXPECT_TRUE(wait_until([&] { return log_since(mark, phrase); })) << "no '" << phrase << "' in:\n"
+                                                                       << master_->log().substr(mark.log_size);
     }
   }
 
@@ -289,7 +289,7 @@ TEST_F(MasterBadInputTest, StalledFrameDoesNotStopTheMaster) {
   const Mark before = mark();
   RawClient client(port_);
   client.send(opening() + frame_header(100) + "0123456789");  // and nothing more
-  ASSERT_EQ(client.read_frames(1).size(), 1u);  // the master's hello: it is waiting for the rest
+  ASSERT_EQ(client.read_frames(1).size(), 1u);                // the master's hello: it is waiting for the rest
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(get_json(port_, "/health").has_value());
     EXPECT_TRUE(agent_active());

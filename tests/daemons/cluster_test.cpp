@@ -116,15 +116,15 @@ class ClusterTest : public ::testing::Test {
     const std::string ports = "[" + std::to_string(first_port) + "-" + std::to_string(first_port + 99) + "]";
     agent.resources = {{"cpus", n + 1}, {"mem", 1024 * (n + 1)}, {"disk", 2048}, {"ports", ports}};
     agent.attributes = {{"rack", "r" + std::to_string(n)}, {"level", n}};
-    const std::string resources = "cpus:" + std::to_string(n + 1) + ";mem:" + std::to_string(1024 * (n + 1)) +
-                                  ";disk:2048;ports:" + ports;
+    const std::string resources =
+        "cpus:" + std::to_string(n + 1) + ";mem:" + std::to_string(1024 * (n + 1)) + ";disk:2048;ports:" + ports;
     agent.process = std::make_unique<DaemonProcess>(
         agent_binary(),
         std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(master_port_), "--ip=127.0.0.1",
                                  "--port=" + std::to_string(agent.port),
                                  "--work_dir=" + dir_.path() + "/" + agent.hostname, "--hostname=" + agent.hostname,
-                                 "--resources=" + resources, "--attributes=rack:r" + std::to_string(n) +
-                                 ";level:" + std::to_string(n),
+                                 "--resources=" + resources,
+                                 "--attributes=rack:r" + std::to_string(n) + ";level:" + std::to_string(n),
                                  "--registration_backoff_factor=100ms", "--log_level=info"},
         dir_.path() + "/" + agent.hostname + ".log");
     agent.process->start();
@@ -154,8 +154,7 @@ class ClusterTest : public ::testing::Test {
           std::vector<std::string> ids;
           for (int n = 0; n < kAgents; ++n) {
             json own = agent_state(n);
-            if (!own.is_object() || !own.value("registered", false) || !active_in(s, own.value("id", "")))
-              return false;
+            if (!own.is_object() || !own.value("registered", false) || !active_in(s, own.value("id", ""))) return false;
             ids.push_back(own["id"]);
           }
           ids_ = std::move(ids);
@@ -178,7 +177,12 @@ class ClusterTest : public ::testing::Test {
       if (s.is_object() && in_slaves == unreachable) ++misplaced;
       return std::pair{in_slaves, unreachable};
     };
-    if (!wait_until([&] { json s = state(); return !active_in(s, id) && where(s) != std::pair{false, false}; }, kWait))
+    if (!wait_until(
+            [&] {
+              json s = state();
+              return !active_in(s, id) && where(s) != std::pair{false, false};
+            },
+            kWait))
       return AssertionFailure() << "agent " << id << " was never shown inactive: " << state().dump();
     if (!wait_until([&] { return where(state()) == std::pair{false, true}; }, kWait))
       return AssertionFailure() << "agent " << id << " never became unreachable: " << state().dump();

@@ -30,12 +30,12 @@ TEST(Partition, AgentCutOffFromMasterBecomesUnreachableAndComesBackWithItsId) {
                        dir.path() + "/master.log");
   master.start();
   CuttableProxy network(master_port);
-  DaemonProcess agent(agent_binary(),
-                      {"--master=127.0.0.1:" + std::to_string(network.port()), "--ip=127.0.0.1",
-                       "--port=" + std::to_string(agent_port), "--work_dir=" + dir.path() + "/a",
-                       "--hostname=cut-agent", "--resources=cpus:1;mem:512;disk:512",
-                       "--registration_backoff_factor=100ms"},
-                      dir.path() + "/agent.log");
+  DaemonProcess agent(
+      agent_binary(),
+      {"--master=127.0.0.1:" + std::to_string(network.port()), "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
+       "--work_dir=" + dir.path() + "/a", "--hostname=cut-agent", "--resources=cpus:1;mem:512;disk:512",
+       "--registration_backoff_factor=100ms"},
+      dir.path() + "/agent.log");
   agent.start();
 
   std::string id;
@@ -44,7 +44,8 @@ TEST(Partition, AgentCutOffFromMasterBecomesUnreachableAndComesBackWithItsId) {
     if (!state || !state->value("registered", false)) return false;
     id = state->value("id", "");
     return true;
-  })) << agent.log() << master.log();
+  })) << agent.log()
+      << master.log();
   ASSERT_TRUE(agent_listed_in(master_port, "slaves", id, true));
 
   network.cut();

@@ -15,8 +15,8 @@
 #include <fstream>
 #include <string>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <google/protobuf/util/message_differencer.h>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "tests/support/cluster.hpp"
 
@@ -167,7 +167,8 @@ TEST_F(RegistryTest, EmptyRecoverCreatesAClusterIdAndTheFiles) {
   ASSERT_TRUE(fs::exists(file("registry")));
   ASSERT_TRUE(fs::exists(file("registry.log.0")));
   EXPECT_EQ(fs::file_size(file("registry.log.0")), 0u);
-  EXPECT_EQ(fs::status(file("registry")).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(file("registry")).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 
   ASSERT_NO_FATAL_FAILURE(restart());
   EXPECT_EQ(registry_->cluster_id(), cluster_id);

@@ -32,12 +32,12 @@ constexpr std::size_t kPlanSize = 4;
 constexpr std::size_t kMaxFrame = 64 * 1024;
 
 // Asserts that survive NDEBUG (RelWithDebInfo builds the replay driver).
-#define FUZZ_CHECK(condition, what)                                                      \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
+#define FUZZ_CHECK(condition, what)                                                          \
+  do {                                                                                       \
+    if (!(condition)) {                                                                      \
       std::fprintf(stderr, "frame_decoder_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 struct Outcome {

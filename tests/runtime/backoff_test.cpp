@@ -11,8 +11,8 @@ using std::chrono::milliseconds;
 
 TEST(Backoff, DelaysDoubleWithJitterUpToTheCap) {
   Backoff backoff(milliseconds(100), milliseconds(1000), /*seed=*/42);
-  const milliseconds ceilings[] = {milliseconds(100), milliseconds(200), milliseconds(400), milliseconds(800),
-                                   milliseconds(1000), milliseconds(1000)};
+  const milliseconds ceilings[] = {milliseconds(100), milliseconds(200),  milliseconds(400),
+                                   milliseconds(800), milliseconds(1000), milliseconds(1000)};
   for (const auto ceiling : ceilings) {
     const auto delay = backoff.next();
     EXPECT_GE(delay, ceiling / 2);
@@ -30,7 +30,8 @@ TEST(Backoff, ResetStartsOver) {
 TEST(Backoff, AgentsWithDifferentSeedsSpreadOut) {
   // A herd that lost its master at once must not come back in lock-step.
   std::set<Backoff::Duration::rep> first_delays;
-  for (uint64_t seed = 0; seed < 50; ++seed) first_delays.insert(Backoff(milliseconds(1000), milliseconds(60000), seed).next().count());
+  for (uint64_t seed = 0; seed < 50; ++seed)
+    first_delays.insert(Backoff(milliseconds(1000), milliseconds(60000), seed).next().count());
   EXPECT_GT(first_delays.size(), 45u);
 }
 

@@ -207,8 +207,7 @@ class ConnectionTest : public ::testing::Test {
 asio::awaitable<std::string> echo_session(uint16_t port, std::vector<internal::Envelope> messages) {
   ConnectionOptions client;
   client.max_frame = 2 * 1024 * 1024;
-  auto connected =
-      co_await connect_framed(co_await asio::this_coro::executor, "127.0.0.1", port, "client", client);
+  auto connected = co_await connect_framed(co_await asio::this_coro::executor, "127.0.0.1", port, "client", client);
   if (!connected) co_return connected.error().message;
   auto connection = *connected;
   for (const auto& message : messages) connection->send(message);
@@ -240,10 +239,11 @@ TEST_F(ConnectionTest, HandshakeThenManyMessagesRoundTripBothWays) {
   const uint16_t port = start(options());
   const auto messages = mixed_messages(300);
   auto outcome = std::make_shared<std::optional<std::string>>();
-  asio::co_spawn(io_, echo_session(port, messages), [outcome](std::exception_ptr error, std::string result) {
-    *outcome = error ? "exception" : result;
-  });
-  ASSERT_TRUE(run_until(io_, [&] { return outcome->has_value(); }, 60s)) << "session did not finish";
+  asio::co_spawn(io_, echo_session(port, messages),
+                 [outcome](std::exception_ptr error, std::string result) { *outcome = error ? "exception" : result; });
+  ASSERT_TRUE(run_until(
+      io_, [&] { return outcome->has_value(); }, 60s))
+      << "session did not finish";
   EXPECT_EQ(**outcome, "");
   EXPECT_EQ(wait_for_end(), "closed by peer");
   EXPECT_EQ(counters_.frames_in, messages.size() + 1);   // + the hello

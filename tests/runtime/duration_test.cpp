@@ -58,8 +58,8 @@ TEST(ParseDuration, SaysWhatIsMissing) {
 }
 
 TEST(ParseDuration, RejectsSignsSpacesAndLooseDots) {
-  for (const char* text : {"-1secs", "+1secs", " 15secs", "15secs ", "15 secs", "1.secs", ".5secs",
-                           "1..5secs", "1e3secs", "15SECS", "15sec", "0x10ns", "1,5secs"}) {
+  for (const char* text : {"-1secs", "+1secs", " 15secs", "15secs ", "15 secs", "1.secs", ".5secs", "1..5secs",
+                           "1e3secs", "15SECS", "15sec", "0x10ns", "1,5secs"}) {
     parse_error(text);
   }
 }
@@ -94,8 +94,8 @@ TEST(FormatDuration, KeepsTheSignOfNegativeDurations) {
 }
 
 TEST(FormatDuration, RoundTripsThroughParse) {
-  std::vector<Duration> samples = {0ns, 1ns, 999ns, 1us, 1ms, 1500ms, 15s, 1min, 61s, 1h, 25h,
-                                   168h, 169h, Duration::max()};
+  std::vector<Duration> samples = {0ns,  1ns, 999ns, 1us, 1ms,  1500ms, 15s,
+                                   1min, 61s, 1h,    25h, 168h, 169h,   Duration::max()};
   std::mt19937_64 random(42);
   std::uniform_int_distribution<int64_t> any(0, std::numeric_limits<int64_t>::max());
   for (int i = 0; i < 1000; ++i) samples.emplace_back(any(random));

@@ -69,9 +69,8 @@ TEST_F(FlagsTest, KeepsDefaultsWhenNothingIsGiven) {
 }
 
 TEST_F(FlagsTest, ReadsEveryKindFromTheCommandLine) {
-  auto result = parse({"--work_dir=/tmp/w", "--hostname=a.example", "--verbose",
-                       "--max_agent_ping_timeouts=-7", "--port=0", "--weight=0.25",
-                       "--agent_ping_timeout=1mins", "--mode=manual"});
+  auto result = parse({"--work_dir=/tmp/w", "--hostname=a.example", "--verbose", "--max_agent_ping_timeouts=-7",
+                       "--port=0", "--weight=0.25", "--agent_ping_timeout=1mins", "--mode=manual"});
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(work_dir, "/tmp/w");
   EXPECT_EQ(hostname, "a.example");
@@ -92,9 +91,12 @@ TEST_F(FlagsTest, KeepsEverythingAfterTheFirstEquals) {
 }
 
 TEST_F(FlagsTest, ReadsBooleansInEveryForm) {
-  for (auto [arg, expected] : std::vector<std::pair<std::string, bool>>{
-           {"--verbose", true}, {"--no-verbose", false}, {"--verbose=true", true},
-           {"--verbose=false", false}, {"--verbose=1", true}, {"--verbose=0", false}}) {
+  for (auto [arg, expected] : std::vector<std::pair<std::string, bool>>{{"--verbose", true},
+                                                                        {"--no-verbose", false},
+                                                                        {"--verbose=true", true},
+                                                                        {"--verbose=false", false},
+                                                                        {"--verbose=1", true},
+                                                                        {"--verbose=0", false}}) {
     verbose = !expected;
     FlagSet fresh("t", "s");
     fresh.add("verbose", "", &verbose);
@@ -102,8 +104,7 @@ TEST_F(FlagsTest, ReadsBooleansInEveryForm) {
     ASSERT_TRUE(fresh.parse(2, argv, nullptr)) << arg;
     EXPECT_EQ(verbose, expected) << arg;
   }
-  EXPECT_EQ(parse_error({"--verbose=yes"}),
-            "bad value for --verbose: 'yes' is not a boolean (true, false, 1, 0)");
+  EXPECT_EQ(parse_error({"--verbose=yes"}), "bad value for --verbose: 'yes' is not a boolean (true, false, 1, 0)");
   EXPECT_EQ(parse_error({"--no-verbose=true"}), "flag '--no-verbose' takes no value");
 }
 
@@ -167,8 +168,8 @@ TEST_F(FlagsTest, RejectsAFlagGivenTwice) {
 }
 
 TEST_F(FlagsTest, ReadsTheEnvironment) {
-  auto result = parse({}, {"DCOS_WORK_DIR=/env/dir", "DCOS_AGENT_PING_TIMEOUT=30secs", "DCOS_VERBOSE=1",
-                           "PATH=/bin", "DCOS_SOMEONE_ELSES_FLAG=x", "DCOS_PORT", "dcos_port=1"});
+  auto result = parse({}, {"DCOS_WORK_DIR=/env/dir", "DCOS_AGENT_PING_TIMEOUT=30secs", "DCOS_VERBOSE=1", "PATH=/bin",
+                           "DCOS_SOMEONE_ELSES_FLAG=x", "DCOS_PORT", "dcos_port=1"});
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(work_dir, "/env/dir");
   EXPECT_EQ(ping_timeout, 30s);
@@ -191,8 +192,7 @@ TEST_F(FlagsTest, TakesTheFirstOfRepeatedVariablesLikeGetenv) {
 TEST_F(FlagsTest, NamesTheVariableWithABadValue) {
   EXPECT_EQ(parse_error({}, {"DCOS_AGENT_PING_TIMEOUT=15"}),
             "bad value for DCOS_AGENT_PING_TIMEOUT: '15' has no unit (e.g. 15secs)");
-  EXPECT_EQ(parse_error({}, {"DCOS_PORT=http"}),
-            "bad value for DCOS_PORT: 'http' is not a port number (0-65535)");
+  EXPECT_EQ(parse_error({}, {"DCOS_PORT=http"}), "bad value for DCOS_PORT: 'http' is not a port number (0-65535)");
 }
 
 TEST_F(FlagsTest, CollectsPositionalArguments) {

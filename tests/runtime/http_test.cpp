@@ -96,9 +96,8 @@ TEST(ParseQuery, DecodesEscapesAndPlus) {
 TEST(SplitHostPort, AcceptsHostsAddressesAndDefaults) {
   using Pair = std::pair<std::string, uint16_t>;
   const std::vector<std::pair<std::string, Pair>> good = {
-      {"10.0.0.1:5050", {"10.0.0.1", 5050}},  {"[::1]:5051", {"::1", 5051}},
-      {"[fe80::1]", {"fe80::1", 80}},         {"master.mesos", {"master.mesos", 80}},
-      {"master.mesos:0", {"master.mesos", 0}}, {"h:65535", {"h", 65535}},
+      {"10.0.0.1:5050", {"10.0.0.1", 5050}},  {"[::1]:5051", {"::1", 5051}},           {"[fe80::1]", {"fe80::1", 80}},
+      {"master.mesos", {"master.mesos", 80}}, {"master.mesos:0", {"master.mesos", 0}}, {"h:65535", {"h", 65535}},
   };
   for (const auto& [text, expected] : good) {
     auto split = split_host_port(text, 80);
@@ -109,9 +108,14 @@ TEST(SplitHostPort, AcceptsHostsAddressesAndDefaults) {
 
 TEST(SplitHostPort, RejectsBadPortsAndHosts) {
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"h:65536", "is not a port number"}, {"h:-1", "is not a port number"}, {"h:80x", "is not a port number"},
-      {"h:", "is not a port number"},      {":5050", "has no host"},         {"[::1", "no closing ']'"},
-      {"[::1]5050", "expected ':'"},       {"", "has no host"},
+      {"h:65536", "is not a port number"},
+      {"h:-1", "is not a port number"},
+      {"h:80x", "is not a port number"},
+      {"h:", "is not a port number"},
+      {":5050", "has no host"},
+      {"[::1", "no closing ']'"},
+      {"[::1]5050", "expected ':'"},
+      {"", "has no host"},
   };
   for (const auto& [text, reason] : bad) {
     auto split = split_host_port(text, 80);
@@ -209,8 +213,8 @@ class HttpServerTest : public ::testing::Test {
     router_.post("/echo", [](const Request& r) { return Response::text(r.body); });
     net::ListenerOptions options;
     options.http.max_body_bytes = 1024;
-    auto bound = net::Listener::bind(io_.get_executor(), {asio::ip::make_address("127.0.0.1"), 0}, router_, {},
-                                     options);
+    auto bound =
+        net::Listener::bind(io_.get_executor(), {asio::ip::make_address("127.0.0.1"), 0}, router_, {}, options);
     if (!bound) throw std::runtime_error(bound.error().message);
     listener_ = std::move(*bound);
     listener_->start();

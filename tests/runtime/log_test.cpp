@@ -94,7 +94,7 @@ TEST_F(LogTest, TimestampIsCurrentUtc) {
   info("tick");
   time_t after = ::time(nullptr);
   std::string text = capture.text();
-  tm parsed {};
+  tm parsed{};
   ASSERT_NE(::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parsed), nullptr) << text;
   time_t logged = ::timegm(&parsed);
   EXPECT_GE(logged, before) << text;
@@ -140,7 +140,8 @@ TEST_F(LogTest, QuotesValuesWithSpacesOrQuotes) {
                      {"PLAIN", "x=y"}});
   std::string text = capture.text();
   EXPECT_NE(text.find(R"(: bad input REASON="frame \"size\" too big" PATH=C:\plain )"
-                      R"(BOTH="a \\ \"b\"" EMPTY="" PLAIN=x=y)" "\n"),
+                      R"(BOTH="a \\ \"b\"" EMPTY="" PLAIN=x=y)"
+                      "\n"),
             std::string::npos)
       << text;
 }
@@ -152,7 +153,10 @@ TEST_F(LogTest, ControlCharactersNeverSplitALine) {
   info("first\nE forged: line", {{"VALUE", "a\nb\tc\x01"}});
   std::string text = capture.text();
   ASSERT_EQ(lines_of(text).size(), 1u) << text;
-  EXPECT_NE(text.find(R"(: first\nE forged: line VALUE="a\nb\tc\x01")" "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(: first\nE forged: line VALUE="a\nb\tc\x01")"
+                      "\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(LogTest, ParsesLevelNames) {
@@ -259,7 +263,7 @@ std::string become_journald(int* socket_fd) {
   ::mkdir("/run/systemd", 0755);
   ::mkdir("/run/systemd/journal", 0755);
   *socket_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address {};
+  sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strcpy(address.sun_path, "/run/systemd/journal/socket");
   if (::bind(*socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) {
@@ -319,7 +323,8 @@ TEST_F(LogTest, ROOT_JournalSinkSendsStructuredFields) {
   std::string note_size("\x09\0\0\0\0\0\0\0", 8);
   EXPECT_EQ(run.datagram,
             "MESSAGE=task lost\nPRIORITY=4\nSYSLOG_IDENTIFIER=dcos-agent\nTASK_ID=web.1\n"
-            "NOTE\n" + note_size + "two\nlines\n");
+            "NOTE\n" +
+                note_size + "two\nlines\n");
   EXPECT_EQ(run.stderr_text, "");
 }
 
@@ -344,8 +349,8 @@ TEST_F(LogTest, ROOT_JournalFailureFallsBackToStderr) {
   });
   if (!run.skipped.empty()) GTEST_SKIP() << "needs a private mount namespace: " << run.skipped;
   EXPECT_EQ(run.datagram, "");
-  EXPECT_TRUE(std::regex_match(run.stderr_text,
-                               std::regex(timestamp + " E dcos-agent: cannot reach journald AGENT_ID=S1\n")))
+  EXPECT_TRUE(
+      std::regex_match(run.stderr_text, std::regex(timestamp + " E dcos-agent: cannot reach journald AGENT_ID=S1\n")))
       << run.stderr_text;
 }
 

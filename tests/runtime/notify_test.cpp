@@ -26,7 +26,7 @@ class NotifyTest : public ::testing::Test {
     socket_path_ = dir_ + "/notify.sock";
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ASSERT_GE(fd_, 0) << std::strerror(errno);
-    sockaddr_un address {};
+    sockaddr_un address{};
     address.sun_family = AF_UNIX;
     ASSERT_LT(socket_path_.size(), sizeof address.sun_path);
     std::strcpy(address.sun_path, socket_path_.c_str());
@@ -131,9 +131,7 @@ TEST_F(NotifyTest, WatchdogIntervalWithoutPidStillApplies) {
   EXPECT_EQ(interval->count(), 10000);
 }
 
-TEST_F(NotifyTest, NoWatchdogIntervalWhenUnset) {
-  EXPECT_FALSE(watchdog_interval().has_value());
-}
+TEST_F(NotifyTest, NoWatchdogIntervalWhenUnset) { EXPECT_FALSE(watchdog_interval().has_value()); }
 
 TEST_F(NotifyTest, NoWatchdogIntervalForAnotherProcess) {
   // The watchdog belongs to the main process, not to what it forks.

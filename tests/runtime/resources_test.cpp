@@ -101,8 +101,7 @@ TEST(ParseResources, RoundsScalarsToThousandths) {
 
 TEST(ParseResources, CoalescesRanges) {
   EXPECT_EQ(format_resources(parsed("ports:[3-4,1-2,10-12,11-20,30]")), "ports:[1-4,10-20,30-30]");
-  EXPECT_EQ(format_resources(parsed("ports:[0-18446744073709551615,5-6]")),
-            "ports:[0-18446744073709551615]");
+  EXPECT_EQ(format_resources(parsed("ports:[0-18446744073709551615,5-6]")), "ports:[0-18446744073709551615]");
   EXPECT_EQ(format_resources(parsed("ports:[]")), "ports:[]");
 }
 
@@ -140,12 +139,11 @@ TEST(ParseResources, RejectsBadNamesAndRoles) {
   EXPECT_EQ(parse_error(":2"), "empty resource name in ':2'");
   EXPECT_EQ(parse_error("cpus"), "resource 'cpus' has no value (e.g. cpus:2)");
   EXPECT_EQ(parse_error("cpus:"), "resource 'cpus' has no value");
-  EXPECT_EQ(parse_error("cp us:1"),
-            "resource name 'cp us' may only have letters, digits, '_', '-', '.' and '/'");
+  EXPECT_EQ(parse_error("cp us:1"), "resource name 'cp us' may only have letters, digits, '_', '-', '.' and '/'");
   EXPECT_EQ(parse_error("cpus():1"), "bad role '' (e.g. slave_public, or * for unreserved)");
   EXPECT_EQ(parse_error("cpus(r1:1"), "resource 'cpus(r1' has no closing ')'");
-  for (const char* bad : {"cpus(-r):1", "cpus(..):1", "cpus(a//b):1", "cpus(a/):1", "cpus(a b):1",
-                          "cpus(r)(s):1", "cp$:1"}) {
+  for (const char* bad :
+       {"cpus(-r):1", "cpus(..):1", "cpus(a//b):1", "cpus(a/):1", "cpus(a b):1", "cpus(r)(s):1", "cp$:1"}) {
     parse_error(bad);
   }
   parse_error("cpus:1", "");
@@ -196,13 +194,11 @@ TEST(OverrideResources, ReplacesByNameInPlaceAndAppendsNewOnes) {
 }
 
 TEST(ResourcesJson, SumsRolesPerNameInMesosShape) {
-  const Resources resources =
-      parsed("cpus:2;cpus(r):0.5;mem:1024;ports:[31000-32000];ports(r):[32001-32005,40000-40010];"
-             "gpus:{a,b};gpus(r):{b,c}");
-  const nlohmann::json expected = {{"cpus", 2.5},
-                                   {"mem", 1024},
-                                   {"ports", "[31000-32005,40000-40010]"},
-                                   {"gpus", "{a,b,c}"}};
+  const Resources resources = parsed(
+      "cpus:2;cpus(r):0.5;mem:1024;ports:[31000-32000];ports(r):[32001-32005,40000-40010];"
+      "gpus:{a,b};gpus(r):{b,c}");
+  const nlohmann::json expected = {
+      {"cpus", 2.5}, {"mem", 1024}, {"ports", "[31000-32005,40000-40010]"}, {"gpus", "{a,b,c}"}};
   EXPECT_EQ(resources_json(resources), expected);
   EXPECT_TRUE(resources_json(parsed("cpus:2"))["cpus"].is_number());
   EXPECT_EQ(resources_json({}), nlohmann::json::object());

@@ -41,8 +41,8 @@ class DaemonProcess {
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   void start();
-  void kill(int signal);   // sends the signal and reaps the process
-  void stop();             // SIGTERM, then SIGKILL after 5 s
+  void kill(int signal);  // sends the signal and reaps the process
+  void stop();            // SIGTERM, then SIGKILL after 5 s
   bool running();
   pid_t pid() const { return pid_; }
   std::string log() const;  // what it has written so far
@@ -56,8 +56,7 @@ class DaemonProcess {
 
 uint16_t free_port();
 
-bool wait_until(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(10),
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10),
                 std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
 // GET http://127.0.0.1:<port><target> parsed as JSON; nullopt when the

@@ -1,7 +1,7 @@
 #include "tests/support/proxy.hpp"
 
-#include "runtime/asio.hpp"
 #include <boost/asio/write.hpp>
+#include "runtime/asio.hpp"
 
 namespace dcos::testing {
 
@@ -20,7 +20,8 @@ asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tc
   std::array<char, 16 * 1024> buffer;
   for (;;) {
     boost::system::error_code ec;
-    const std::size_t n = co_await from->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    const std::size_t n =
+        co_await from->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     if (cut) continue;  // the partition swallows it
     co_await asio::async_write(*to, asio::buffer(buffer.data(), n), asio::redirect_error(asio::use_awaitable, ec));
@@ -33,7 +34,8 @@ asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tc
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, uint16_t upstream_port, const std::atomic<bool>& cut) {
   for (;;) {
     boost::system::error_code ec;
-    auto client = std::make_shared<tcp::socket>(co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec)));
+    auto client =
+        std::make_shared<tcp::socket>(co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec)));
     if (ec) co_return;
     auto upstream = std::make_shared<tcp::socket>(acceptor.get_executor());
     co_await upstream->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), upstream_port),
