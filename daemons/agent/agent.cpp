@@ -60,12 +60,15 @@ asio::awaitable<void> Agent::run() {
     } else {
       ended = connected.error();
     }
+    const bool was_registered = registered_;
     registered_ = false;
     if (stopping_) break;
     const auto delay = backoff_.next();
-    // The first failure in a row is worth a warning; the retries are noise.
+    // The first failure after a success is worth a warning; retries are noise.
+    if (was_registered) failures = 0;
     const auto level = failures++ == 0 ? log::Level::warning : log::Level::debug;
-    log::write(level, "lost master " + master + ": " + ended.error().message + "; retrying in " +
+    log::write(level, std::string(was_registered ? "lost master " : "cannot register with master ") + master + ": " +
+                          ended.error().message + "; retrying in " +
                           format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
     pause.expires_after(delay);
     boost::system::error_code ec;
