@@ -3,7 +3,9 @@
 // needing root, a cgroup2 mount or a controller skip, naming what is missing.
 #include "isolation/linux/cgroup2.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +62,9 @@ class Cgroup2Test : public ::testing::Test {
     static std::atomic<int> counter{0};
     path_ = root_ + "/dcos-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     ASSERT_TRUE(create(path_));
+    // Orphaned grandchildren come back to this process, which reaps them,
+    // instead of piling up as zombies of an init that may not reap.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   }
 
   void TearDown() override {
@@ -69,6 +74,8 @@ class Cgroup2Test : public ::testing::Test {
     for (pid_t pid : children_) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
+    }
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
     }
   }
 
@@ -129,16 +136,24 @@ TEST_F(Cgroup2Test, ProcessesJoinFreezeAndAreKilledWithTheCgroup) {
 }
 
 TEST_F(Cgroup2Test, DestroyKillsAWholeProcessTree) {
+  int go[2];
+  ASSERT_EQ(::pipe2(go, O_CLOEXEC), 0);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    // Children of the child, which must die with it.
+    // Only once inside the cgroup: fork children, which must die with it.
+    char byte;
+    if (::read(go[0], &byte, 1) != 1) ::_exit(1);
     for (int i = 0; i < 3; ++i)
       if (::fork() == 0) break;
     for (;;) ::pause();
   }
+  ::close(go[0]);
   children_.push_back(pid);
-  ASSERT_TRUE(add_process(path_, pid));
-  // The grandchildren are forked after the move, so they start inside it.
+  // Not moved: closing the pipe unwritten makes the child exit, forking nothing.
+  const bool moved = add_process(path_, pid).ok();
+  const bool told = moved && ::write(go[1], "x", 1) == 1;
+  ::close(go[1]);
+  ASSERT_TRUE(moved && told);
   std::vector<pid_t> tree;
   for (int i = 0; i < 2000 && tree.size() < 4; ++i) {
     tree = processes(path_).value();
@@ -148,7 +163,7 @@ TEST_F(Cgroup2Test, DestroyKillsAWholeProcessTree) {
   ASSERT_TRUE(destroy(path_));
   EXPECT_FALSE(std::filesystem::exists(path_));
   EXPECT_EQ(reap(pid), SIGKILL);
-  // The orphaned grandchildren may linger as zombies until init reaps them.
+  // The orphaned grandchildren are zombies until TearDown reaps them.
   for (pid_t member : tree) EXPECT_FALSE(running(member)) << member << " survived";
 }
 
