@@ -9,9 +9,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   libboost-dev libprotobuf-dev protobuf-compiler libsystemd-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libseccomp-dev libarchive-dev
   # what tests and scripts call
   python3 curl procps iproute2
+  # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
+  runc crun qemu-system-x86 mmdebstrap e2fsprogs
 )
 
 missing=()
