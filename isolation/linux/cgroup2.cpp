@@ -6,81 +6,20 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <thread>
-
-#include "runtime/atomic_file.hpp"
 
 namespace dcos::isolation::cgroup2 {
 
+using cgroupfs::path_of;
+using cgroupfs::read_key;
+using cgroupfs::read_number;
+using cgroupfs::write_control;
+
 namespace {
-
-std::string path_of(const std::string& cgroup, std::string_view file) { return cgroup + "/" + std::string(file); }
-
-// Control files take one write(2) each: the kernel parses what one call brings.
-Result<void> write_control(const std::string& cgroup, std::string_view file, std::string_view value) {
-  const std::string path = path_of(cgroup, file);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("open '" + path + "'");
-  ssize_t written;
-  do {
-    written = ::write(fd, value.data(), value.size());
-  } while (written < 0 && errno == EINTR);
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (written < 0) return errno_error("write '" + path + "'");
-  if (static_cast<std::size_t>(written) != value.size()) return Error{"write '" + path + "': short write"};
-  return {};
-}
-
-Result<uint64_t> parse_number(std::string_view text, const std::string& where) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    return Error{"'" + where + "' holds '" + std::string(text) + "', not a number"};
-  return value;
-}
-
-Result<uint64_t> read_number(const std::string& cgroup, std::string_view file) {
-  auto text = read_file(path_of(cgroup, file));
-  if (!text) return text.error();
-  return parse_number(*text, path_of(cgroup, file));
-}
-
-Result<uint64_t> read_key(const std::string& cgroup, std::string_view file, std::string_view key) {
-  auto text = read_file(path_of(cgroup, file));
-  if (!text) return text.error();
-  auto values = parse_flat_keyed(*text);
-  if (!values) return Error{"'" + path_of(cgroup, file) + "': " + values.error().message};
-  auto it = values->find(key);
-  if (it == values->end()) return Error{"'" + path_of(cgroup, file) + "' has no '" + std::string(key) + "'"};
-  return it->second;
-}
 
 std::string limit_text(std::optional<uint64_t> value) { return value ? std::to_string(*value) : "max"; }
 
 }  // namespace
-
-Result<std::map<std::string, uint64_t, std::less<>>> parse_flat_keyed(std::string_view text) {
-  std::map<std::string, uint64_t, std::less<>> out;
-  std::size_t number = 0;
-  while (!text.empty()) {
-    ++number;
-    const auto newline = text.find('\n');
-    const std::string_view line = text.substr(0, newline);
-    text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
-    if (line.empty()) continue;
-    const auto space = line.find(' ');
-    if (space == std::string_view::npos || space == 0)
-      return Error{"line " + std::to_string(number) + " is not 'key value': '" + std::string(line) + "'"};
-    auto value = parse_number(line.substr(space + 1), "line " + std::to_string(number));
-    if (!value) return value.error();
-    out.emplace(std::string(line.substr(0, space)), *value);
-  }
-  return out;
-}
 
 Result<void> create(const std::string& cgroup) {
   if (::mkdir(cgroup.c_str(), 0755) != 0) return errno_error("mkdir '" + cgroup + "'");
@@ -92,8 +31,11 @@ Result<void> remove(const std::string& cgroup) {
   return {};
 }
 
-Result<std::set<std::string>> controllers(const std::string& cgroup) {
-  auto text = read_file(path_of(cgroup, file::kControllers));
+namespace {
+
+// A space-separated list of controller names, as in cgroup.controllers.
+Result<std::set<std::string>> read_names(const std::string& cgroup, std::string_view file) {
+  auto text = cgroupfs::read_control(cgroup, file);
   if (!text) return text.error();
   std::set<std::string> out;
   std::string_view rest = *text;
@@ -106,6 +48,14 @@ Result<std::set<std::string>> controllers(const std::string& cgroup) {
   return out;
 }
 
+}  // namespace
+
+Result<std::set<std::string>> controllers(const std::string& cgroup) { return read_names(cgroup, file::kControllers); }
+
+Result<std::set<std::string>> subtree_control(const std::string& cgroup) {
+  return read_names(cgroup, file::kSubtreeControl);
+}
+
 Result<void> enable_controllers(const std::string& cgroup, const std::set<std::string>& names) {
   std::string request;
   for (const auto& name : names) request += (request.empty() ? "+" : " +") + name;
@@ -116,24 +66,7 @@ Result<void> add_process(const std::string& cgroup, pid_t pid) {
   return write_control(cgroup, file::kProcs, std::to_string(pid));
 }
 
-Result<std::vector<pid_t>> processes(const std::string& cgroup) {
-  auto text = read_file(path_of(cgroup, file::kProcs));
-  if (!text) return text.error();
-  std::vector<pid_t> out;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    const auto newline = rest.find('\n');
-    const auto line = rest.substr(0, newline);
-    if (!line.empty()) {
-      auto pid = parse_number(line, path_of(cgroup, file::kProcs));
-      if (!pid) return pid.error();
-      out.push_back(static_cast<pid_t>(*pid));
-    }
-    if (newline == std::string_view::npos) break;
-    rest.remove_prefix(newline + 1);
-  }
-  return out;
-}
+Result<std::vector<pid_t>> processes(const std::string& cgroup) { return cgroupfs::processes(cgroup); }
 
 Result<bool> populated(const std::string& cgroup) {
   auto value = read_key(cgroup, file::kEvents, "populated");
@@ -160,7 +93,7 @@ Result<void> destroy(const std::string& cgroup, std::chrono::milliseconds timeou
   } else {
     // Frozen, nothing can fork between our reading the list and the kills.
     if (auto done = freeze(cgroup, true); !done) return done;
-    auto pids = processes(cgroup);
+    auto pids = cgroupfs::subtree_processes(cgroup);
     if (!pids) return pids.error();
     for (pid_t pid : *pids) ::kill(pid, SIGKILL);
     if (auto done = freeze(cgroup, false); !done) return done;
@@ -174,7 +107,7 @@ Result<void> destroy(const std::string& cgroup, std::chrono::milliseconds timeou
       return Error{"destroy '" + cgroup + "': processes remain after " + std::to_string(timeout.count()) + "ms"};
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return remove(cgroup);
+  return cgroupfs::remove_subtree(cgroup);
 }
 
 namespace memory {
@@ -187,6 +120,13 @@ Result<void> set_high(const std::string& cgroup, std::optional<uint64_t> bytes) 
 Result<uint64_t> current(const std::string& cgroup) { return read_number(cgroup, file::kMemoryCurrent); }
 Result<uint64_t> peak(const std::string& cgroup) { return read_number(cgroup, file::kMemoryPeak); }
 Result<uint64_t> oom_kills(const std::string& cgroup) { return read_key(cgroup, file::kMemoryEvents, "oom_kill"); }
+Result<std::optional<uint64_t>> oom_group_kills(const std::string& cgroup) {
+  auto events = cgroupfs::read_flat_keyed(cgroup, file::kMemoryEvents);
+  if (!events) return events.error();
+  auto it = events->find("oom_group_kill");
+  if (it == events->end()) return std::optional<uint64_t>{};
+  return std::optional<uint64_t>{it->second};
+}
 }  // namespace memory
 
 namespace cpu {
@@ -205,6 +145,7 @@ Result<std::chrono::microseconds> usage(const std::string& cgroup) {
   if (!value) return value.error();
   return std::chrono::microseconds(*value);
 }
+Result<uint64_t> nr_throttled(const std::string& cgroup) { return read_key(cgroup, file::kCpuStat, "nr_throttled"); }
 }  // namespace cpu
 
 namespace pids {
@@ -213,5 +154,12 @@ Result<void> set_max(const std::string& cgroup, std::optional<uint64_t> max) {
 }
 Result<uint64_t> current(const std::string& cgroup) { return read_number(cgroup, file::kPidsCurrent); }
 }  // namespace pids
+
+namespace io {
+Result<void> set_weight(const std::string& cgroup, uint32_t weight) {
+  if (weight < 1 || weight > 10000) return Error{"io weight " + std::to_string(weight) + " is outside 1-10000"};
+  return write_control(cgroup, file::kIoWeight, "default " + std::to_string(weight));
+}
+}  // namespace io
 
 }  // namespace dcos::isolation::cgroup2

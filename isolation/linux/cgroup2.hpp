@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "isolation/linux/cgroupfs.hpp"
 #include "runtime/result.hpp"
 
 namespace dcos::isolation::cgroup2 {
@@ -45,12 +46,14 @@ inline constexpr std::string_view kIoWeight = "io.weight";
 
 // "key value" lines (cgroup.events, memory.events, cpu.stat) as a map.
 // A line that is not two fields with a number is an error naming it.
-Result<std::map<std::string, uint64_t, std::less<>>> parse_flat_keyed(std::string_view text);
+using cgroupfs::parse_flat_keyed;
 
 Result<void> create(const std::string& cgroup);
 Result<void> remove(const std::string& cgroup);  // rmdir: must be empty
 
 Result<std::set<std::string>> controllers(const std::string& cgroup);
+// The controllers enabled for the children of `cgroup`.
+Result<std::set<std::string>> subtree_control(const std::string& cgroup);
 // Enables controllers for the children of `cgroup` ("+memory +pids").
 Result<void> enable_controllers(const std::string& cgroup, const std::set<std::string>& names);
 
@@ -62,9 +65,10 @@ Result<bool> frozen(const std::string& cgroup);
 // SIGKILL to every process here and below, at once (kernel 5.14+).
 Result<void> kill(const std::string& cgroup);
 
-// Kills everything in the cgroup, waits (bounded) until it is empty, and
-// removes it. Without cgroup.kill (kernels before 5.14) it freezes, kills
-// each process, and thaws, so nothing forks away in between.
+// Kills everything in the cgroup and below, waits (bounded) until it is
+// empty, and removes it with any child cgroups. Without cgroup.kill (kernels
+// before 5.14) it freezes, kills each process, and thaws, so nothing forks
+// away in between.
 Result<void> destroy(const std::string& cgroup, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 namespace memory {
@@ -74,6 +78,9 @@ Result<void> set_high(const std::string& cgroup, std::optional<uint64_t> bytes);
 Result<uint64_t> current(const std::string& cgroup);
 Result<uint64_t> peak(const std::string& cgroup);       // kernel 5.19+
 Result<uint64_t> oom_kills(const std::string& cgroup);  // memory.events oom_kill
+// memory.events oom_group_kill (5.16+): OOM kills of the whole group, with
+// memory.oom.group set; nullopt where the kernel lacks the key.
+Result<std::optional<uint64_t>> oom_group_kills(const std::string& cgroup);
 }  // namespace memory
 
 namespace cpu {
@@ -82,11 +89,19 @@ Result<void> set_weight(const std::string& cgroup, uint32_t weight);  // 1..1000
 Result<void> set_max(const std::string& cgroup, std::optional<std::chrono::microseconds> quota,
                      std::chrono::microseconds period = std::chrono::microseconds(100000));
 Result<std::chrono::microseconds> usage(const std::string& cgroup);  // cpu.stat usage_usec
+// cpu.stat nr_throttled: periods in which the quota ran out (cpu controller).
+Result<uint64_t> nr_throttled(const std::string& cgroup);
 }  // namespace cpu
 
 namespace pids {
 Result<void> set_max(const std::string& cgroup, std::optional<uint64_t> max);
 Result<uint64_t> current(const std::string& cgroup);
 }  // namespace pids
+
+namespace io {
+// Proportional weight for the cgroup's IO, 1..10000 ("default N" in
+// io.weight; the file exists where the kernel has an io weight policy).
+Result<void> set_weight(const std::string& cgroup, uint32_t weight);
+}  // namespace io
 
 }  // namespace dcos::isolation::cgroup2

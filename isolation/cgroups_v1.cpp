@@ -1,0 +1,202 @@
+// Containers' cgroups on cgroup v1: one directory "<mount><root>/<name>" in
+// each hierarchy used (memory, freezer, cpu, cpuacct, pids, blkio).
+#include <algorithm>
+#include <set>
+
+#include "isolation/cgroups_internal.hpp"
+#include "isolation/linux/cgroup1.hpp"
+#include "isolation/linux/cgroupfs.hpp"
+#include "runtime/atomic_file.hpp"
+
+namespace dcos::isolation::cgroups_internal {
+
+namespace {
+
+// The controllers used, required ones first.
+constexpr std::string_view kRequired[] = {"memory", "freezer"};
+constexpr std::string_view kOptional[] = {"cpu", "cpuacct", "pids", "blkio"};
+
+struct Hierarchy {
+  std::string mount;
+  std::set<std::string, std::less<>> controllers;  // those of ours it holds
+};
+
+class CgroupsV1 final : public Cgroups {
+ public:
+  CgroupsV1(std::vector<Hierarchy> hierarchies, std::string root)
+      : hierarchies_(std::move(hierarchies)), root_(std::move(root)) {}
+
+  std::string_view version() const override { return "v1"; }
+  std::string path(const std::string& container) const override { return dir_of("memory", container); }
+
+  Result<void> create(const std::string& container, const CgroupLimits& limits) override {
+    if (auto valid = limits.validate(); !valid) return valid;
+    if (auto valid = check_name(container); !valid) return valid;
+    if (auto available = check_controllers(limits); !available) return available;
+    for (const auto& dir : dirs(container))
+      if (cgroupfs::exists(dir)) return Error{"cgroup '" + dir + "' already exists"};
+    std::vector<std::string> made;
+    Result<void> done = [&]() -> Result<void> {
+      for (const auto& dir : dirs(container)) {
+        if (auto created = cgroup1::create(dir); !created) return created;
+        made.push_back(dir);
+      }
+      return apply(container, limits);
+    }();
+    if (!done)
+      for (auto it = made.rbegin(); it != made.rend(); ++it) (void)cgroup1::remove(*it);
+    return done;
+  }
+
+  Result<UniqueFd> open_for_clone(const std::string& container) override {
+    if (auto valid = check_name(container); !valid) return valid.error();
+    return UniqueFd();
+  }
+
+  Result<void> add_process(const std::string& container, pid_t pid) override {
+    if (auto valid = check_name(container); !valid) return valid;
+    for (const auto& dir : dirs(container))
+      if (auto added = cgroup1::add_process(dir, pid); !added) return added;
+    return {};
+  }
+
+  Result<std::vector<pid_t>> processes(const std::string& container) override {
+    if (auto valid = check_name(container); !valid) return valid.error();
+    std::vector<pid_t> out;
+    for (const auto& dir : dirs(container)) {
+      auto pids = cgroup1::processes(dir);
+      if (!pids) return pids.error();
+      out.insert(out.end(), pids->begin(), pids->end());
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  Result<CgroupUsage> usage(const std::string& container) override {
+    if (auto valid = check_name(container); !valid) return valid.error();
+    CgroupUsage out;
+    if (has("cpuacct")) {
+      auto time = cgroup1::cpuacct::usage(dir_of("cpuacct", container));
+      if (!time) return time.error();
+      out.cpu_time = std::chrono::duration_cast<std::chrono::microseconds>(*time);
+    }
+    if (has("cpu")) {
+      auto throttled = cgroup1::cpu::nr_throttled(dir_of("cpu", container));
+      if (!throttled) return throttled.error();
+      out.cpu_throttled_periods = *throttled;
+    }
+    const std::string memory = dir_of("memory", container);
+    auto current = cgroup1::memory::usage(memory);
+    if (!current) return current.error();
+    out.memory_current = *current;
+    auto peak = cgroup1::memory::max_usage(memory);
+    if (!peak) return peak.error();
+    out.memory_peak = *peak;
+    auto kills = cgroup1::memory::oom_kills(memory);
+    if (!kills) return kills.error();
+    out.oom_kills = *kills;
+    if (has("pids")) {
+      auto pids = cgroup1::pids::current(dir_of("pids", container));
+      if (!pids) return pids.error();
+      out.pids_current = *pids;
+    }
+    return out;
+  }
+
+  Result<void> destroy(const std::string& container, std::chrono::milliseconds timeout) override {
+    if (auto valid = check_name(container); !valid) return valid;
+    return cgroup1::destroy(dirs(container), dir_of("freezer", container), timeout);
+  }
+
+  Result<std::vector<std::string>> list() override {
+    std::set<std::string> names;
+    for (const auto& hierarchy : hierarchies_) {
+      auto own = own_cgroup(*hierarchy.controllers.begin());
+      if (!own) return own.error();
+      auto children = child_cgroups(hierarchy.mount + root_, hierarchy.mount + *own);
+      if (!children) return children.error();
+      names.insert(children->begin(), children->end());
+    }
+    return std::vector<std::string>(names.begin(), names.end());
+  }
+
+ private:
+  bool has(std::string_view controller) const {
+    return std::any_of(hierarchies_.begin(), hierarchies_.end(),
+                       [&](const Hierarchy& each) { return each.controllers.contains(controller); });
+  }
+
+  // The container's directory in the hierarchy of `controller`, which exists.
+  std::string dir_of(std::string_view controller, const std::string& container) const {
+    for (const auto& each : hierarchies_)
+      if (each.controllers.contains(controller)) return each.mount + root_ + "/" + container;
+    return "";
+  }
+
+  std::vector<std::string> dirs(const std::string& container) const {
+    std::vector<std::string> out;
+    for (const auto& each : hierarchies_) out.push_back(each.mount + root_ + "/" + container);
+    return out;
+  }
+
+  Result<void> check_controllers(const CgroupLimits& limits) const {
+    const auto need = [&](bool wanted, std::string_view controller) -> Result<void> {
+      if (!wanted || has(controller)) return {};
+      return Error{std::string(controller) + " limit requested but the " + std::string(controller) +
+                   " controller is not available: no v1 hierarchy of it is mounted (/proc/self/mountinfo)"};
+    };
+    if (auto ok = need(limits.cpus || limits.cpu_quota, "cpu"); !ok) return ok;
+    return need(limits.pids_max.has_value(), "pids");
+  }
+
+  Result<void> apply(const std::string& container, const CgroupLimits& limits) const {
+    const std::string memory = dir_of("memory", container);
+    if (limits.memory_max)
+      if (auto done = cgroup1::memory::set_limit(memory, *limits.memory_max); !done) return done;
+    if (limits.memory_high)
+      if (auto done = cgroup1::memory::set_soft_limit(memory, *limits.memory_high); !done) return done;
+    if (limits.cpus)
+      if (auto done = cgroup1::cpu::set_shares(dir_of("cpu", container), cpu_shares(*limits.cpus)); !done) return done;
+    if (limits.cpu_quota)
+      if (auto done = cgroup1::cpu::set_cfs_quota(dir_of("cpu", container), cpu_quota(*limits.cpu_quota)); !done)
+        return done;
+    if (limits.pids_max)
+      if (auto done = cgroup1::pids::set_max(dir_of("pids", container), *limits.pids_max); !done) return done;
+    if (limits.io_weight && has("blkio") && cgroup1::blkio::has_weight(dir_of("blkio", container)))
+      if (auto done = cgroup1::blkio::set_weight(dir_of("blkio", container), blkio_weight(*limits.io_weight)); !done)
+        return done;
+    return {};
+  }
+
+  std::vector<Hierarchy> hierarchies_;
+  std::string root_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Cgroups>> open_v1(const CgroupMounts& mounts, const std::string& root) {
+  std::vector<Hierarchy> hierarchies;
+  const auto add = [&](std::string_view controller, bool required) -> Result<void> {
+    auto mount = mounts.v1.find(controller);
+    if (mount == mounts.v1.end()) {
+      if (!required) return {};
+      return Error{"no v1 '" + std::string(controller) +
+                   "' hierarchy is mounted (/proc/self/mountinfo); the v1 containerizer needs memory and freezer"};
+    }
+    auto same = std::find_if(hierarchies.begin(), hierarchies.end(),
+                             [&](const Hierarchy& each) { return each.mount == mount->second; });
+    if (same == hierarchies.end()) same = hierarchies.insert(hierarchies.end(), Hierarchy{mount->second, {}});
+    same->controllers.emplace(controller);
+    return {};
+  };
+  for (std::string_view controller : kRequired)
+    if (auto added = add(controller, true); !added) return added.error();
+  for (std::string_view controller : kOptional)
+    if (auto added = add(controller, false); !added) return added.error();
+  for (const auto& hierarchy : hierarchies)
+    if (auto made = make_directories(hierarchy.mount + root); !made) return made.error();
+  return std::unique_ptr<Cgroups>(std::make_unique<CgroupsV1>(std::move(hierarchies), root));
+}
+
+}  // namespace dcos::isolation::cgroups_internal

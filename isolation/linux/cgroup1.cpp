@@ -1,0 +1,206 @@
+#include "isolation/linux/cgroup1.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "isolation/linux/cgroupfs.hpp"
+
+namespace dcos::isolation::cgroup1 {
+
+using cgroupfs::read_key;
+using cgroupfs::read_number;
+using cgroupfs::write_control;
+
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(1);
+
+// v1 files take -1 for "no limit".
+std::string limit_text(std::optional<uint64_t> value) { return value ? std::to_string(*value) : "-1"; }
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The processes of every existing cgroup in `cgroups` and below, once each.
+Result<std::vector<pid_t>> all_processes(const std::vector<std::string>& cgroups) {
+  std::vector<pid_t> out;
+  for (const auto& cgroup : cgroups) {
+    if (!cgroupfs::exists(cgroup)) continue;
+    auto pids = cgroupfs::subtree_processes(cgroup);
+    if (!pids) return pids.error();
+    out.insert(out.end(), pids->begin(), pids->end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<void> kill_all(const std::vector<pid_t>& pids) {
+  for (pid_t pid : pids)
+    if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) return errno_error("kill " + std::to_string(pid));
+  return {};
+}
+
+}  // namespace
+
+Result<void> create(const std::string& cgroup) {
+  if (::mkdir(cgroup.c_str(), 0755) != 0) return errno_error("mkdir '" + cgroup + "'");
+  return {};
+}
+
+Result<void> remove(const std::string& cgroup) {
+  if (::rmdir(cgroup.c_str()) != 0) return errno_error("rmdir '" + cgroup + "'");
+  return {};
+}
+
+Result<void> add_process(const std::string& cgroup, pid_t pid) {
+  return write_control(cgroup, file::kProcs, std::to_string(pid));
+}
+
+Result<std::vector<pid_t>> processes(const std::string& cgroup) { return cgroupfs::processes(cgroup); }
+
+Result<void> destroy(const std::vector<std::string>& cgroups, const std::string& freezer,
+                     std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto left = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+  };
+  const bool freezable = !freezer.empty() && cgroupfs::exists(freezer);
+  if (freezable) {
+    // Frozen, nothing can fork between our reading the lists and the kills;
+    // the kills land when the cgroup thaws.
+    if (auto frozen = freezer::freeze(freezer, left()); !frozen) return frozen;
+    auto pids = all_processes(cgroups);
+    if (pids) {
+      if (auto killed = kill_all(*pids); !killed) pids = killed.error();
+    }
+    auto thawed = freezer::thaw(freezer);
+    if (!pids) return pids.error();
+    if (!thawed) return thawed;
+  }
+  for (;;) {
+    auto pids = all_processes(cgroups);
+    if (!pids) return pids.error();
+    if (pids->empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Error{"destroy '" + (freezable ? freezer : cgroups.front()) + "': " + std::to_string(pids->size()) +
+                   " processes remain after " + std::to_string(timeout.count()) + "ms"};
+    // Without a freezer a process may have forked since the list was read.
+    if (!freezable)
+      if (auto killed = kill_all(*pids); !killed) return killed;
+    std::this_thread::sleep_for(kPoll);
+  }
+  for (const auto& cgroup : cgroups) {
+    if (!cgroupfs::exists(cgroup)) continue;
+    if (auto removed = cgroupfs::remove_subtree(cgroup); !removed) return removed;
+  }
+  return {};
+}
+
+namespace freezer {
+
+Result<void> freeze(const std::string& cgroup, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    // Writing FROZEN again retries tasks that could not be frozen yet.
+    if (auto written = write_control(cgroup, file::kFreezerState, "FROZEN"); !written) return written;
+    auto now = state(cgroup);
+    if (!now) return now.error();
+    if (*now == "FROZEN") return {};
+    if (std::chrono::steady_clock::now() >= deadline) {
+      (void)thaw(cgroup);
+      return Error{"freeze '" + cgroup + "': still " + *now + " after " + std::to_string(timeout.count()) + "ms"};
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+Result<void> thaw(const std::string& cgroup) { return write_control(cgroup, file::kFreezerState, "THAWED"); }
+
+Result<std::string> state(const std::string& cgroup) {
+  auto text = cgroupfs::read_control(cgroup, file::kFreezerState);
+  if (!text) return text.error();
+  return trimmed(std::move(*text));
+}
+
+}  // namespace freezer
+
+namespace memory {
+Result<void> set_limit(const std::string& cgroup, std::optional<uint64_t> bytes) {
+  return write_control(cgroup, file::kMemoryLimit, limit_text(bytes));
+}
+Result<void> set_soft_limit(const std::string& cgroup, std::optional<uint64_t> bytes) {
+  return write_control(cgroup, file::kMemorySoftLimit, limit_text(bytes));
+}
+Result<uint64_t> usage(const std::string& cgroup) { return read_number(cgroup, file::kMemoryUsage); }
+Result<uint64_t> max_usage(const std::string& cgroup) { return read_number(cgroup, file::kMemoryMaxUsage); }
+Result<uint64_t> oom_kills(const std::string& cgroup) {
+  auto control = cgroupfs::read_flat_keyed(cgroup, file::kMemoryOomControl);
+  if (!control) return control.error();
+  if (auto it = control->find("oom_kill"); it != control->end()) return it->second;
+  auto failures = read_number(cgroup, file::kMemoryFailcnt);
+  if (!failures) return failures.error();
+  return uint64_t{*failures > 0 ? 1u : 0u};
+}
+}  // namespace memory
+
+namespace cpu {
+Result<void> set_shares(const std::string& cgroup, uint64_t shares) {
+  if (shares < 2 || shares > 262144) return Error{"cpu shares " + std::to_string(shares) + " are outside 2-262144"};
+  return write_control(cgroup, file::kCpuShares, std::to_string(shares));
+}
+Result<void> set_cfs_quota(const std::string& cgroup, std::optional<std::chrono::microseconds> quota,
+                           std::chrono::microseconds period) {
+  // The period first: the kernel checks the quota against the current one.
+  if (auto written = write_control(cgroup, file::kCpuCfsPeriod, std::to_string(period.count())); !written)
+    return written;
+  return write_control(cgroup, file::kCpuCfsQuota, quota ? std::to_string(quota->count()) : std::string("-1"));
+}
+Result<uint64_t> nr_throttled(const std::string& cgroup) { return read_key(cgroup, file::kCpuStat, "nr_throttled"); }
+Result<std::chrono::nanoseconds> throttled_time(const std::string& cgroup) {
+  auto value = read_key(cgroup, file::kCpuStat, "throttled_time");
+  if (!value) return value.error();
+  return std::chrono::nanoseconds(*value);
+}
+}  // namespace cpu
+
+namespace cpuacct {
+Result<std::chrono::nanoseconds> usage(const std::string& cgroup) {
+  auto value = read_number(cgroup, file::kCpuacctUsage);
+  if (!value) return value.error();
+  return std::chrono::nanoseconds(*value);
+}
+}  // namespace cpuacct
+
+namespace pids {
+Result<void> set_max(const std::string& cgroup, std::optional<uint64_t> max) {
+  return write_control(cgroup, file::kPidsMax, max ? std::to_string(*max) : std::string("max"));
+}
+Result<uint64_t> current(const std::string& cgroup) { return read_number(cgroup, file::kPidsCurrent); }
+}  // namespace pids
+
+namespace blkio {
+bool has_weight(const std::string& cgroup) {
+  return cgroupfs::exists(cgroupfs::path_of(cgroup, file::kBlkioWeight)) ||
+         cgroupfs::exists(cgroupfs::path_of(cgroup, file::kBlkioBfqWeight));
+}
+Result<void> set_weight(const std::string& cgroup, uint32_t weight) {
+  if (weight < 10 || weight > 1000) return Error{"blkio weight " + std::to_string(weight) + " is outside 10-1000"};
+  if (cgroupfs::exists(cgroupfs::path_of(cgroup, file::kBlkioWeight)))
+    return write_control(cgroup, file::kBlkioWeight, std::to_string(weight));
+  if (cgroupfs::exists(cgroupfs::path_of(cgroup, file::kBlkioBfqWeight)))
+    return write_control(cgroup, file::kBlkioBfqWeight, std::to_string(weight));
+  return Error{"'" + cgroup + "' has neither " + std::string(file::kBlkioWeight) + " nor " +
+               std::string(file::kBlkioBfqWeight) + " (the IO scheduler has no weights)"};
+}
+}  // namespace blkio
+
+}  // namespace dcos::isolation::cgroup1
