@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs the whole test suite:
 #   1. the release build, warnings as errors: unit and integration tests
-#   2. the same under AddressSanitizer and UndefinedBehaviorSanitizer
-#   3. the frame decoder's fuzz target (clang, libFuzzer), a short run
+#   2. the release build's isolation tests in a QEMU VM with pure cgroup v2
+#      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
+#   3. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
+#   4. the frame decoder's fuzz target (clang, libFuzzer), a short run
 # Tests needing something this host lacks skip with a message naming it.
 # Run as root (later suites use cgroups and namespaces).
 set -euo pipefail
@@ -18,6 +20,9 @@ ctest_run() {
 echo "== release build (-Werror)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON
 ctest_run build
+
+echo "== cgroup v2 in a VM: the release isolation tests"
+scripts/test-vm.sh build
 
 echo "== ASan + UBSan build"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DDCOS_WERROR=ON -DDCOS_SANITIZE=ON
