@@ -86,6 +86,10 @@ class Cgroups {
   // clone3(CLONE_INTO_CGROUP). v1: an empty UniqueFd; the caller then uses
   // add_process before the child execs.
   virtual Result<UniqueFd> open_for_clone(const std::string& container) = 0;
+  // The cgroup.procs file of the container's cgroup in every hierarchy: a
+  // child that was not cloned into its cgroup writes "0" into each before
+  // it execs (the launcher's child may not allocate, so it gets paths).
+  virtual std::vector<std::string> procs_files(const std::string& container) const = 0;
   // Moves `pid` into the container's cgroup, in every hierarchy.
   virtual Result<void> add_process(const std::string& container, pid_t pid) = 0;
   // The processes in the container's cgroup (v1: in any of its hierarchies).

@@ -53,6 +53,12 @@ class CgroupsV1 final : public Cgroups {
     return UniqueFd();
   }
 
+  std::vector<std::string> procs_files(const std::string& container) const override {
+    std::vector<std::string> out;
+    for (const auto& dir : dirs(container)) out.push_back(dir + "/" + std::string(cgroup1::file::kProcs));
+    return out;
+  }
+
   Result<void> add_process(const std::string& container, pid_t pid) override {
     if (auto valid = check_name(container); !valid) return valid;
     for (const auto& dir : dirs(container))

@@ -77,6 +77,10 @@ class CgroupsV2 final : public Cgroups {
     return fd;
   }
 
+  std::vector<std::string> procs_files(const std::string& container) const override {
+    return {path(container) + "/" + std::string(cgroup2::file::kProcs)};
+  }
+
   Result<void> add_process(const std::string& container, pid_t pid) override {
     if (auto valid = check_name(container); !valid) return valid;
     return cgroup2::add_process(path(container), pid);

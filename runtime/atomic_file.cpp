@@ -114,7 +114,7 @@ Result<void> sync_directory(const std::string& directory) {
 
 }  // namespace
 
-Result<void> write_file_atomically(const std::string& path, std::string_view content, int mode) {
+Result<void> write_file_atomically(const std::string& path, std::string_view content, int mode, bool durable) {
   TemporaryFile temporary(temporary_name(path));
   const std::string& tmp = temporary.path();
   // The mode goes through open(2) and so through the umask, like any file a
@@ -122,13 +122,13 @@ Result<void> write_file_atomically(const std::string& path, std::string_view con
   FileDescriptor fd(open_exclusive(tmp, mode));
   if (fd.get() < 0) return errno_error("open " + quoted(tmp));
   if (auto written = write_all(fd.get(), content, tmp); !written) return written;
-  if (::fsync(fd.get()) < 0) return errno_error("fsync " + quoted(tmp));
+  if (durable && ::fsync(fd.get()) < 0) return errno_error("fsync " + quoted(tmp));
   if (fd.close() < 0) return errno_error("close " + quoted(tmp));
   if (::rename(tmp.c_str(), path.c_str()) < 0) {
     return errno_error("rename " + quoted(tmp) + " to " + quoted(path));
   }
   temporary.release();
-  return sync_directory(directory_of(path));
+  return durable ? sync_directory(directory_of(path)) : Result<void>{};
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -10,7 +10,11 @@
 
 namespace dcos {
 
-Result<void> write_file_atomically(const std::string& path, std::string_view content, int mode = 0644);
+// With durable=false the fsyncs are skipped: still whole-or-nothing for
+// readers and across a process crash, not across a power loss. For runtime
+// state that does not outlive a reboot anyway (/run).
+Result<void> write_file_atomically(const std::string& path, std::string_view content, int mode = 0644,
+                                   bool durable = true);
 
 // The whole content of a file. An error names the path and errno.
 Result<std::string> read_file(const std::string& path);

@@ -185,6 +185,7 @@ TEST_F(Cgroup2Test, WritesToAMissingControlFileNameThePath) {
 TEST_F(Cgroup2Test, MemoryAndPidsLimitsReadBack) {
   if (auto missing = missing_controllers({"memory", "pids"}); !missing.empty()) GTEST_SKIP() << missing;
   ASSERT_TRUE(enable_controllers(root_, {"memory", "pids"}));
+  ASSERT_TRUE(enable_controllers(path_, {"memory", "pids"}));
   const std::string limited = path_ + "/limited";
   ASSERT_TRUE(create(limited));
   EXPECT_TRUE(memory::set_max(limited, 64u << 20));

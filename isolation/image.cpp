@@ -1,0 +1,123 @@
+#include "isolation/image.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "runtime/atomic_file.hpp"
+
+namespace dcos::isolation {
+namespace {
+
+struct ReaderDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct WriterDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+
+// The cache key of a tarball: where it is and which version of it. A
+// changed file (size or modification time) unpacks anew.
+std::string cache_key(const struct stat& st) {
+  char key[96];
+  std::snprintf(key, sizeof key, "%llx-%llx-%llx-%llx", static_cast<unsigned long long>(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino), static_cast<unsigned long long>(st.st_size),
+                static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull +
+                    static_cast<unsigned long long>(st.st_mtim.tv_nsec));
+  return key;
+}
+
+Result<void> unpack(const std::string& tarball, const std::string& target, const ImageLimits& limits) {
+  std::unique_ptr<archive, ReaderDeleter> reader(archive_read_new());
+  std::unique_ptr<archive, WriterDeleter> writer(archive_write_disk_new());
+  archive_read_support_filter_all(reader.get());
+  archive_read_support_format_tar(reader.get());
+  archive_read_support_format_gnutar(reader.get());
+  archive_write_disk_set_options(writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+                                                   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
+                                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+  const std::string where = "image '" + tarball + "'";
+  if (archive_read_open_filename(reader.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
+    return Error{where + ": " + archive_error_string(reader.get())};
+  uint64_t entries = 0, bytes = 0;
+  for (;;) {
+    archive_entry* entry = nullptr;
+    const int status = archive_read_next_header(reader.get(), &entry);
+    if (status == ARCHIVE_EOF) break;
+    if (status < ARCHIVE_WARN) return Error{where + ": " + archive_error_string(reader.get())};
+    if (++entries > limits.max_entries)
+      return Error{where + ": more than " + std::to_string(limits.max_entries) + " entries"};
+    bytes += static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
+    if (bytes > limits.max_bytes) return Error{where + ": larger than " + std::to_string(limits.max_bytes) + " bytes"};
+    const std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    // The names must stay inside the tree; libarchive checks what follows
+    // (no "..", no writing through symbolic links) on the prefixed path.
+    if (!name.empty() && name[0] == '/') return Error{where + ": entry '" + name + "' has an absolute path"};
+    archive_entry_set_pathname(entry, (target + "/" + name).c_str());
+    if (const char* link = archive_entry_hardlink(entry)) {
+      if (link[0] == '/') return Error{where + ": entry '" + name + "' links to an absolute path"};
+      archive_entry_set_hardlink(entry, (target + "/" + link).c_str());
+    }
+    if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN)
+      return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+    const void* block = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    for (;;) {
+      const int read = archive_read_data_block(reader.get(), &block, &size, &offset);
+      if (read == ARCHIVE_EOF) break;
+      if (read < ARCHIVE_WARN) return Error{where + ": entry '" + name + "': " + archive_error_string(reader.get())};
+      if (archive_write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN)
+        return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+    }
+    if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN)
+      return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+  }
+  if (archive_write_close(writer.get()) != ARCHIVE_OK) return Error{where + ": " + archive_error_string(writer.get())};
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> prepare_rootfs(const std::string& image, const std::string& cache_dir, const ImageLimits& limits) {
+  struct stat st {};
+  if (::stat(image.c_str(), &st) < 0) return errno_error("image '" + image + "'");
+  if (S_ISDIR(st.st_mode)) return image;
+  if (!S_ISREG(st.st_mode)) return Error{"image '" + image + "' is neither a directory nor a tarball"};
+
+  if (auto made = make_directories(cache_dir, 0700); !made) return made.error();
+  // Unpacking refuses to write through symbolic links, those in the cache's
+  // own path included: resolve them first.
+  std::error_code error;
+  const std::string cache = std::filesystem::canonical(cache_dir, error);
+  if (error) return Error{"image cache '" + cache_dir + "': " + error.message()};
+  const std::string target = cache + "/" + cache_key(st);
+  if (::access(target.c_str(), F_OK) == 0) return target;
+  static std::atomic<unsigned> counter{0};
+  const std::string partial = target + ".partial." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  if (::mkdir(partial.c_str(), 0755) < 0) return errno_error("mkdir '" + partial + "'");
+  if (auto unpacked = unpack(image, partial, limits); !unpacked) {
+    std::error_code ignored;
+    std::filesystem::remove_all(partial, ignored);
+    return unpacked.error();
+  }
+  if (::rename(partial.c_str(), target.c_str()) < 0) {
+    const int error = errno;
+    std::error_code ignored;
+    std::filesystem::remove_all(partial, ignored);
+    // Another launch unpacked the same tarball first: use theirs.
+    if (error == EEXIST || error == ENOTEMPTY) return target;
+    errno = error;
+    return errno_error("rename '" + partial + "' to '" + target + "'");
+  }
+  return target;
+}
+
+}  // namespace dcos::isolation

@@ -1,0 +1,235 @@
+#include "isolation/launch_plan.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+
+#include "runtime/unique_fd.hpp"
+
+namespace dcos::isolation {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr std::size_t kMaxHostname = 63;
+constexpr std::size_t kMaxArguments = 4096;
+constexpr std::size_t kMaxArgumentBytes = 1 << 20;
+
+bool has_variable(const std::vector<std::string>& env, std::string_view name) {
+  for (const auto& entry : env) {
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+      return true;
+  }
+  return false;
+}
+
+std::string variable(const std::vector<std::string>& env, std::string_view name, std::string fallback) {
+  for (const auto& entry : env) {
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+      return entry.substr(name.size() + 1);
+  }
+  return fallback;
+}
+
+Result<void> validate_hostname(std::string_view name) {
+  if (name.empty() || name.size() > kMaxHostname)
+    return Error{"hostname '" + std::string(name) + "' must be 1 to 63 characters"};
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.')
+      return Error{"hostname '" + std::string(name) + "' may hold only letters, digits, '-' and '.'"};
+  }
+  return {};
+}
+
+// Whether `path` names an executable regular file inside `root` ("" for
+// the host's root). Symbolic links resolve inside the root, as they will
+// once the container runs there.
+bool executable_in(const std::string& root, const std::string& path) {
+  struct stat st {};
+  if (root.empty()) {
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+  }
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) return false;
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT;
+  UniqueFd file(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), path.c_str(), &how, sizeof how)));
+  return file && ::fstat(file.get(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+}
+
+// The command as the container will exec it: a path as given, or the first
+// match on the container's PATH.
+Result<std::string> resolve_executable(const std::string& command, const std::string& root, const std::string& path,
+                                       const std::string& workdir) {
+  if (command.find('/') != std::string::npos) {
+    const std::string absolute = command[0] == '/' ? command : workdir + "/" + command;
+    if (!executable_in(root, absolute))
+      return Error{"command '" + command + "' is not an executable file" + (root.empty() ? "" : " in the image")};
+    return absolute;
+  }
+  std::string_view dirs = path;
+  while (true) {
+    const auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    if (dir.empty()) dir = ".";
+    const std::string candidate = dir + "/" + command;
+    if (dir[0] == '/' && executable_in(root, candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return Error{"command '" + command + "' not found on PATH (" + path + ")" + (root.empty() ? "" : " in the image")};
+}
+
+FsStep mount_step(std::string source, std::string target, std::string fstype, unsigned long flags,
+                  std::string data = "") {
+  return FsStep{FsStep::Kind::mount, std::move(source), std::move(target), std::move(fstype), flags, std::move(data)};
+}
+FsStep step(FsStep::Kind kind, std::string target, std::string source = "") {
+  return FsStep{kind, std::move(source), std::move(target), "", 0, ""};
+}
+
+// The host's file system, with a fresh /proc (the container's pid
+// namespace) and the sandbox's tmp/ as /tmp.
+void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
+  fs.push_back(mount_step("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  // chdir first: a sandbox below /tmp would be hidden by the new /tmp.
+  fs.push_back(step(FsStep::Kind::chdir, sandbox));
+  fs.push_back(mount_step(sandbox + "/tmp", "/tmp", "", MS_BIND));
+}
+
+// A root file system of its own: the image as the lower layer of an overlay
+// whose changes land in the runtime directory, a minimal /dev, /proc, a
+// read-only /sys, the sandbox, then pivot_root into it.
+void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& sandbox,
+                 std::vector<FsStep>& fs) {
+  const std::string root = runtime + "/rootfs";
+  fs.push_back(mount_step("overlay", root, "overlay", 0,
+                          "lowerdir=" + image + ",upperdir=" + runtime + "/upper,workdir=" + runtime + "/work"));
+  for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs})
+    fs.push_back(step(FsStep::Kind::mkdir, root + dir));
+  fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  fs.push_back(mount_step("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
+  for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    fs.push_back(step(FsStep::Kind::touch, root + "/dev/" + device));
+    fs.push_back(mount_step(std::string("/dev/") + device, root + "/dev/" + device, "", MS_BIND));
+  }
+  fs.push_back(step(FsStep::Kind::mkdir, root + "/dev/pts"));
+  fs.push_back(
+      mount_step("devpts", root + "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"));
+  fs.push_back(step(FsStep::Kind::mkdir, root + "/dev/shm"));
+  fs.push_back(
+      mount_step("shm", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"));
+  fs.push_back(step(FsStep::Kind::symlink, root + "/dev/ptmx", "pts/ptmx"));
+  fs.push_back(step(FsStep::Kind::symlink, root + "/dev/fd", "/proc/self/fd"));
+  fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stdin", "/proc/self/fd/0"));
+  fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stdout", "/proc/self/fd/1"));
+  fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stderr", "/proc/self/fd/2"));
+  fs.push_back(mount_step(sandbox, root + kSandboxInRootfs, "", MS_BIND));
+  fs.push_back(mount_step(sandbox + "/tmp", root + "/tmp", "", MS_BIND));
+  fs.push_back(step(FsStep::Kind::pivot_root, root));
+  fs.push_back(step(FsStep::Kind::chdir, kSandboxInRootfs));
+}
+
+}  // namespace
+
+std::string FsStep::describe() const {
+  switch (kind) {
+    case Kind::mount:
+      if (flags & MS_PRIVATE) return "make '" + target + "' private";
+      return (fstype.empty() ? "bind-mount '" + source + "'" : "mount " + fstype) + " on '" + target + "'";
+    case Kind::mkdir:
+      return "mkdir '" + target + "'";
+    case Kind::touch:
+      return "create '" + target + "'";
+    case Kind::symlink:
+      return "symlink '" + target + "' -> '" + source + "'";
+    case Kind::pivot_root:
+      return "pivot_root into '" + target + "'";
+    case Kind::chdir:
+      return "chdir '" + target + "'";
+  }
+  return "file system step";
+}
+
+Result<void> validate_container_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return Error{"container id '" + std::string(id) + "' must be 1 to 128 characters"};
+  if (!std::isalnum(static_cast<unsigned char>(id[0])))
+    return Error{"container id '" + std::string(id) + "' must start with a letter or digit"};
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return Error{"container id '" + std::string(id) + "' may hold only letters, digits, '-', '_' and '.'"};
+  }
+  return {};
+}
+
+Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& context) {
+  if (auto valid = validate_container_id(spec.id); !valid) return valid.error();
+  if (spec.argv.empty() || spec.argv[0].empty()) return Error{"no command to run"};
+  if (spec.argv.size() + spec.env.size() > kMaxArguments) return Error{"more than 4096 arguments and variables"};
+  std::size_t bytes = 0;
+  for (const auto& s : spec.argv) bytes += s.size() + 1;
+  for (const auto& s : spec.env) bytes += s.size() + 1;
+  if (bytes > kMaxArgumentBytes) return Error{"arguments and environment exceed 1 MiB"};
+  for (const auto& entry : spec.env) {
+    if (entry.find('=') == std::string::npos || entry[0] == '=')
+      return Error{"environment entry '" + entry + "' is not NAME=value"};
+  }
+  if (spec.sandbox.empty() || spec.sandbox[0] != '/')
+    return Error{"sandbox '" + spec.sandbox + "' is not an absolute path"};
+
+  LaunchPlan plan;
+  plan.id = spec.id;
+  plan.hostname = spec.hostname.empty() ? spec.id.substr(0, kMaxHostname) : spec.hostname;
+  if (auto valid = validate_hostname(plan.hostname); !valid) return valid.error();
+  for (const auto& text : spec.rlimits) {
+    auto limit = parse_rlimit(text);
+    if (!limit) return limit.error();
+    plan.rlimits.push_back(*limit);
+  }
+  if (!spec.user.empty()) {
+    auto user = resolve_user(spec.user);
+    if (!user) return user.error();
+    plan.user = std::move(*user);
+  }
+  plan.capabilities = spec.capabilities;
+  plan.seccomp = context.seccomp;
+  plan.cgroup_fd = context.cgroup_fd;
+  plan.cgroup_procs = context.cgroup_procs;
+
+  plan.namespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (spec.new_network ? CLONE_NEWNET : 0);
+  const std::string workdir = context.rootfs.empty() ? spec.sandbox : kSandboxInRootfs;
+  // Mounts made in the container stay there: nothing propagates back out.
+  plan.fs.push_back(mount_step("", "/", "", MS_REC | MS_PRIVATE));
+  if (context.rootfs.empty()) {
+    plan_host_fs(spec.sandbox, plan.fs);
+  } else {
+    plan_rootfs(context.rootfs, context.runtime_dir, spec.sandbox, plan.fs);
+  }
+
+  plan.env = spec.env;
+  const std::string path = variable(spec.env, "PATH", kDefaultPath);
+  if (!has_variable(plan.env, "PATH")) plan.env.push_back(std::string("PATH=") + kDefaultPath);
+  if (!has_variable(plan.env, "HOME")) plan.env.push_back("HOME=" + (plan.user ? plan.user->home : std::string("/")));
+  if (!has_variable(plan.env, "HOSTNAME")) plan.env.push_back("HOSTNAME=" + plan.hostname);
+  if (!has_variable(plan.env, "MESOS_SANDBOX")) plan.env.push_back("MESOS_SANDBOX=" + workdir);
+
+  auto executable = resolve_executable(spec.argv[0], context.rootfs, path, workdir);
+  if (!executable) return executable.error();
+  plan.executable = std::move(*executable);
+  plan.argv = spec.argv;
+
+  plan.stdout_path = spec.sandbox + "/stdout";
+  plan.stderr_path = spec.sandbox + "/stderr";
+  plan.log_max_bytes = spec.log_max_bytes;
+  plan.status_path = context.runtime_dir + "/status";
+  return plan;
+}
+
+}  // namespace dcos::isolation

@@ -1,0 +1,76 @@
+// Everything a container's child processes need, decided before fork.
+//
+// plan_launch() turns a ContainerSpec into a LaunchPlan: the user and the
+// rlimits resolved, the command found on PATH in the container's file
+// system, the mount steps listed in order, the paths of the log and status
+// files spelled out. Each problem with the spec is an error here, before
+// anything starts. The plan is a plain value; spawn() (launcher.hpp) runs
+// it. Thread-safe.
+#pragma once
+
+#include <sched.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "isolation/containerizer.hpp"
+#include "isolation/linux/capabilities.hpp"
+#include "isolation/linux/rlimits.hpp"
+#include "isolation/linux/seccomp.hpp"
+#include "isolation/linux/user.hpp"
+#include "runtime/result.hpp"
+
+namespace dcos::isolation {
+
+// One file system step in the child, in its mount namespace.
+struct FsStep {
+  enum class Kind { mount, mkdir, touch, symlink, pivot_root, chdir };
+  Kind kind = Kind::mount;
+  std::string source;  // mount source; symlink target
+  std::string target;  // path acted on
+  std::string fstype;
+  unsigned long flags = 0;
+  std::string data;
+  // "mount proc on '/proc'": the error message's subject.
+  std::string describe() const;
+};
+
+// What the containerizer has prepared for the launch.
+struct LaunchContext {
+  std::string runtime_dir;  // this container's: status and log pipes' state live here
+  std::string rootfs;       // the prepared root file system directory, "" for the host's
+  // cgroup v2: the container's cgroup directory, open, for
+  // CLONE_INTO_CGROUP; -1 on v1. Owned by the caller.
+  int cgroup_fd = -1;
+  // The container cgroups' cgroup.procs files: the init writes "0" into
+  // each where it could not be cloned into its cgroup (v1, old kernels).
+  std::vector<std::string> cgroup_procs;
+  std::shared_ptr<const seccomp::Filter> seccomp;  // null: unconfined
+};
+
+struct LaunchPlan {
+  std::string id;
+  std::string executable;  // absolute, in the container's file system
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string hostname;
+  int namespaces = 0;  // CLONE_NEW* flags
+  std::vector<FsStep> fs;
+  int cgroup_fd = -1;
+  std::vector<std::string> cgroup_procs;
+  std::vector<Rlimit> rlimits;
+  capabilities::Set capabilities = 0;
+  std::optional<User> user;
+  std::shared_ptr<const seccomp::Filter> seccomp;
+  std::string stdout_path, stderr_path;  // rotated to <path>.1
+  uint64_t log_max_bytes = 0;            // 0: unbounded
+  std::string status_path;
+};
+
+Result<void> validate_container_id(std::string_view id);
+
+Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& context);
+
+}  // namespace dcos::isolation

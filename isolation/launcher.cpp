@@ -1,0 +1,503 @@
+#include "isolation/launcher.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace dcos::isolation {
+namespace {
+
+// Everything from fork to exec below runs in a copy of a possibly
+// multi-threaded process: only system calls and plain reads of memory
+// prepared beforehand. No allocation, no locks, no exceptions.
+
+// The steps the children report failures of; the caller turns (step, index,
+// errno) into a message naming the step.
+enum Step : int32_t {
+  kClone,
+  kJoinCgroup,
+  kHostname,
+  kFs,
+  kLoopback,
+  kRlimit,
+  kBounding,
+  kGroups,
+  kGid,
+  kUid,
+  kCapabilities,
+  kNoNewPrivs,
+  kStdio,
+  kCloseFds,
+  kSeccomp,
+  kExec,
+};
+
+// Messages on the report pipe; one write(2) each, below PIPE_BUF, so they
+// arrive whole whichever process writes them.
+struct Report {
+  enum Kind : int32_t { kInitPid = 1, kFailed = 2 };
+  int32_t kind = 0;
+  int32_t step = 0;
+  int32_t index = 0;
+  int32_t error = 0;
+  int32_t pid = 0;
+};
+
+// What the supervisor and the init use, all prepared before fork.
+struct ChildArgs {
+  const LaunchPlan* plan = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const std::vector<std::string>* join_procs = nullptr;  // when not cloned into the cgroup
+  const char* status_tmp = nullptr;
+  const char* stdout_rotated = nullptr;
+  const char* stderr_rotated = nullptr;
+  int report = -1;
+  int null = -1;
+  int cgroup = -1;
+  int out_read = -1, out_write = -1;
+  int err_read = -1, err_write = -1;
+};
+
+void write_report(int fd, const Report& report) noexcept {
+  ssize_t n;
+  do {
+    n = ::write(fd, &report, sizeof report);
+  } while (n < 0 && errno == EINTR);
+}
+
+[[noreturn]] void fail(const ChildArgs& args, Step step, int index, int error) noexcept {
+  write_report(args.report, Report{Report::kFailed, step, index, error, 0});
+  ::_exit(127);
+}
+
+bool write_all(int fd, const char* data, std::size_t size) noexcept {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+int write_text(const char* path, const char* text) noexcept {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const bool ok = write_all(fd, text, std::strlen(text));
+  const int error = errno;
+  ::close(fd);
+  return ok ? 0 : error;
+}
+
+int run_fs_step(const FsStep& step) noexcept {
+  auto c_or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  switch (step.kind) {
+    case FsStep::Kind::mount:
+      return ::mount(c_or_null(step.source), step.target.c_str(), c_or_null(step.fstype), step.flags,
+                     c_or_null(step.data)) < 0
+                 ? errno
+                 : 0;
+    case FsStep::Kind::mkdir:
+      return ::mkdir(step.target.c_str(), 0755) < 0 && errno != EEXIST ? errno : 0;
+    case FsStep::Kind::touch: {
+      const int fd = ::open(step.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+      if (fd < 0) return errno;
+      ::close(fd);
+      return 0;
+    }
+    case FsStep::Kind::symlink:
+      return ::symlink(step.source.c_str(), step.target.c_str()) < 0 && errno != EEXIST ? errno : 0;
+    case FsStep::Kind::pivot_root:
+      // pivot_root(".", ".") stacks the old root under the new one; the
+      // lazy unmount then drops it, without a put_old directory to clean.
+      if (::chdir(step.target.c_str()) < 0) return errno;
+      if (::syscall(SYS_pivot_root, ".", ".") < 0) return errno;
+      if (::umount2(".", MNT_DETACH) < 0) return errno;
+      return ::chdir("/") < 0 ? errno : 0;
+    case FsStep::Kind::chdir:
+      return ::chdir(step.target.c_str()) < 0 ? errno : 0;
+  }
+  return EINVAL;
+}
+
+int bring_up_loopback() noexcept {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  ifreq request{};
+  std::memcpy(request.ifr_name, "lo", 3);
+  int error = 0;
+  if (::ioctl(fd, SIOCGIFFLAGS, &request) < 0) {
+    error = errno;
+  } else {
+    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+    if (::ioctl(fd, SIOCSIFFLAGS, &request) < 0) error = errno;
+  }
+  ::close(fd);
+  return error;
+}
+
+// The container's init: pid 1 of its namespaces. Joins its cgroups (where
+// clone could not put it there), builds its file system, drops privileges
+// in the order each step still has the right to take, and exec's the task.
+[[noreturn]] void run_init(const ChildArgs& args, bool in_cgroup) noexcept {
+  const LaunchPlan& plan = *args.plan;
+  if (!in_cgroup) {
+    for (std::size_t i = 0; i < args.join_procs->size(); ++i) {
+      if (int error = write_text((*args.join_procs)[i].c_str(), "0"))
+        fail(args, kJoinCgroup, static_cast<int>(i), error);
+    }
+  }
+  if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
+  for (std::size_t i = 0; i < plan.fs.size(); ++i) {
+    if (int error = run_fs_step(plan.fs[i])) fail(args, kFs, static_cast<int>(i), error);
+  }
+  if (plan.namespaces & CLONE_NEWNET) {
+    if (int error = bring_up_loopback()) fail(args, kLoopback, 0, error);
+  }
+  for (std::size_t i = 0; i < plan.rlimits.size(); ++i) {
+    const rlimit value{plan.rlimits[i].soft, plan.rlimits[i].hard};
+    if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &value) < 0)
+      fail(args, kRlimit, static_cast<int>(i), errno);
+  }
+  if (int error = capabilities::limit_bounding(plan.capabilities)) fail(args, kBounding, 0, error);
+  if (plan.user) {
+    const User& user = *plan.user;
+    if (::setgroups(user.groups.size(), user.groups.data()) < 0) fail(args, kGroups, 0, errno);
+    if (::setresgid(user.gid, user.gid, user.gid) < 0) fail(args, kGid, 0, errno);
+    if (::setresuid(user.uid, user.uid, user.uid) < 0) fail(args, kUid, 0, errno);
+  }
+  if (int error = capabilities::set_process(plan.capabilities)) fail(args, kCapabilities, 0, error);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(args, kNoNewPrivs, 0, errno);
+  if (::dup2(args.null, 0) < 0 || ::dup2(args.out_write, 1) < 0 || ::dup2(args.err_write, 2) < 0)
+    fail(args, kStdio, 0, errno);
+  // The supervisor ignores SIGPIPE; an ignored signal would stay ignored
+  // across exec.
+  ::signal(SIGPIPE, SIG_DFL);
+  // Everything but stdio closes at exec, the report pipe with it: the
+  // caller reads end-of-file as "exec succeeded".
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) fail(args, kCloseFds, 0, errno);
+  // Last before exec, so that the filter need not allow the setup above.
+  if (plan.seccomp) {
+    if (int error = seccomp::install(*plan.seccomp)) fail(args, kSeccomp, 0, error);
+  }
+  ::execve(plan.executable.c_str(), args.argv, args.envp);
+  fail(args, kExec, 0, errno);
+}
+
+// Closes every descriptor but those in `keep` (sorted ascending).
+void close_all_except(const int* keep, int count) noexcept {
+  unsigned next = 0;
+  for (int i = 0; i < count; ++i) {
+    if (keep[i] < 0) continue;
+    const auto fd = static_cast<unsigned>(keep[i]);
+    if (fd > next) ::syscall(SYS_close_range, next, fd - 1, 0);
+    next = fd + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0u, 0);
+}
+
+void reset_signals() noexcept {
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &action, nullptr);
+  }
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+// One of the container's output streams: copied from its pipe into a file
+// that rotates to "<path>.1" once it would pass the bound.
+struct LogStream {
+  int pipe = -1;
+  int file = -1;
+  const char* path = nullptr;
+  const char* rotated = nullptr;
+  uint64_t written = 0;
+};
+
+void open_log(LogStream& log, bool truncate) noexcept {
+  log.file = ::open(log.path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : O_APPEND), 0644);
+  struct stat st {};
+  log.written = log.file >= 0 && ::fstat(log.file, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Copies what the pipe holds; false at end of file (or error).
+bool copy_log(LogStream& log, uint64_t max_bytes) noexcept {
+  char buffer[65536];
+  const ssize_t n = ::read(log.pipe, buffer, sizeof buffer);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  if (max_bytes > 0 && log.written > 0 && log.written + static_cast<uint64_t>(n) > max_bytes) {
+    if (log.file >= 0) ::close(log.file);
+    ::rename(log.path, log.rotated);
+    open_log(log, true);
+  }
+  if (log.file >= 0 && write_all(log.file, buffer, static_cast<std::size_t>(n)))
+    log.written += static_cast<uint64_t>(n);
+  return true;
+}
+
+// "exited 3\n" / "signaled 9\n", written whole (rename) for the caller.
+void record_status(const ChildArgs& args, int status) noexcept {
+  char text[32];
+  const char* kind = WIFEXITED(status) ? "exited " : "signaled ";
+  const int value = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  std::size_t length = std::strlen(kind);
+  std::memcpy(text, kind, length);
+  length = static_cast<std::size_t>(std::to_chars(text + length, text + sizeof text - 1, value).ptr - text);
+  text[length++] = '\n';
+  const int fd = ::open(args.status_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const bool ok = write_all(fd, text, length);
+  ::close(fd);
+  if (ok) ::rename(args.status_tmp, args.plan->status_path.c_str());
+}
+
+// The supervisor: a session of its own, so that it outlives its caller.
+[[noreturn]] void supervise(const ChildArgs& args) noexcept {
+  ::setsid();
+  reset_signals();
+  int keep[] = {args.report, args.null, args.cgroup, args.out_read, args.out_write, args.err_read, args.err_write};
+  std::sort(std::begin(keep), std::end(keep));
+  close_all_except(keep, static_cast<int>(std::size(keep)));
+
+  int pidfd = -1;
+  clone_args clone{};
+  clone.flags = static_cast<uint64_t>(args.plan->namespaces) | CLONE_PIDFD;
+  clone.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  clone.exit_signal = SIGCHLD;
+  if (args.cgroup >= 0) {
+    clone.flags |= CLONE_INTO_CGROUP;
+    clone.cgroup = static_cast<uint64_t>(args.cgroup);
+  }
+  long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
+  bool in_cgroup = args.cgroup >= 0;
+  if (pid < 0 && in_cgroup && (errno == EINVAL || errno == E2BIG)) {
+    // A kernel before 5.7: clone, then the init joins its cgroup itself.
+    clone.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);
+    clone.cgroup = 0;
+    in_cgroup = false;
+    pid = ::syscall(SYS_clone3, &clone, sizeof clone);
+  }
+  if (pid < 0) fail(args, kClone, 0, errno);
+  if (pid == 0) run_init(args, in_cgroup);
+
+  const auto init = static_cast<pid_t>(pid);
+  write_report(args.report, Report{Report::kInitPid, 0, 0, 0, init});
+  for (int fd : {args.report, args.null, args.cgroup, args.out_write, args.err_write}) {
+    if (fd >= 0) ::close(fd);
+  }
+  const uint64_t max = args.plan->log_max_bytes;
+  LogStream logs[2] = {{args.out_read, -1, args.plan->stdout_path.c_str(), args.stdout_rotated, 0},
+                       {args.err_read, -1, args.plan->stderr_path.c_str(), args.stderr_rotated, 0}};
+  for (auto& log : logs) open_log(log, false);
+
+  // Copy output until the init has ended; then drain what is left, for a
+  // bounded time (the kernel kills the rest of the pid namespace with it,
+  // but a process stuck in the kernel may hold a pipe a while).
+  bool open[2] = {true, true};
+  bool ended = false;
+  for (int idle_polls = 0; (open[0] || open[1]) && idle_polls < 20;) {
+    pollfd fds[3] = {{open[0] ? logs[0].pipe : -1, POLLIN, 0},
+                     {open[1] ? logs[1].pipe : -1, POLLIN, 0},
+                     {ended ? -1 : pidfd, POLLIN, 0}};
+    const int ready = ::poll(fds, 3, ended ? 100 : -1);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready == 0) ++idle_polls;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents) open[i] = copy_log(logs[i], max);
+    }
+    if (fds[2].revents) ended = true;
+  }
+  int status = 0;
+  while (::waitpid(init, &status, __WALL) < 0 && errno == EINTR) {
+  }
+  record_status(args, status);
+  ::_exit(0);
+}
+
+std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>& join_procs, const Report& report) {
+  const auto index = static_cast<std::size_t>(report.index);
+  switch (report.step) {
+    case kClone:
+      return "clone the container's init into its namespaces";
+    case kJoinCgroup:
+      return "join cgroup '" + (index < join_procs.size() ? join_procs[index] : std::string("?")) + "'";
+    case kHostname:
+      return "set hostname '" + plan.hostname + "'";
+    case kFs:
+      return index < plan.fs.size() ? plan.fs[index].describe() : "file system step";
+    case kLoopback:
+      return "bring up the loopback interface";
+    case kRlimit:
+      return index < plan.rlimits.size() ? "set rlimit " + rlimit_name(plan.rlimits[index].resource) : "set rlimit";
+    case kBounding:
+      return "drop capabilities from the bounding set";
+    case kGroups:
+      return "set supplementary groups";
+    case kGid:
+      return "set gid " + std::to_string(plan.user ? plan.user->gid : 0);
+    case kUid:
+      return "set uid " + std::to_string(plan.user ? plan.user->uid : 0);
+    case kCapabilities:
+      return "set capabilities";
+    case kNoNewPrivs:
+      return "set no_new_privs";
+    case kStdio:
+      return "redirect stdin, stdout and stderr";
+    case kCloseFds:
+      return "mark descriptors close-on-exec";
+    case kSeccomp:
+      return "install the seccomp filter";
+    case kExec:
+      return "exec '" + plan.executable + "'";
+  }
+  return "start the container";
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// Pipes whose ends close on exec in every process but where dup2 puts them.
+Result<void> make_pipe(UniqueFd& read_end, UniqueFd& write_end, const char* what) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return errno_error(std::string("create the ") + what + " pipe");
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+  return {};
+}
+
+void reap(pid_t pid) {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout) {
+  const std::vector<std::string> env = plan.env;
+  std::vector<char*> argv = pointers(plan.argv);
+  std::vector<char*> envp = pointers(env);
+  const std::vector<std::string>& join_procs = plan.cgroup_procs;
+  const std::string status_tmp = plan.status_path + ".tmp";
+  const std::string stdout_rotated = plan.stdout_path + ".1";
+  const std::string stderr_rotated = plan.stderr_path + ".1";
+
+  UniqueFd report_read, report_write, out_read, out_write, err_read, err_write;
+  if (auto made = make_pipe(report_read, report_write, "report"); !made) return made.error();
+  if (auto made = make_pipe(out_read, out_write, "stdout"); !made) return made.error();
+  if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
+  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null) return errno_error("open '/dev/null'");
+
+  ChildArgs args;
+  args.plan = &plan;
+  args.argv = argv.data();
+  args.envp = envp.data();
+  args.join_procs = &join_procs;
+  args.status_tmp = status_tmp.c_str();
+  args.stdout_rotated = stdout_rotated.c_str();
+  args.stderr_rotated = stderr_rotated.c_str();
+  args.report = report_write.get();
+  args.null = null.get();
+  args.cgroup = plan.cgroup_fd;
+  args.out_read = out_read.get();
+  args.out_write = out_write.get();
+  args.err_read = err_read.get();
+  args.err_write = err_write.get();
+
+  const pid_t supervisor = ::fork();
+  if (supervisor < 0) return errno_error("fork the container's supervisor");
+  if (supervisor == 0) supervise(args);
+
+  // Only the report pipe's read end stays here: its end of file means both
+  // children are done with it (exec'd, or failed).
+  for (UniqueFd* fd : {&report_write, &out_read, &out_write, &err_read, &err_write, &null}) fd->reset();
+  Spawned spawned;
+  spawned.supervisor = supervisor;
+  spawned.supervisor_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0)));
+  if (!spawned.supervisor_fd) {
+    const Error error = errno_error("pidfd_open the container's supervisor");
+    ::kill(supervisor, SIGKILL);
+    reap(supervisor);
+    return error;
+  }
+
+  std::optional<Report> failure;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd fd{report_read.get(), POLLIN, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      if (spawned.init > 0) ::kill(spawned.init, SIGKILL);
+      ::kill(supervisor, SIGKILL);
+      reap(supervisor);
+      return Error{"container '" + plan.id + "' did not start within " + std::to_string(timeout.count()) + " ms"};
+    }
+    Report report;
+    const ssize_t n = ::read(report_read.get(), &report, sizeof report);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (n != sizeof report) continue;
+    if (report.kind == Report::kInitPid) spawned.init = report.pid;
+    if (report.kind == Report::kFailed && !failure) failure = report;
+  }
+  if (failure || spawned.init <= 0) {
+    // The init (if any) exits 127 after its report; the supervisor records
+    // that and exits. Wait for it, so nothing is left behind.
+    reap(supervisor);
+    if (!failure) return Error{"container '" + plan.id + "': its supervisor ended before starting it"};
+    return Error{step_subject(plan, join_procs, *failure) + ": " + std::strerror(failure->error)};
+  }
+  return spawned;
+}
+
+Result<ExitStatus> parse_exit_status(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  const auto space = text.find(' ');
+  int value = 0;
+  if (space != std::string_view::npos) {
+    const std::string_view number = text.substr(space + 1);
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec == std::errc{} && end == number.data() + number.size() && value >= 0) {
+      ExitStatus status;
+      if (text.substr(0, space) == "exited") status.exit_code = value;
+      if (text.substr(0, space) == "signaled") status.signal = value;
+      if (status.exit_code || status.signal) return status;
+    }
+  }
+  return Error{"status '" + std::string(text) + "' is not 'exited N' or 'signaled N'"};
+}
+
+}  // namespace dcos::isolation

@@ -1,0 +1,48 @@
+// Starting one container: the part of the containerizer that runs between
+// fork and exec.
+//
+// The caller prepares a LaunchPlan (launch_plan.hpp): every path, string and
+// filter the child needs, resolved and allocated in advance, because code
+// that runs after fork in a multi-threaded process may not allocate or take
+// locks. spawn() then forks a supervisor, which clones the container's init
+// into its namespaces (and, on cgroup v2, straight into its cgroup with
+// CLONE_INTO_CGROUP), copies its stdout and stderr into bounded files, and
+// records how it ended in a status file. The supervisor outlives its caller:
+// after the agent restarts, the status of a container that ended meanwhile
+// is still there to read.
+//
+// Process tree:  caller --fork--> supervisor (setsid) --clone3--> init (pid 1
+// in its pid namespace; exec's the task).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "isolation/launch_plan.hpp"
+#include "runtime/result.hpp"
+#include "runtime/unique_fd.hpp"
+
+namespace dcos::isolation {
+
+struct Spawned {
+  pid_t supervisor = 0;
+  pid_t init = 0;          // as the host sees it
+  UniqueFd supervisor_fd;  // a pidfd: readable once the supervisor (and so the container) ended
+};
+
+// Returns once the task has exec'd, or with the error of the step that
+// failed in the child ("mount proc on '/proc': Operation not permitted").
+// On error nothing is left running. Thread-safe.
+Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// The status file the supervisor writes: "exited N" or "signaled N".
+struct ExitStatus {
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+};
+Result<ExitStatus> parse_exit_status(std::string_view text);
+
+}  // namespace dcos::isolation

@@ -1,0 +1,355 @@
+#include "isolation/linux_containerizer.hpp"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "isolation/image.hpp"
+#include "isolation/launch_plan.hpp"
+#include "isolation/launcher.hpp"
+#include "runtime/atomic_file.hpp"
+#include "runtime/log.hpp"
+
+namespace dcos::isolation {
+
+struct LinuxContainerizer::Container {
+  ContainerInfo info;
+  std::optional<uint64_t> memory_max;  // for the message of an OOM kill
+  pid_t supervisor = 0;
+  bool our_child = false;  // launched by this process: reap the supervisor
+  UniqueFd ended;          // pidfd of the supervisor, or an eventfd already set
+  std::mutex mutex;        // guards what follows
+  bool destroyed = false;
+  std::optional<CgroupUsage> final_usage;  // read before destroy removed the cgroup
+  std::optional<Termination> termination;
+};
+
+namespace {
+
+constexpr const char* kCheckpoint = "container.json";
+constexpr const char* kStatus = "status";
+
+// The start time of a process (/proc/<pid>/stat field 22), which tells a
+// process from a later one that reuses its pid. 0 if it is gone.
+uint64_t start_time(pid_t pid) {
+  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  const auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::size_t at = close + 2;
+  for (int field = 3; field < 22 && at != std::string::npos; ++field) {
+    at = stat->find(' ', at);
+    if (at != std::string::npos) ++at;
+  }
+  return at == std::string::npos ? 0 : std::strtoull(stat->c_str() + at, nullptr, 10);
+}
+
+UniqueFd already_ended() {
+  UniqueFd fd(::eventfd(1, EFD_CLOEXEC));
+  return fd;
+}
+
+std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+Termination termination_of(const std::optional<ExitStatus>& status, const CgroupUsage& usage, bool destroyed,
+                           std::optional<uint64_t> memory_max) {
+  Termination t;
+  t.usage = usage;
+  t.destroyed = destroyed;
+  if (status) {
+    t.exit_code = status->exit_code;
+    t.signal = status->signal;
+  }
+  t.oom_killed = usage.oom_kills > 0 && t.exit_code != 0;
+  if (t.oom_killed) {
+    t.message = "memory limit" + (memory_max ? " (" + mib(*memory_max) + ")" : std::string()) +
+                " exceeded: the OOM killer ended " + (t.signal ? "it" : "a process of it");
+  } else if (destroyed) {
+    t.message = "destroyed";
+  } else if (t.exit_code) {
+    t.message = "exited with status " + std::to_string(*t.exit_code);
+  } else if (t.signal) {
+    t.message = std::string("killed by signal ") + std::to_string(*t.signal) + " (" + ::strsignal(*t.signal) + ")";
+  } else {
+    t.message = "ended, but its supervisor recorded no status";
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const LinuxContainerizerOptions& options) {
+  auto host = options.host ? Result<HostCgroups>(*options.host) : detect_host_cgroups();
+  if (!host) return host.error();
+  auto cgroups = open_cgroups(*host, options.cgroups_root);
+  if (!cgroups) return cgroups.error();
+  if (auto made = make_directories(options.runtime_dir, 0700); !made) return made.error();
+  return std::unique_ptr<LinuxContainerizer>(new LinuxContainerizer(options, std::move(*cgroups)));
+}
+
+LinuxContainerizer::LinuxContainerizer(LinuxContainerizerOptions options, std::unique_ptr<Cgroups> cgroups)
+    : options_(std::move(options)), cgroups_(std::move(cgroups)) {}
+
+LinuxContainerizer::~LinuxContainerizer() {
+  // Containers outlive the containerizer (the agent restarts and recovers
+  // them); only our supervisors' zombies would be lost, and whoever inherits
+  // them reaps them.
+}
+
+std::string LinuxContainerizer::runtime_dir(const std::string& id) const { return options_.runtime_dir + "/" + id; }
+
+std::shared_ptr<LinuxContainerizer::Container> LinuxContainerizer::find(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = containers_.find(id);
+  return it == containers_.end() ? nullptr : it->second;
+}
+
+// Compiling a profile costs about a millisecond; containers share filters.
+Result<std::shared_ptr<const seccomp::Filter>> LinuxContainerizer::filter_for(const ContainerSpec& spec) {
+  if (spec.seccomp_profile && *spec.seccomp_profile == "unconfined") return std::shared_ptr<const seccomp::Filter>();
+  const std::string key = std::to_string(spec.capabilities) + "\n" + spec.seccomp_profile.value_or("default");
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = filters_.find(key); it != filters_.end()) return it->second;
+  }
+  Result<seccomp::Profile> profile = seccomp::default_profile();
+  if (spec.seccomp_profile) {
+    profile = seccomp::parse_profile(*spec.seccomp_profile);
+    if (!profile) return Error{"seccomp profile: " + profile.error().message};
+  }
+  seccomp::CompileOptions compile_options;
+  for (int capability = 0; capability <= capabilities::kLast; ++capability) {
+    if (spec.capabilities & capabilities::bit(capability)) compile_options.capabilities.insert(capability);
+  }
+  auto filter = seccomp::compile(*profile, compile_options);
+  if (!filter) return Error{"seccomp profile: " + filter.error().message};
+  auto shared = std::make_shared<const seccomp::Filter>(std::move(*filter));
+  std::lock_guard lock(mutex_);
+  filters_.emplace(key, shared);
+  return shared;
+}
+
+Result<void> LinuxContainerizer::checkpoint(const Container& container) {
+  const nlohmann::json record = {
+      {"id", container.info.id},
+      {"supervisor", container.supervisor},
+      {"supervisor_start_time", start_time(container.supervisor)},
+      {"init", container.info.pid},
+      {"sandbox", container.info.sandbox},
+      {"cgroup", container.info.cgroup},
+      {"memory_max", container.memory_max ? nlohmann::json(*container.memory_max) : nlohmann::json()},
+  };
+  // Runtime state: it need not survive a power loss, the containers don't.
+  return write_file_atomically(runtime_dir(container.info.id) + "/" + kCheckpoint, record.dump(), 0600, false);
+}
+
+Result<void> LinuxContainerizer::remove(const std::string& id) {
+  auto destroyed = cgroups_->destroy(id);
+  std::error_code error;
+  std::filesystem::remove_all(runtime_dir(id), error);
+  if (!destroyed) return destroyed;
+  if (error) return Error{"remove '" + runtime_dir(id) + "': " + error.message()};
+  return {};
+}
+
+Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
+  // Everything that can be checked is checked before anything is made.
+  if (auto valid = validate_container_id(spec.id); !valid) return valid.error();
+  if (auto valid = spec.limits.validate(); !valid) return valid.error();
+  if (find(spec.id)) return Error{"container '" + spec.id + "' already exists"};
+  auto filter = filter_for(spec);
+  if (!filter) return filter.error();
+  LaunchContext context;
+  context.runtime_dir = runtime_dir(spec.id);
+  context.seccomp = *filter;
+  if (!spec.rootfs.empty()) {
+    auto rootfs = prepare_rootfs(spec.rootfs, options_.image_cache);
+    if (!rootfs) return rootfs.error();
+    context.rootfs = *rootfs;
+  }
+  auto plan = plan_launch(spec, context);
+  if (!plan) return plan.error();
+
+  // Then the container's state: runtime directory, sandbox, cgroup.
+  if (::mkdir(context.runtime_dir.c_str(), 0700) < 0) {
+    if (errno == EEXIST) return Error{"container '" + spec.id + "' already exists in '" + options_.runtime_dir + "'"};
+    return errno_error("mkdir '" + context.runtime_dir + "'");
+  }
+  auto undo = [&](Error error) -> Result<ContainerInfo> {
+    if (auto removed = remove(spec.id); !removed)
+      log::error("container '" + spec.id + "': cleanup after a failed launch: " + removed.error().message);
+    return error;
+  };
+  if (!context.rootfs.empty()) {
+    for (const char* dir : {"/rootfs", "/upper", "/work"}) {
+      if (::mkdir((context.runtime_dir + dir).c_str(), 0755) < 0)
+        return undo(errno_error("mkdir '" + context.runtime_dir + dir + "'"));
+    }
+  }
+  if (auto made = make_directories(spec.sandbox + "/tmp", 0755); !made) return undo(made.error());
+  ::chmod((spec.sandbox + "/tmp").c_str(), 01777);
+  if (auto created = cgroups_->create(spec.id, spec.limits); !created) return undo(created.error());
+  auto cgroup_fd = cgroups_->open_for_clone(spec.id);
+  if (!cgroup_fd) return undo(cgroup_fd.error());
+  plan->cgroup_fd = cgroup_fd->get();
+  plan->cgroup_procs = cgroups_->procs_files(spec.id);
+
+  auto spawned = spawn(*plan);
+  if (!spawned) return undo(Error{"container '" + spec.id + "': " + spawned.error().message});
+
+  auto container = std::make_shared<Container>();
+  container->info = ContainerInfo{spec.id, spawned->init, spec.sandbox, cgroups_->path(spec.id)};
+  container->memory_max = spec.limits.memory_max;
+  container->supervisor = spawned->supervisor;
+  container->our_child = true;
+  container->ended = std::move(spawned->supervisor_fd);
+  if (auto saved = checkpoint(*container); !saved) {
+    // Without a record, a restart could not tell this container from a stray.
+    (void)cgroups_->destroy(spec.id);
+    ::waitpid(container->supervisor, nullptr, 0);
+    return undo(saved.error());
+  }
+  std::lock_guard lock(mutex_);
+  containers_.emplace(spec.id, container);
+  return container->info;
+}
+
+Result<Termination> LinuxContainerizer::wait(const std::string& id) {
+  auto container = find(id);
+  if (!container) return Error{"no container '" + id + "'"};
+  for (;;) {
+    pollfd fd{container->ended.get(), POLLIN, 0};
+    if (::poll(&fd, 1, -1) >= 0 || errno != EINTR) break;
+  }
+  std::lock_guard lock(container->mutex);
+  if (container->termination) return *container->termination;
+  if (container->our_child) ::waitpid(container->supervisor, nullptr, 0);
+
+  std::optional<ExitStatus> status;
+  if (auto text = read_file(runtime_dir(id) + "/" + kStatus)) {
+    auto parsed = parse_exit_status(*text);
+    if (parsed) status = *parsed;
+  }
+  CgroupUsage usage;
+  if (container->final_usage) {
+    usage = *container->final_usage;
+  } else if (auto live = cgroups_->usage(id)) {
+    usage = *live;
+  }
+  container->termination = termination_of(status, usage, container->destroyed, container->memory_max);
+  if (auto removed = remove(id); !removed)
+    log::warning("container '" + id + "': cleanup: " + removed.error().message + ", ignoring");
+  {
+    std::lock_guard map_lock(mutex_);
+    containers_.erase(id);
+  }
+  return *container->termination;
+}
+
+Result<int> LinuxContainerizer::ended_fd(const std::string& id) {
+  auto container = find(id);
+  if (!container) return Error{"no container '" + id + "'"};
+  return container->ended.get();
+}
+
+Result<void> LinuxContainerizer::destroy(const std::string& id) {
+  auto container = find(id);
+  if (!container) return Error{"no container '" + id + "'"};
+  {
+    std::lock_guard lock(container->mutex);
+    if (container->termination) return {};
+    container->destroyed = true;
+    if (auto usage = cgroups_->usage(id)) container->final_usage = *usage;
+  }
+  if (auto destroyed = cgroups_->destroy(id); !destroyed) return destroyed;
+  // The supervisor records the init's end and exits right after.
+  pollfd fd{container->ended.get(), POLLIN, 0};
+  ::poll(&fd, 1, 10000);
+  return {};
+}
+
+Result<CgroupUsage> LinuxContainerizer::usage(const std::string& id) {
+  if (!find(id)) return Error{"no container '" + id + "'"};
+  return cgroups_->usage(id);
+}
+
+std::vector<ContainerInfo> LinuxContainerizer::containers() {
+  std::lock_guard lock(mutex_);
+  std::vector<ContainerInfo> out;
+  for (const auto& [id, container] : containers_) out.push_back(container->info);
+  return out;
+}
+
+Result<std::shared_ptr<LinuxContainerizer::Container>> LinuxContainerizer::reattach(const std::string& id) {
+  const std::string dir = runtime_dir(id);
+  auto text = read_file(dir + "/" + kCheckpoint);
+  if (!text) return text.error();
+  const auto record = nlohmann::json::parse(*text, nullptr, false);
+  if (record.is_discarded() || !record.is_object()) return Error{"'" + dir + "/" + kCheckpoint + "' is not JSON"};
+  auto container = std::make_shared<Container>();
+  try {
+    container->info.id = id;
+    container->info.pid = record.at("init").get<pid_t>();
+    container->info.sandbox = record.at("sandbox").get<std::string>();
+    container->info.cgroup = record.at("cgroup").get<std::string>();
+    container->supervisor = record.at("supervisor").get<pid_t>();
+    if (record.contains("memory_max") && record["memory_max"].is_number_unsigned())
+      container->memory_max = record["memory_max"].get<uint64_t>();
+    const auto started = record.at("supervisor_start_time").get<uint64_t>();
+    if (container->supervisor > 0 && start_time(container->supervisor) == started) {
+      container->ended.reset(static_cast<int>(::syscall(SYS_pidfd_open, container->supervisor, 0)));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Error{"'" + dir + "/" + kCheckpoint + "': " + e.what()};
+  }
+  if (!container->ended) {
+    // The supervisor is gone: fine if it recorded the end, else the
+    // container's state is unknown and it must not run unsupervised.
+    if (::access((dir + "/" + kStatus).c_str(), F_OK) != 0) return Error{"its supervisor is gone without a status"};
+    container->ended = already_ended();
+  }
+  return container;
+}
+
+Result<RecoveryReport> LinuxContainerizer::recover() {
+  RecoveryReport report;
+  std::error_code error;
+  std::set<std::string> known;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.runtime_dir, error)) {
+    const std::string id = entry.path().filename();
+    if (!validate_container_id(id) || find(id)) continue;
+    auto container = reattach(id);
+    if (!container) {
+      log::warning("container '" + id + "': cannot re-attach (" + container.error().message + "), destroying it");
+      if (auto removed = remove(id); !removed)
+        return Error{"destroy container '" + id + "': " + removed.error().message};
+      report.destroyed.push_back(id);
+      continue;
+    }
+    known.insert(id);
+    report.recovered.push_back(id);
+    std::lock_guard lock(mutex_);
+    containers_.emplace(id, *container);
+  }
+  if (error) return Error{"read '" + options_.runtime_dir + "': " + error.message()};
+  auto cgroups = cgroups_->list();
+  if (!cgroups) return cgroups.error();
+  for (const auto& id : *cgroups) {
+    if (known.count(id) || find(id)) continue;
+    if (auto destroyed = cgroups_->destroy(id); !destroyed) return destroyed.error();
+    report.destroyed.push_back(id);
+  }
+  return report;
+}
+
+}  // namespace dcos::isolation

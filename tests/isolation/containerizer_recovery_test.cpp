@@ -1,0 +1,126 @@
+// Recovery: the process that launched containers dies by kill -9; a new one
+// re-attaches to those still running, still learns how they end, and
+// destroys the cgroups that no record accounts for.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "tests/isolation/container_fixture.hpp"
+#include "tests/support/held_child.hpp"
+
+namespace dcos::isolation::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecoveryTest : public ContainerizerTest {
+ protected:
+  // Forks a launcher: it makes its own containerizer, launches `specs`,
+  // says so on a pipe, and waits to be killed.
+  pid_t launch_in_child(const std::vector<ContainerSpec>& specs) {
+    int ready[2];
+    EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(ready[0]);
+      auto containerizer = LinuxContainerizer::create(options_);
+      if (!containerizer) ::_exit(1);
+      for (const auto& s : specs) {
+        if (!(*containerizer)->launch(s)) ::_exit(2);
+      }
+      (void)!::write(ready[1], "k", 1);
+      for (;;) ::pause();
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    EXPECT_EQ(::read(ready[0], &byte, 1), 1) << "the launcher failed";
+    ::close(ready[0]);
+    return pid;
+  }
+};
+
+TEST_P(RecoveryTest, ReattachesAfterKillNineReportsLaterExitsAndDestroysStrays) {
+  // The flag file is in the sandbox, the container's working directory
+  // (its /tmp is private).
+  auto exits = spec({payload(), "wait-file", "go", "7"});
+  const std::string flag = exits.sandbox + "/go";
+  auto sleeps = spec({"/bin/sleep", "1000"});
+  auto ended = spec({"/bin/sh", "-c", "exit 4"});
+  const pid_t launcher = launch_in_child({exits, sleeps, ended});
+  ASSERT_EQ(::kill(launcher, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
+
+  // A stray: a cgroup with a process in it and no record.
+  auto cgroups = open_cgroups(host_, root_);
+  ASSERT_TRUE(cgroups);
+  ASSERT_TRUE((*cgroups)->create("stray", {}));
+  const pid_t stray = ::fork();
+  if (stray == 0) {
+    for (;;) ::pause();
+  }
+  ASSERT_TRUE((*cgroups)->add_process("stray", stray));
+
+  // A new containerizer, as after an agent restart.
+  containerizer_.reset();
+  auto restarted = LinuxContainerizer::create(options_);
+  ASSERT_TRUE(restarted) << restarted.error().message;
+  containerizer_ = std::move(*restarted);
+  auto report = containerizer_->recover();
+  ASSERT_TRUE(report) << report.error().message;
+  std::sort(report->recovered.begin(), report->recovered.end());
+  std::vector<std::string> expected = {exits.id, sleeps.id, ended.id};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(report->recovered, expected);
+  EXPECT_EQ(report->destroyed, std::vector<std::string>{"stray"});
+  EXPECT_EQ(::waitpid(stray, nullptr, 0), stray);
+
+  // The one that ended while nobody watched.
+  auto t = containerizer_->wait(ended.id);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->exit_code, 4);
+  // One that ends after the restart: its status still arrives.
+  { std::ofstream(flag) << "go"; }
+  t = containerizer_->wait(exits.id);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->exit_code, 7);
+  // And one destroyed by the new containerizer.
+  ASSERT_TRUE(containerizer_->destroy(sleeps.id));
+  t = containerizer_->wait(sleeps.id);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->destroyed);
+  for (const auto& s : {exits, sleeps, ended}) expect_gone(s.id);
+}
+
+TEST_P(RecoveryTest, AContainerWhoseSupervisorDiedIsDestroyed) {
+  auto sleeps = spec({"/bin/sleep", "1000"});
+  const pid_t launcher = launch_in_child({sleeps});
+  ASSERT_EQ(::kill(launcher, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
+  // Its supervisor is now this process's child (the subreaper): kill it too.
+  auto text = read_file(options_.runtime_dir + "/" + sleeps.id + "/container.json");
+  ASSERT_TRUE(text);
+  const auto record = nlohmann::json::parse(*text);
+  const pid_t supervisor = record.at("supervisor").get<pid_t>();
+  const pid_t init = record.at("init").get<pid_t>();
+  ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
+  ::waitpid(supervisor, nullptr, 0);
+
+  containerizer_.reset();
+  auto restarted = LinuxContainerizer::create(options_);
+  ASSERT_TRUE(restarted);
+  containerizer_ = std::move(*restarted);
+  auto report = containerizer_->recover();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->recovered.empty());
+  EXPECT_EQ(report->destroyed, std::vector<std::string>{sleeps.id});
+  EXPECT_FALSE(dcos::testing::running(init)) << "the unsupervised container still runs";
+  expect_gone(sleeps.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hierarchies, RecoveryTest, ::testing::Values("detected", "unified"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace dcos::isolation::testing

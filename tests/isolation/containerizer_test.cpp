@@ -1,0 +1,287 @@
+// The Linux containerizer on this host's real kernel: each limit and each
+// isolation proven by a process that runs into it. Runs on the detected
+// hierarchy (v1 controllers on a hybrid host, v2 in the VM) and on the
+// unified one alone.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/isolation/container_fixture.hpp"
+#include "tests/support/held_child.hpp"
+
+namespace dcos::isolation::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_P(ContainerizerTest, RunsACommandAndReportsItsExitAndOutput) {
+  auto s = spec({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"});
+  const Termination t = run(s);
+  EXPECT_EQ(t.exit_code, 3);
+  EXPECT_FALSE(t.signal);
+  EXPECT_FALSE(t.oom_killed);
+  EXPECT_EQ(t.message, "exited with status 3");
+  EXPECT_EQ(output(s), "out\n");
+  EXPECT_EQ(output(s, "stderr"), "err\n");
+  expect_gone(s.id);
+}
+
+TEST_P(ContainerizerTest, TheProcessIsPidOneWithItsOwnHostnameAndNoHostProcesses) {
+  auto s = spec({payload(), "pidinfo"});
+  s.hostname = "box-1";
+  const Termination t = run(s);
+  EXPECT_EQ(t.exit_code, 0) << t.message;
+  // /proc shows the container's pid namespace: the payload alone.
+  EXPECT_EQ(output(s), "pid=1 procs=1 host=box-1\n");
+}
+
+TEST_P(ContainerizerTest, TmpIsPrivateAndLandsInTheSandbox) {
+  const std::string name = "dcos-private-tmp-" + std::to_string(::getpid());
+  auto s = spec({payload(), "touch", "/tmp/" + name});
+  EXPECT_EQ(run(s).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/" + name));
+  EXPECT_TRUE(std::filesystem::exists(s.sandbox + "/tmp/" + name));
+}
+
+TEST_P(ContainerizerTest, AMemoryHogIsOomKilledAndReportedAsSuch) {
+  auto s = spec({payload(), "hog", "200"});
+  s.limits.memory_max = 64u << 20;
+  const Termination t = run(s);
+  SKIP_IF_UNSUPPORTED();
+  EXPECT_TRUE(t.oom_killed) << t.message;
+  EXPECT_EQ(t.signal, SIGKILL);
+  EXPECT_GE(t.usage.oom_kills, 1u);
+  EXPECT_TRUE(contains(t.message, "memory limit (64 MiB) exceeded")) << t.message;
+  expect_gone(s.id);
+}
+
+TEST_P(ContainerizerTest, AnOrdinaryFailureIsNotAnOomKill) {
+  auto s = spec({payload(), "hog", "8"});
+  s.limits.memory_max = 64u << 20;
+  const Termination t = run(s);
+  SKIP_IF_UNSUPPORTED();
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_FALSE(t.oom_killed);
+  EXPECT_EQ(t.usage.oom_kills, 0u);
+  ASSERT_TRUE(t.usage.memory_peak);
+  EXPECT_GE(*t.usage.memory_peak, 8u << 20);
+}
+
+TEST_P(ContainerizerTest, AForkBombStopsAtThePidsLimit) {
+  auto s = spec({payload(), "forkbomb", "100"});
+  s.limits.pids_max = 10;
+  const Termination t = run(s);
+  SKIP_IF_UNSUPPORTED();
+  EXPECT_EQ(t.exit_code, 0) << t.message;
+  // The payload itself is one of the ten.
+  EXPECT_EQ(output(s), "forked=9\n");
+}
+
+TEST_P(ContainerizerTest, ACpuQuotaThrottles) {
+  auto s = spec({payload(), "spin", "600"});
+  s.limits.cpu_quota = 0.1;
+  const auto started = std::chrono::steady_clock::now();
+  const Termination t = run(s);
+  SKIP_IF_UNSUPPORTED();
+  const auto wall = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_GT(t.usage.cpu_throttled_periods, 0u);
+  // A tenth of a CPU: far less CPU time than the wall time it spun.
+  EXPECT_LT(t.usage.cpu_time * 2, wall);
+}
+
+TEST_P(ContainerizerTest, SeccompBlocksWithEpermAndNoNewPrivsIsSet) {
+  for (const char* call : {"keyctl", "unshare", "mount", "kexec_load"}) {
+    auto s = spec({payload(), "syscall", call});
+    EXPECT_EQ(run(s).exit_code, EPERM) << call;
+  }
+  auto s = spec({payload(), "status"});
+  EXPECT_EQ(run(s).exit_code, 0);
+  const std::string status = output(s);
+  EXPECT_TRUE(contains(status, "NoNewPrivs:\t1")) << status;
+  EXPECT_TRUE(contains(status, "Seccomp:\t2")) << status;
+}
+
+TEST_P(ContainerizerTest, ADockerProfileIsEnforcedAndUnconfinedLoadsNone) {
+  auto s = spec({payload(), "syscall", "mkdir"});
+  s.seccomp_profile = R"({"defaultAction": "SCMP_ACT_ALLOW",
+                         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]})";
+  EXPECT_EQ(run(s).exit_code, EPERM);
+  auto unconfined = spec({payload(), "status"});
+  unconfined.seccomp_profile = "unconfined";
+  EXPECT_EQ(run(unconfined).exit_code, 0);
+  EXPECT_TRUE(contains(output(unconfined), "Seccomp:\t0")) << output(unconfined);
+}
+
+TEST_P(ContainerizerTest, CapabilitiesAreReducedToTheConfiguredSet) {
+  auto s = spec({payload(), "status"});
+  EXPECT_EQ(run(s).exit_code, 0);
+  // Docker's default set: 0x00000000a80425fb.
+  EXPECT_TRUE(contains(output(s), "CapEff:\t00000000a80425fb")) << output(s);
+  EXPECT_TRUE(contains(output(s), "CapBnd:\t00000000a80425fb")) << output(s);
+  auto none = spec({payload(), "status"});
+  none.capabilities = 0;
+  EXPECT_EQ(run(none).exit_code, 0);
+  EXPECT_TRUE(contains(output(none), "CapEff:\t0000000000000000")) << output(none);
+}
+
+TEST_P(ContainerizerTest, RunsAsTheConfiguredUserWithItsRlimits) {
+  auto s = spec({payload(), "ids"});
+  s.user = "nobody";
+  EXPECT_EQ(run(s).exit_code, 0);
+  EXPECT_EQ(output(s), "uid=65534 gid=65534\n");
+  auto limited = spec({payload(), "rlimit-nofile"});
+  limited.rlimits = {"nofile=100:200"};
+  EXPECT_EQ(run(limited).exit_code, 0);
+  EXPECT_EQ(output(limited), "100\n");
+}
+
+TEST_P(ContainerizerTest, ANewNetworkHasOnlyLoopback) {
+  auto s = spec({payload(), "netdevs"});
+  s.new_network = true;
+  EXPECT_EQ(run(s).exit_code, 0);
+  EXPECT_EQ(output(s), "lo\n");
+}
+
+TEST_P(ContainerizerTest, OutputIsBoundedByRotation) {
+  auto s = spec({payload(), "write", "1000000"});
+  s.log_max_bytes = 100000;
+  EXPECT_EQ(run(s).exit_code, 0);
+  const auto size = std::filesystem::file_size(s.sandbox + "/stdout");
+  const auto rotated = std::filesystem::file_size(s.sandbox + "/stdout.1");
+  // Each file stays within the bound plus one pipe read (64 KiB).
+  EXPECT_LE(size, 100000u + 65536u);
+  EXPECT_LE(rotated, 100000u + 65536u);
+  EXPECT_GT(rotated, 0u);
+}
+
+TEST_P(ContainerizerTest, DestroyKillsTheWholeTreeAndLeavesNothing) {
+  auto s = spec({"/bin/sh", "-c", "sleep 100 & sleep 100 & sleep 100"});
+  auto info = containerizer_->launch(s);
+  ASSERT_TRUE(info) << info.error().message;
+  auto cgroups = open_cgroups(host_, root_);
+  ASSERT_TRUE(cgroups);
+  std::vector<pid_t> tree;
+  for (int i = 0; i < 2000 && tree.size() < 3; ++i) {
+    tree = (*cgroups)->processes(s.id).value();
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GE(tree.size(), 3u);
+  ASSERT_TRUE(containerizer_->destroy(s.id));
+  auto t = containerizer_->wait(s.id);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->destroyed);
+  EXPECT_EQ(t->signal, SIGKILL);
+  for (pid_t pid : tree) EXPECT_FALSE(dcos::testing::running(pid)) << pid << " survived";
+  expect_gone(s.id);
+}
+
+// A root file system with nothing but the static payload in it.
+std::string make_rootfs(const std::string& dir) {
+  std::filesystem::create_directories(dir + "/bin");
+  std::filesystem::copy_file(payload(), dir + "/bin/payload");
+  return dir;
+}
+
+TEST_P(ContainerizerTest, ARootfsDirectoryIsTheWholeFileSystem) {
+  auto s = spec({"/bin/payload", "exists", "/etc/hostname"});
+  s.rootfs = make_rootfs(dir_.path() + "/image");
+  EXPECT_EQ(run(s).exit_code, 1) << "the host's /etc shows through";
+  auto pid = spec({"payload", "pidinfo"});
+  pid.rootfs = s.rootfs;
+  pid.hostname = "rooted";
+  EXPECT_EQ(run(pid).exit_code, 0);
+  EXPECT_EQ(output(pid), "pid=1 procs=1 host=rooted\n");
+  // The sandbox is bind-mounted, and what the task writes there is the host's.
+  auto touch = spec({"payload", "touch", std::string(kSandboxInRootfs) + "/made-inside"});
+  touch.rootfs = s.rootfs;
+  EXPECT_EQ(run(touch).exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(touch.sandbox + "/made-inside"));
+  // Changes to the image stay in the container: the image is left as it was.
+  auto write = spec({"payload", "touch", "/bin/added"});
+  write.rootfs = s.rootfs;
+  EXPECT_EQ(run(write).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(s.rootfs + "/bin/added"));
+}
+
+TEST_P(ContainerizerTest, ARootfsTarballIsUnpackedOnceAndUsed) {
+  const std::string tree = make_rootfs(dir_.path() + "/tree");
+  const std::string tarball = dir_.path() + "/image.tar.gz";
+  ASSERT_EQ(std::system(("tar -C " + tree + " -czf " + tarball + " .").c_str()), 0);
+  for (int i = 0; i < 2; ++i) {
+    auto s = spec({"payload", "pidinfo"});
+    s.rootfs = tarball;
+    EXPECT_EQ(run(s).exit_code, 0);
+    EXPECT_TRUE(contains(output(s), "pid=1 procs=1")) << output(s);
+  }
+  int unpacked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.image_cache)) unpacked += entry.is_directory();
+  EXPECT_EQ(unpacked, 1);
+}
+
+// Each bad spec is an error before anything starts, and leaves nothing.
+TEST_P(ContainerizerTest, BadInputIsAClearErrorAndLeavesNothingBehind) {
+  struct Case {
+    const char* name;
+    std::function<void(ContainerSpec&)> spoil;
+    const char* expected;
+  };
+  const std::vector<Case> cases = {
+      {"tiny memory", [](ContainerSpec& s) { s.limits.memory_max = 1024; }, "memory"},
+      {"high above max",
+       [](ContainerSpec& s) {
+         s.limits.memory_max = 64u << 20;
+         s.limits.memory_high = 128u << 20;
+       },
+       "memory_high"},
+      {"zero pids", [](ContainerSpec& s) { s.limits.pids_max = 0; }, "pids"},
+      {"negative cpus", [](ContainerSpec& s) { s.limits.cpus = -1; }, "cpus"},
+      {"missing image", [](ContainerSpec& s) { s.rootfs = "/nonexistent/image.tar"; },
+       "image '/nonexistent/image.tar'"},
+      {"malformed profile", [](ContainerSpec& s) { s.seccomp_profile = "{\"defaultAction\": 3"; }, "seccomp profile"},
+      {"unknown action", [](ContainerSpec& s) { s.seccomp_profile = R"({"defaultAction": "SCMP_ACT_NOPE"})"; },
+       "SCMP_ACT_NOPE"},
+      {"no such user", [](ContainerSpec& s) { s.user = "no-such-user-dcos"; },
+       "user 'no-such-user-dcos' does not exist"},
+      {"no such command", [](ContainerSpec& s) { s.argv = {"no-such-command-dcos"}; }, "not found on PATH"},
+      {"bad rlimit", [](ContainerSpec& s) { s.rlimits = {"nofiles=1"}; }, "unknown resource"},
+      {"bad id", [](ContainerSpec& s) { s.id = "../escape"; }, "container id"},
+      {"bad hostname", [](ContainerSpec& s) { s.hostname = "a b"; }, "hostname"},
+  };
+  for (const auto& c : cases) {
+    auto s = spec({payload(), "pidinfo"});
+    c.spoil(s);
+    auto launched = containerizer_->launch(s);
+    ASSERT_FALSE(launched) << c.name;
+    EXPECT_TRUE(contains(launched.error().message, c.expected)) << c.name << ": " << launched.error().message;
+    EXPECT_FALSE(std::filesystem::exists(s.sandbox)) << c.name;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(options_.runtime_dir));
+  auto cgroups = open_cgroups(host_, root_);
+  ASSERT_TRUE(cgroups);
+  EXPECT_TRUE((*cgroups)->list().value().empty());
+}
+
+TEST_P(ContainerizerTest, AFailureInTheChildIsReportedAndCleanedUp) {
+  // Exists but cannot be exec'd by the user: the check passes, exec fails.
+  const std::string script = dir_.path() + "/script";
+  { std::ofstream(script) << "#!/nonexistent/interpreter\n"; }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  auto s = spec({script});
+  auto launched = containerizer_->launch(s);
+  ASSERT_FALSE(launched);
+  EXPECT_TRUE(contains(launched.error().message, "exec '" + script + "'")) << launched.error().message;
+  expect_gone(s.id);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hierarchies, ContainerizerTest, ::testing::Values("detected", "unified"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace dcos::isolation::testing

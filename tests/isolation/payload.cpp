@@ -1,0 +1,185 @@
+// container_payload: what the containerizer tests run inside containers.
+// Statically linked, so that it also runs in a root file system holding
+// nothing else. Each mode prints what it saw on stdout and exits 0 unless
+// the mode says otherwise.
+//
+//   pidinfo              "pid=<getpid> procs=<numeric entries in /proc> host=<hostname>"
+//   status               the NoNewPrivs, Seccomp, CapEff lines of /proc/self/status
+//   syscall NAME         tries a blocked call, exits with its errno (0 if it worked)
+//   hog MB               allocates and touches MB mebibytes, then exits 0
+//   forkbomb N           forks up to N children that sleep; prints how many it got
+//   spin MS              burns CPU for MS milliseconds of wall time
+//   write BYTES          writes BYTES bytes of 'x' lines to stdout
+//   rlimit-nofile        the soft RLIMIT_NOFILE
+//   ids                  "uid=<uid> gid=<gid>"
+//   netdevs              the interface names in /proc/net/dev
+//   wait-file PATH CODE  waits (bounded, 60 s) until PATH exists, exits CODE
+//   touch PATH           creates PATH
+//   exists PATH          exits 0 if PATH exists, 1 if not
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+int pidinfo() {
+  int procs = 0;
+  if (DIR* dir = ::opendir("/proc")) {
+    while (dirent* entry = ::readdir(dir)) {
+      if (std::isdigit(static_cast<unsigned char>(entry->d_name[0]))) ++procs;
+    }
+    ::closedir(dir);
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::printf("pid=%d procs=%d host=%s\n", ::getpid(), procs, host);
+  return 0;
+}
+
+int status() {
+  FILE* file = std::fopen("/proc/self/status", "r");
+  if (!file) return 1;
+  char line[512];
+  while (std::fgets(line, sizeof line, file)) {
+    if (!std::strncmp(line, "NoNewPrivs:", 11) || !std::strncmp(line, "Seccomp:", 8) ||
+        !std::strncmp(line, "CapEff:", 7) || !std::strncmp(line, "CapBnd:", 7))
+      std::fputs(line, stdout);
+  }
+  std::fclose(file);
+  return 0;
+}
+
+int blocked_syscall(const std::string& name) {
+  long result = -1;
+  if (name == "keyctl") {
+    result = ::syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+  } else if (name == "unshare") {
+    result = ::unshare(CLONE_NEWUTS);
+  } else if (name == "mount") {
+    result = ::mount("none", "/tmp", "tmpfs", 0, nullptr);
+  } else if (name == "kexec_load") {
+    result = ::syscall(SYS_kexec_load, 0, 0, nullptr, 0);
+  } else if (name == "mkdir") {
+    result = ::mkdir("payload-dir", 0755);
+  } else {
+    return 255;
+  }
+  return result < 0 ? errno : 0;
+}
+
+int hog(long megabytes) {
+  std::vector<char*> blocks;
+  for (long i = 0; i < megabytes; ++i) {
+    char* block = static_cast<char*>(std::malloc(1 << 20));
+    if (!block) return 2;
+    std::memset(block, 1, 1 << 20);
+    blocks.push_back(block);
+  }
+  std::printf("allocated %ld MiB\n", megabytes);
+  return 0;
+}
+
+int forkbomb(int limit) {
+  int forked = 0;
+  for (int i = 0; i < limit; ++i) {
+    const pid_t pid = ::fork();
+    if (pid < 0) break;
+    if (pid == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ++forked;
+  }
+  std::printf("forked=%d\n", forked);
+  return 0;  // as pid 1 of the container, its exit ends the children
+}
+
+int spin(long milliseconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(milliseconds);
+  volatile unsigned long counter = 0;
+  while (std::chrono::steady_clock::now() < end) counter = counter + 1;
+  return 0;
+}
+
+int write_bytes(long bytes) {
+  std::string line(99, 'x');
+  line += '\n';
+  for (long written = 0; written < bytes; written += 100) std::fwrite(line.data(), 1, line.size(), stdout);
+  return 0;
+}
+
+int netdevs() {
+  FILE* file = std::fopen("/proc/net/dev", "r");
+  if (!file) return 1;
+  char line[512];
+  for (int number = 0; std::fgets(line, sizeof line, file); ++number) {
+    if (number < 2) continue;
+    char* colon = std::strchr(line, ':');
+    if (!colon) continue;
+    *colon = '\0';
+    char* name = line;
+    while (*name == ' ') ++name;
+    std::printf("%s\n", name);
+  }
+  std::fclose(file);
+  return 0;
+}
+
+int wait_file(const char* path, int code) {
+  for (int i = 0; i < 6000; ++i) {
+    if (::access(path, F_OK) == 0) return code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return 99;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 255;
+  const std::string mode = argv[1];
+  const char* arg = argc > 2 ? argv[2] : "";
+  if (mode == "pidinfo") return pidinfo();
+  if (mode == "status") return status();
+  if (mode == "syscall") return blocked_syscall(arg);
+  if (mode == "hog") return hog(std::atol(arg));
+  if (mode == "forkbomb") return forkbomb(std::atoi(arg));
+  if (mode == "spin") return spin(std::atol(arg));
+  if (mode == "write") return write_bytes(std::atol(arg));
+  if (mode == "rlimit-nofile") {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    std::printf("%llu\n", static_cast<unsigned long long>(limit.rlim_cur));
+    return 0;
+  }
+  if (mode == "ids") {
+    std::printf("uid=%d gid=%d\n", ::getuid(), ::getgid());
+    return 0;
+  }
+  if (mode == "netdevs") return netdevs();
+  if (mode == "wait-file") return wait_file(arg, argc > 3 ? std::atoi(argv[3]) : 0);
+  if (mode == "touch") {
+    const int fd = ::open(arg, O_CREAT | O_WRONLY, 0644);
+    return fd < 0 ? errno : 0;
+  }
+  if (mode == "exists") return ::access(arg, F_OK) == 0 ? 0 : 1;
+  return 255;
+}
