@@ -156,6 +156,7 @@ Result<std::string> own_cgroup(std::string_view controller) {
 
 Result<std::vector<std::string>> child_cgroups(const std::string& dir, const std::string& own) {
   std::unique_ptr<DIR, int (*)(DIR*)> handle(::opendir(dir.c_str()), &::closedir);
+  if (!handle && errno == ENOENT) return std::vector<std::string>{};  // no container made yet
   if (!handle) return errno_error("opendir '" + dir + "'");
   std::vector<std::string> out;
   errno = 0;

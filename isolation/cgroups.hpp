@@ -111,8 +111,8 @@ class Cgroups {
 };
 
 // The host's cgroups for containers under `root`, a path relative to each
-// hierarchy's mount ("/dcos", "/system.slice/dcos-agent.service"), made if
-// missing. The root should be for containers only: list() names every
+// hierarchy's mount ("/dcos", "/system.slice/dcos-agent.service"), made
+// with the first container (opening changes nothing on the host). The root should be for containers only: list() names every
 // other cgroup in it.
 //
 // Which implementation: v2 on a unified host, and on a hybrid one whose v1

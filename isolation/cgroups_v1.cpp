@@ -35,6 +35,10 @@ class CgroupsV1 final : public Cgroups {
     if (auto available = check_controllers(limits); !available) return available;
     for (const auto& dir : dirs(container))
       if (cgroupfs::exists(dir)) return Error{"cgroup '" + dir + "' already exists"};
+    // The root is made with the first container, so that opening changes
+    // nothing on the host.
+    for (const auto& hierarchy : hierarchies_)
+      if (auto made = make_directories(hierarchy.mount + root_); !made) return made;
     std::vector<std::string> made;
     Result<void> done = [&]() -> Result<void> {
       for (const auto& dir : dirs(container)) {
@@ -200,8 +204,6 @@ Result<std::unique_ptr<Cgroups>> open_v1(const CgroupMounts& mounts, const std::
     if (auto added = add(controller, true); !added) return added.error();
   for (std::string_view controller : kOptional)
     if (auto added = add(controller, false); !added) return added.error();
-  for (const auto& hierarchy : hierarchies)
-    if (auto made = make_directories(hierarchy.mount + root); !made) return made.error();
   return std::unique_ptr<Cgroups>(std::make_unique<CgroupsV1>(std::move(hierarchies), root));
 }
 

@@ -41,6 +41,8 @@ Result<void> apply(const std::string& cgroup, const CgroupLimits& limits, bool h
   return {};
 }
 
+void enable_wanted(const std::string& mount, const std::string& root);
+
 class CgroupsV2 final : public Cgroups {
  public:
   CgroupsV2(std::string mount, std::string root) : mount_(std::move(mount)), dir_(mount_ + root) {}
@@ -52,6 +54,12 @@ class CgroupsV2 final : public Cgroups {
     if (auto valid = limits.validate(); !valid) return valid;
     if (auto valid = check_name(container); !valid) return valid;
     const std::string cgroup = path(container);
+    // The root is made with the first container, so that opening changes
+    // nothing on the host.
+    if (!cgroupfs::exists(dir_)) {
+      if (auto made = make_directories(dir_); !made) return made;
+      enable_wanted(mount_, dir_.substr(mount_.size()));
+    }
     // What the children of the root get is the root's subtree_control.
     auto enabled = cgroup2::subtree_control(dir_);
     if (!enabled) return enabled.error();
@@ -175,8 +183,7 @@ void enable_wanted(const std::string& mount, const std::string& root) {
 }  // namespace
 
 Result<std::unique_ptr<Cgroups>> open_v2(const std::string& mount, const std::string& root) {
-  if (auto made = make_directories(mount + root); !made) return made.error();
-  enable_wanted(mount, root);
+  if (cgroupfs::exists(mount + root)) enable_wanted(mount, root);
   return std::unique_ptr<Cgroups>(std::make_unique<CgroupsV2>(mount, root));
 }
 

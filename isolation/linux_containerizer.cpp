@@ -93,7 +93,6 @@ Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const Lin
   if (!host) return host.error();
   auto cgroups = open_cgroups(*host, options.cgroups_root);
   if (!cgroups) return cgroups.error();
-  if (auto made = make_directories(options.runtime_dir, 0700); !made) return made.error();
   return std::unique_ptr<LinuxContainerizer>(new LinuxContainerizer(options, std::move(*cgroups)));
 }
 
@@ -181,6 +180,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   if (!plan) return plan.error();
 
   // Then the container's state: runtime directory, sandbox, cgroup.
+  if (auto made = make_directories(options_.runtime_dir, 0700); !made) return made.error();
   if (::mkdir(context.runtime_dir.c_str(), 0700) < 0) {
     if (errno == EEXIST) return Error{"container '" + spec.id + "' already exists in '" + options_.runtime_dir + "'"};
     return errno_error("mkdir '" + context.runtime_dir + "'");
@@ -325,6 +325,7 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
   RecoveryReport report;
   std::error_code error;
   std::set<std::string> known;
+  // A runtime directory that does not exist: nothing was launched yet.
   for (const auto& entry : std::filesystem::directory_iterator(options_.runtime_dir, error)) {
     const std::string id = entry.path().filename();
     if (!validate_container_id(id) || find(id)) continue;
@@ -341,7 +342,8 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
     std::lock_guard lock(mutex_);
     containers_.emplace(id, *container);
   }
-  if (error) return Error{"read '" + options_.runtime_dir + "': " + error.message()};
+  if (error && error != std::errc::no_such_file_or_directory)
+    return Error{"read '" + options_.runtime_dir + "': " + error.message()};
   auto cgroups = cgroups_->list();
   if (!cgroups) return cgroups.error();
   for (const auto& id : *cgroups) {
