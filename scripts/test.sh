@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs the whole test suite:
 #   1. the release build, warnings as errors: unit and integration tests
-#   2. the release build's isolation tests in a QEMU VM with pure cgroup v2
+#   2. the release build's isolation tests in a QEMU VM with pure cgroup v2, and
+#      the agent started by systemd there (delegation)
 #      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
 #   3. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
 #   4. the frame decoder's fuzz target (clang, libFuzzer), a short run
@@ -21,8 +22,9 @@ echo "== release build (-Werror)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON
 ctest_run build
 
-echo "== cgroup v2 in a VM: the release isolation tests"
-scripts/test-vm.sh build
+echo "== cgroup v2 in a VM: the release isolation tests, and the agent as a delegated systemd unit"
+DCOS_VM_COMMANDS=$'tests/isolation_tests --gtest_color=no\ntests/daemon_tests --gtest_color=no --gtest_filter=AgentUnitTest.*' \
+  scripts/test-vm.sh build
 
 echo "== ASan + UBSan build"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DDCOS_WERROR=ON -DDCOS_SANITIZE=ON

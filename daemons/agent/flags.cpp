@@ -20,6 +20,13 @@ FlagSet make_flags(Config* config) {
   flags.add("port", "Port to listen on (HTTP)", &options->port);
   flags.add("hostname", "Hostname the agent advertises", &options->hostname);
   flags.add("work_dir", "Directory for the agent's checkpoints", &options->work_dir);
+  flags.add("runtime_dir",
+            "Where the containers' runtime state lives (a tmpfs such as /run: it need not outlive a reboot)",
+            &config->containerizer.runtime_dir);
+  flags.add("cgroups_root",
+            "Parent cgroup of the containers, in each hierarchy (default: the agent's own unit's, when systemd "
+            "started it with Delegate=yes; else /dcos)",
+            &config->containerizer.cgroups_root);
   flags.add("resources", "Resources to offer, overriding detection by name: cpus:2;mem:1024;ports:[31000-32000]", "",
             [config](std::string_view text) -> Result<void> {
               if (auto parsed = parse_resources(text); !parsed) return parsed.error();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "daemons/agent/agent.hpp"
+#include "daemons/agent/containerizer_setup.hpp"
 #include "runtime/flags.hpp"
 #include "runtime/log.hpp"
 #include "runtime/resources.hpp"
@@ -13,6 +14,7 @@ struct Config {
   log::Level log_level = log::Level::info;
   std::string resources;  // --resources, checked; roles applied by offered_resources()
   Attributes attributes;
+  ContainerizerConfig containerizer;
 };
 
 // Registers every agent flag, writing into `config`, whose current values

@@ -1,5 +1,6 @@
 // dcos-agent: parses flags, detects the node's resources, recovers its
-// checkpointed id, serves HTTP, and registers with the master.
+// checkpointed id and its containers, serves HTTP, and registers with the
+// master.
 #include "daemons/agent/agent.hpp"
 #include "daemons/agent/flags.hpp"
 #include "runtime/atomic_file.hpp"
@@ -39,6 +40,13 @@ int main(int argc, char** argv) {
   agent::Agent agent(io, options, info);
   if (auto recovered = agent.recover(); !recovered) {
     log::error("cannot recover: " + recovered.error().message);
+    return 1;
+  }
+  // Before READY: under systemd the agent first moves into its leaf cgroup.
+  // Tasks (issue 4) will launch through it; today it recovers and cleans up.
+  auto containerizer = agent::start_containerizer(config.containerizer, options.work_dir);
+  if (!containerizer) {
+    log::error("cannot start the containerizer: " + containerizer.error().message);
     return 1;
   }
   http::Router router;
