@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "isolation/linux/capabilities.hpp"
 #include "runtime/unique_fd.hpp"
 
 namespace dcos::isolation::seccomp {
@@ -55,19 +56,6 @@ constexpr OpName kOps[] = {
     {"SCMP_CMP_GT", Op::kGreaterThan, SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", Op::kMaskedEqual, SCMP_CMP_MASKED_EQ},
 };
-
-// The kernel's capability numbers, by name (index = number).
-// clang-format off
-constexpr std::string_view kCapabilities[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
-    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
-    "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-// clang-format on
 
 // Arch names as profiles spell them: libseccomp's in architectures/archMap,
 // Docker's (Go's GOARCH and a few more) in includes/excludes arches.
@@ -570,8 +558,9 @@ std::string_view op_name(Op op) {
 }
 
 std::optional<int> capability_number(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(kCapabilities); ++i)
-    if (kCapabilities[i] == name) return static_cast<int>(i);
+  // Profiles spell the kernel's names exactly ("CAP_SYS_ADMIN").
+  for (int capability = 0; capability <= capabilities::kLast; ++capability)
+    if (capabilities::name(capability) == name) return capability;
   return std::nullopt;
 }
 
