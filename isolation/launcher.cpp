@@ -403,9 +403,8 @@ void reap(pid_t pid) {
 }  // namespace
 
 Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout) {
-  const std::vector<std::string> env = plan.env;
   std::vector<char*> argv = pointers(plan.argv);
-  std::vector<char*> envp = pointers(env);
+  std::vector<char*> envp = pointers(plan.env);
   const std::vector<std::string>& join_procs = plan.cgroup_procs;
   const std::string status_tmp = plan.status_path + ".tmp";
   const std::string stdout_rotated = plan.stdout_path + ".1";

@@ -1,5 +1,5 @@
 // Resource limits (setrlimit) by their ulimit names, parsed before a launch
-// and applied in the child. Thread-safe; apply() is async-signal-safe.
+// and applied with setrlimit in the launcher's child. Thread-safe.
 #pragma once
 
 #include <sys/resource.h>

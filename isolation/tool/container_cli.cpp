@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -108,13 +109,18 @@ Result<ContainerSpec> spec_from(const Options& options, const std::vector<std::s
 
 // Copies what was appended to a log file since `offset` to `out`. A file
 // that shrank was rotated: start it over.
-void follow(const std::string& path, std::size_t& offset, std::ostream& out) {
-  auto text = read_file(path);
-  if (!text) return;
-  if (text->size() < offset) offset = 0;
-  out.write(text->data() + offset, static_cast<std::streamsize>(text->size() - offset));
+void follow(const std::string& path, off_t& offset, std::ostream& out) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) < 0) return;
+  if (st.st_size < offset) offset = 0;
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::pread(fd.get(), buffer, sizeof buffer, offset)) > 0) {
+    out.write(buffer, n);
+    offset += n;
+  }
   out.flush();
-  offset = text->size();
 }
 
 nlohmann::json report_json(const ContainerInfo& info, const Termination& t, std::chrono::milliseconds duration,
@@ -198,7 +204,7 @@ int run_container(Options options, const std::vector<std::string>& command, std:
     return fail(info.error().message);
   }
   auto ended = (*containerizer)->ended_fd(info->id);
-  std::size_t out_offset = 0, err_offset = 0;
+  off_t out_offset = 0, err_offset = 0;
   for (bool done = false; !done;) {
     pollfd fds[2] = {{*ended, POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
     const int ready = ::poll(fds, 2, options.json ? -1 : 50);
