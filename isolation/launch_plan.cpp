@@ -94,10 +94,24 @@ FsStep step(FsStep::Kind kind, std::string target, std::string source = "") {
   return FsStep{kind, std::move(source), std::move(target), "", 0, ""};
 }
 
+// What a task must not write or read even as root: the kernel's knobs under
+// /proc and /sys read-only, its memory, keys and timers hidden (the paths
+// Docker protects by default).
+void protect_kernel_files(const std::string& root, std::vector<FsStep>& fs) {
+  for (const char* path : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
+    fs.push_back(step(FsStep::Kind::read_only, root + path));
+  for (const char* path :
+       {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"})
+    fs.push_back(step(FsStep::Kind::mask, root + path));
+}
+
 // The host's file system, with a fresh /proc (the container's pid
-// namespace) and the sandbox's tmp/ as /tmp.
+// namespace), /sys read-only, and the sandbox's tmp/ as /tmp.
 void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
   fs.push_back(mount_step("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  fs.push_back(step(FsStep::Kind::read_only, "/sys"));
+  protect_kernel_files("", fs);
   // chdir first: a sandbox below /tmp would be hidden by the new /tmp.
   fs.push_back(step(FsStep::Kind::chdir, sandbox));
   fs.push_back(mount_step(sandbox + "/tmp", "/tmp", "", MS_BIND));
@@ -115,6 +129,7 @@ void plan_rootfs(const std::string& image, const std::string& runtime, const std
     fs.push_back(step(FsStep::Kind::mkdir, root + dir));
   fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  protect_kernel_files(root, fs);
   fs.push_back(mount_step("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
   for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"}) {
     fs.push_back(step(FsStep::Kind::touch, root + "/dev/" + device));
@@ -154,6 +169,10 @@ std::string FsStep::describe() const {
       return "pivot_root into '" + target + "'";
     case Kind::chdir:
       return "chdir '" + target + "'";
+    case Kind::read_only:
+      return "make '" + target + "' read-only";
+    case Kind::mask:
+      return "mask '" + target + "'";
   }
   return "file system step";
 }

@@ -26,7 +26,11 @@ namespace dcos::isolation {
 
 // One file system step in the child, in its mount namespace.
 struct FsStep {
-  enum class Kind { mount, mkdir, touch, symlink, pivot_root, chdir };
+  // read_only: bind `target` on itself and make it read-only, with what is
+  // mounted below it; mask: hide `target` (/dev/null over a file, an empty
+  // read-only tmpfs over a directory). Both skip a target that does not
+  // exist (it differs by kernel).
+  enum class Kind { mount, mkdir, touch, symlink, pivot_root, chdir, read_only, mask };
   Kind kind = Kind::mount;
   std::string source;  // mount source; symlink target
   std::string target;  // path acted on

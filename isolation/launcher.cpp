@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/mount.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
@@ -136,6 +137,25 @@ int run_fs_step(const FsStep& step) noexcept {
       return ::chdir("/") < 0 ? errno : 0;
     case FsStep::Kind::chdir:
       return ::chdir(step.target.c_str()) < 0 ? errno : 0;
+    case FsStep::Kind::read_only: {
+      if (::mount(step.target.c_str(), step.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+        return errno == ENOENT ? 0 : errno;
+      // mount_setattr (5.12+) makes the mounts below read-only too; a plain
+      // remount only the top one.
+      mount_attr attr{};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (::syscall(SYS_mount_setattr, AT_FDCWD, step.target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) return 0;
+      if (errno != ENOSYS) return errno;
+      return ::mount(nullptr, step.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0 ? errno : 0;
+    }
+    case FsStep::Kind::mask: {
+      struct stat st {};
+      if (::stat(step.target.c_str(), &st) < 0) return errno == ENOENT ? 0 : errno;
+      const int failed = S_ISDIR(st.st_mode) ? ::mount("tmpfs", step.target.c_str(), "tmpfs",
+                                                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+                                             : ::mount("/dev/null", step.target.c_str(), nullptr, MS_BIND, nullptr);
+      return failed < 0 ? errno : 0;
+    }
   }
   return EINVAL;
 }

@@ -41,6 +41,32 @@ TEST_P(ContainerizerTest, TheProcessIsPidOneWithItsOwnHostnameAndNoHostProcesses
   EXPECT_EQ(output(s), "pid=1 procs=1 host=box-1\n");
 }
 
+// Even as root with Docker's capabilities, the kernel's knobs are out of
+// reach: no reboot through sysrq, no sysctl, no kernel memory or keys. (Which
+// of these files exist depends on the kernel's configuration.)
+TEST_P(ContainerizerTest, KernelFilesAreReadOnlyOrHidden) {
+  int checked = 0;
+  for (const char* path : {"/proc/sysrq-trigger", "/proc/sys/kernel/hostname", "/proc/sys/vm/drop_caches"}) {
+    if (!std::filesystem::exists(path)) continue;
+    auto s = spec({payload(), "poke", path});
+    EXPECT_EQ(run(s).exit_code, EROFS) << path;
+    ++checked;
+  }
+  for (const char* path : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"}) {
+    if (!std::filesystem::exists(path)) continue;
+    auto s = spec({payload(), "size", path});
+    EXPECT_EQ(run(s).exit_code, 0) << path;
+    EXPECT_EQ(output(s), "0\n") << path;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+  auto rooted = spec({"/bin/payload", "poke", "/proc/sys/kernel/hostname"});
+  rooted.rootfs = dir_.path() + "/image";
+  std::filesystem::create_directories(rooted.rootfs + "/bin");
+  std::filesystem::copy_file(payload(), rooted.rootfs + "/bin/payload");
+  EXPECT_EQ(run(rooted).exit_code, EROFS);
+}
+
 TEST_P(ContainerizerTest, TmpIsPrivateAndLandsInTheSandbox) {
   const std::string name = "dcos-private-tmp-" + std::to_string(::getpid());
   auto s = spec({payload(), "touch", "/tmp/" + name});

@@ -15,6 +15,8 @@
 //   netdevs              the interface names in /proc/net/dev
 //   wait-file PATH CODE  waits (bounded, 60 s) until PATH exists, exits CODE
 //   touch PATH           creates PATH
+//   poke PATH            opens PATH for writing, writes "0"; exits with the errno (0 if it worked)
+//   size PATH            prints how many bytes PATH reads
 //   exists PATH          exits 0 if PATH exists, 1 if not
 #include <dirent.h>
 #include <fcntl.h>
@@ -179,6 +181,20 @@ int main(int argc, char** argv) {
   if (mode == "touch") {
     const int fd = ::open(arg, O_CREAT | O_WRONLY, 0644);
     return fd < 0 ? errno : 0;
+  }
+  if (mode == "poke") {
+    const int fd = ::open(arg, O_WRONLY);
+    if (fd < 0) return errno;
+    return ::write(fd, "0", 1) < 0 ? errno : 0;
+  }
+  if (mode == "size") {
+    const int fd = ::open(arg, O_RDONLY);
+    if (fd < 0) return errno;
+    char buffer[4096];
+    long total = 0;
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0 && total < (1 << 20);) total += n;
+    std::printf("%ld\n", total);
+    return 0;
   }
   if (mode == "exists") return ::access(arg, F_OK) == 0 ? 0 : 1;
   return 255;
