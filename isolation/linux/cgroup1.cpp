@@ -50,15 +50,9 @@ Result<void> kill_all(const std::vector<pid_t>& pids) {
 
 }  // namespace
 
-Result<void> create(const std::string& cgroup) {
-  if (::mkdir(cgroup.c_str(), 0755) != 0) return errno_error("mkdir '" + cgroup + "'");
-  return {};
-}
+Result<void> create(const std::string& cgroup) { return cgroupfs::create(cgroup); }
 
-Result<void> remove(const std::string& cgroup) {
-  if (::rmdir(cgroup.c_str()) != 0) return errno_error("rmdir '" + cgroup + "'");
-  return {};
-}
+Result<void> remove(const std::string& cgroup) { return cgroupfs::remove(cgroup); }
 
 Result<void> add_process(const std::string& cgroup, pid_t pid) {
   return write_control(cgroup, file::kProcs, std::to_string(pid));

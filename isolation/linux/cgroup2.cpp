@@ -21,15 +21,9 @@ std::string limit_text(std::optional<uint64_t> value) { return value ? std::to_s
 
 }  // namespace
 
-Result<void> create(const std::string& cgroup) {
-  if (::mkdir(cgroup.c_str(), 0755) != 0) return errno_error("mkdir '" + cgroup + "'");
-  return {};
-}
+Result<void> create(const std::string& cgroup) { return cgroupfs::create(cgroup); }
 
-Result<void> remove(const std::string& cgroup) {
-  if (::rmdir(cgroup.c_str()) != 0) return errno_error("rmdir '" + cgroup + "'");
-  return {};
-}
+Result<void> remove(const std::string& cgroup) { return cgroupfs::remove(cgroup); }
 
 namespace {
 

@@ -108,6 +108,16 @@ Result<std::vector<pid_t>> processes(const std::string& cgroup) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+Result<void> create(const std::string& cgroup) {
+  if (::mkdir(cgroup.c_str(), 0755) != 0) return errno_error("mkdir '" + cgroup + "'");
+  return {};
+}
+
+Result<void> remove(const std::string& cgroup) {
+  if (::rmdir(cgroup.c_str()) != 0) return errno_error("rmdir '" + cgroup + "'");
+  return {};
+}
+
 namespace {
 
 Result<void> collect(const std::string& cgroup, std::vector<std::string>& out) {

@@ -45,6 +45,10 @@ Result<std::vector<pid_t>> processes(const std::string& cgroup);
 
 bool exists(const std::string& path);
 
+// mkdir / rmdir of one cgroup (rmdir: it must be empty, without children).
+Result<void> create(const std::string& cgroup);
+Result<void> remove(const std::string& cgroup);
+
 // `cgroup` and every cgroup below it, children before their parents (the
 // order rmdir needs). An error names the directory that could not be read.
 Result<std::vector<std::string>> subtree(const std::string& cgroup);

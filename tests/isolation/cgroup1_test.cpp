@@ -97,16 +97,7 @@ TEST_F(Cgroup1Test, FreezesAndThawsItsProcesses) {
 TEST_F(Cgroup1Test, DestroyKillsAForkingTreeAndRemovesEveryDirectory) {
   if (auto why = missing({"freezer"}); !why.empty()) GTEST_SKIP() << why;
   // Three children that fork short-lived children without end.
-  HeldChild child([] {
-    for (int i = 0; i < 3; ++i)
-      if (::fork() == 0) break;
-    for (;;) {
-      const pid_t pid = ::fork();
-      if (pid == 0) ::_exit(0);
-      if (pid > 0) ::waitpid(pid, nullptr, 0);
-    }
-    return 0;
-  });
+  HeldChild child(dcos::testing::forking_tree);
   add_everywhere(child.pid());
   ASSERT_TRUE(child.release());
   std::vector<pid_t> tree;

@@ -278,16 +278,7 @@ TEST_F(CgroupsV1Test, LimitsLandInEachHierarchyAndProcessesJoinAll) {
 
 TEST_F(CgroupsV1Test, DestroyKillsAForkingTreeAndLeavesNoDirectory) {
   ASSERT_TRUE(cgroups_->create("tree", {}));
-  HeldChild child([] {
-    for (int i = 0; i < 3; ++i)
-      if (::fork() == 0) break;
-    for (;;) {
-      const pid_t pid = ::fork();
-      if (pid == 0) ::_exit(0);
-      if (pid > 0) ::waitpid(pid, nullptr, 0);
-    }
-    return 0;
-  });
+  HeldChild child(dcos::testing::forking_tree);
   ASSERT_TRUE(cgroups_->add_process("tree", child.pid()));
   ASSERT_TRUE(child.release());
   std::vector<pid_t> tree;
@@ -441,16 +432,7 @@ TEST_F(CgroupsV2Test, AChildClonedIntoTheCgroupDiesWithIt) {
 
 TEST_F(CgroupsV2Test, DestroyKillsAForkingTreeAndNestedCgroups) {
   ASSERT_TRUE(cgroups_->create("tree", {}));
-  HeldChild child([] {
-    for (int i = 0; i < 3; ++i)
-      if (::fork() == 0) break;
-    for (;;) {
-      const pid_t pid = ::fork();
-      if (pid == 0) ::_exit(0);
-      if (pid > 0) ::waitpid(pid, nullptr, 0);
-    }
-    return 0;
-  });
+  HeldChild child(dcos::testing::forking_tree);
   ASSERT_TRUE(cgroups_->add_process("tree", child.pid()));
   ASSERT_TRUE(child.release());
   std::vector<pid_t> tree;

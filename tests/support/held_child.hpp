@@ -24,6 +24,18 @@ inline bool running(pid_t pid) {
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
 
+// A body for HeldChild: three processes that fork short-lived children
+// without end, what a destroy must stop from escaping.
+inline int forking_tree() {
+  for (int i = 0; i < 3; ++i)
+    if (::fork() == 0) break;
+  for (;;) {
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+  }
+}
+
 class HeldChild {
  public:
   // Forks; the child runs `body` once released and exits with what it
