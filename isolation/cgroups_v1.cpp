@@ -1,6 +1,9 @@
 // Containers' cgroups on cgroup v1: one directory "<mount><root>/<name>" in
 // each hierarchy used (memory, freezer, cpu, cpuacct, pids, blkio).
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "isolation/cgroups_internal.hpp"
@@ -33,16 +36,17 @@ class CgroupsV1 final : public Cgroups {
     if (auto valid = limits.validate(); !valid) return valid;
     if (auto valid = check_name(container); !valid) return valid;
     if (auto available = check_controllers(limits); !available) return available;
-    for (const auto& dir : dirs(container))
-      if (cgroupfs::exists(dir)) return Error{"cgroup '" + dir + "' already exists"};
-    // The root is made with the first container, so that opening changes
-    // nothing on the host.
-    for (const auto& hierarchy : hierarchies_)
-      if (auto made = make_directories(hierarchy.mount + root_); !made) return made;
     std::vector<std::string> made;
     Result<void> done = [&]() -> Result<void> {
-      for (const auto& dir : dirs(container)) {
-        if (auto created = cgroup1::create(dir); !created) return created;
+      for (const auto& dir : dirs_for(container, limits)) {
+        if (::mkdir(dir.c_str(), 0755) != 0) {
+          if (errno == EEXIST) return Error{"cgroup '" + dir + "' already exists"};
+          // The root is made with the first container, so that opening
+          // changes nothing on the host.
+          if (errno != ENOENT) return errno_error("mkdir '" + dir + "'");
+          if (auto root = make_directories(dir.substr(0, dir.rfind('/'))); !root) return root;
+          if (auto created = cgroup1::create(dir); !created) return created;
+        }
         made.push_back(dir);
       }
       return apply(container, limits);
@@ -144,9 +148,25 @@ class CgroupsV1 final : public Cgroups {
     return "";
   }
 
+  // The container's directories that exist (create may have left out blkio).
   std::vector<std::string> dirs(const std::string& container) const {
     std::vector<std::string> out;
-    for (const auto& each : hierarchies_) out.push_back(each.mount + root_ + "/" + container);
+    for (const auto& each : hierarchies_) {
+      std::string dir = each.mount + root_ + "/" + container;
+      if (cgroupfs::exists(dir)) out.push_back(std::move(dir));
+    }
+    return out;
+  }
+
+  // The directories a container with these limits gets: a blkio cgroup only
+  // for an IO weight (one costs a mkdir and an rmdir at every launch).
+  std::vector<std::string> dirs_for(const std::string& container, const CgroupLimits& limits) const {
+    std::vector<std::string> out;
+    for (const auto& each : hierarchies_) {
+      const bool blkio_only = each.controllers.size() == 1 && each.controllers.contains("blkio");
+      if (blkio_only && !limits.io_weight) continue;
+      out.push_back(each.mount + root_ + "/" + container);
+    }
     return out;
   }
 

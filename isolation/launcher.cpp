@@ -72,6 +72,7 @@ struct ChildArgs {
   const char* stdout_rotated = nullptr;
   const char* stderr_rotated = nullptr;
   int report = -1;
+  int ended = -1;  // the supervisor's end of the caller's `ended` pipe
   int null = -1;
   int cgroup = -1;
   int out_read = -1, out_write = -1;
@@ -300,7 +301,8 @@ void record_status(const ChildArgs& args, int status) noexcept {
 [[noreturn]] void supervise(const ChildArgs& args) noexcept {
   ::setsid();
   reset_signals();
-  int keep[] = {args.report, args.null, args.cgroup, args.out_read, args.out_write, args.err_read, args.err_write};
+  int keep[] = {args.report,   args.ended,     args.null,     args.cgroup,
+                args.out_read, args.out_write, args.err_read, args.err_write};
   std::sort(std::begin(keep), std::end(keep));
   close_all_except(keep, static_cast<int>(std::size(keep)));
 
@@ -356,6 +358,8 @@ void record_status(const ChildArgs& args, int status) noexcept {
   while (::waitpid(init, &status, __WALL) < 0 && errno == EINTR) {
   }
   record_status(args, status);
+  // The caller wakes now, not after this process's own teardown.
+  ::close(args.ended);
   ::_exit(0);
 }
 
@@ -430,8 +434,9 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   const std::string stdout_rotated = plan.stdout_path + ".1";
   const std::string stderr_rotated = plan.stderr_path + ".1";
 
-  UniqueFd report_read, report_write, out_read, out_write, err_read, err_write;
+  UniqueFd report_read, report_write, ended_read, ended_write, out_read, out_write, err_read, err_write;
   if (auto made = make_pipe(report_read, report_write, "report"); !made) return made.error();
+  if (auto made = make_pipe(ended_read, ended_write, "ended"); !made) return made.error();
   if (auto made = make_pipe(out_read, out_write, "stdout"); !made) return made.error();
   if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -446,6 +451,7 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   args.stdout_rotated = stdout_rotated.c_str();
   args.stderr_rotated = stderr_rotated.c_str();
   args.report = report_write.get();
+  args.ended = ended_write.get();
   args.null = null.get();
   args.cgroup = plan.cgroup_fd;
   args.out_read = out_read.get();
@@ -459,16 +465,10 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
 
   // Only the report pipe's read end stays here: its end of file means both
   // children are done with it (exec'd, or failed).
-  for (UniqueFd* fd : {&report_write, &out_read, &out_write, &err_read, &err_write, &null}) fd->reset();
+  for (UniqueFd* fd : {&report_write, &ended_write, &out_read, &out_write, &err_read, &err_write, &null}) fd->reset();
   Spawned spawned;
   spawned.supervisor = supervisor;
-  spawned.supervisor_fd.reset(static_cast<int>(::syscall(SYS_pidfd_open, supervisor, 0)));
-  if (!spawned.supervisor_fd) {
-    const Error error = errno_error("pidfd_open the container's supervisor");
-    ::kill(supervisor, SIGKILL);
-    reap(supervisor);
-    return error;
-  }
+  spawned.ended = std::move(ended_read);
 
   std::optional<Report> failure;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

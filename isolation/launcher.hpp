@@ -29,8 +29,12 @@ namespace dcos::isolation {
 
 struct Spawned {
   pid_t supervisor = 0;
-  pid_t init = 0;          // as the host sees it
-  UniqueFd supervisor_fd;  // a pidfd: readable once the supervisor (and so the container) ended
+  pid_t init = 0;  // as the host sees it
+  // Readable (end of file) once the container ended and its status is
+  // written: the supervisor closes it then, before its own exit, so that
+  // the caller need not wait for that. The supervisor is still the
+  // caller's child, to reap (it exits right after).
+  UniqueFd ended;
 };
 
 // Returns once the task has exec'd, or with the error of the step that

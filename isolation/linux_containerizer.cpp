@@ -27,8 +27,10 @@ struct LinuxContainerizer::Container {
   std::optional<uint64_t> memory_max;  // for the message of an OOM kill
   pid_t supervisor = 0;
   bool our_child = false;  // launched by this process: reap the supervisor
-  UniqueFd ended;          // pidfd of the supervisor, or an eventfd already set
-  std::mutex mutex;        // guards what follows
+  // Readable once the container ended: the launcher's pipe, a pidfd of a
+  // recovered supervisor, or an eventfd already set.
+  UniqueFd ended;
+  std::mutex mutex;  // guards what follows
   bool destroyed = false;
   std::optional<CgroupUsage> final_usage;  // read before destroy removed the cgroup
   std::optional<Termination> termination;
@@ -101,8 +103,14 @@ LinuxContainerizer::LinuxContainerizer(LinuxContainerizerOptions options, std::u
 
 LinuxContainerizer::~LinuxContainerizer() {
   // Containers outlive the containerizer (the agent restarts and recovers
-  // them); only our supervisors' zombies would be lost, and whoever inherits
-  // them reaps them.
+  // them). Supervisors of ended containers are exiting: reap them.
+  for (pid_t pid : exiting_) ::waitpid(pid, nullptr, 0);
+}
+
+void LinuxContainerizer::reap_exited(std::optional<pid_t> add) {
+  std::lock_guard lock(mutex_);
+  if (add) exiting_.push_back(*add);
+  std::erase_if(exiting_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
 std::string LinuxContainerizer::runtime_dir(const std::string& id) const { return options_.runtime_dir + "/" + id; }
@@ -212,7 +220,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   container->memory_max = spec.limits.memory_max;
   container->supervisor = spawned->supervisor;
   container->our_child = true;
-  container->ended = std::move(spawned->supervisor_fd);
+  container->ended = std::move(spawned->ended);
   if (auto saved = checkpoint(*container); !saved) {
     // Without a record, a restart could not tell this container from a stray.
     (void)cgroups_->destroy(spec.id);
@@ -233,7 +241,8 @@ Result<Termination> LinuxContainerizer::wait(const std::string& id) {
   }
   std::lock_guard lock(container->mutex);
   if (container->termination) return *container->termination;
-  if (container->our_child) ::waitpid(container->supervisor, nullptr, 0);
+  // The supervisor wrote the status and is exiting; reaped without waiting.
+  if (container->our_child) reap_exited(container->supervisor);
 
   std::optional<ExitStatus> status;
   if (auto text = read_file(runtime_dir(id) + "/" + kStatus)) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "isolation/containerizer.hpp"
 #include "isolation/linux/cgroup_layout.hpp"
@@ -59,12 +60,15 @@ class LinuxContainerizer final : public Containerizer {
   Result<std::shared_ptr<Container>> reattach(const std::string& id);
   // Kills and removes what is left of a container: cgroup and runtime dir.
   Result<void> remove(const std::string& id);
+  // Reaps the supervisors that have exited (and adds `add` to those to reap).
+  void reap_exited(std::optional<pid_t> add = std::nullopt);
 
   const LinuxContainerizerOptions options_;
   const std::unique_ptr<Cgroups> cgroups_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Container>, std::less<>> containers_;
   std::map<std::string, std::shared_ptr<const seccomp::Filter>, std::less<>> filters_;
+  std::vector<pid_t> exiting_;  // our supervisors, done and exiting, not yet reaped
 };
 
 }  // namespace dcos::isolation

@@ -42,6 +42,21 @@ Result<std::vector<pid_t>> all_processes(const std::vector<std::string>& cgroups
   return out;
 }
 
+// rmdir of each cgroup that has no process of its own; true if none is
+// left. One that does not exist counts as removed.
+bool remove_if_empty(const std::vector<std::string>& cgroups) {
+  bool all = true;
+  for (const auto& cgroup : cgroups) {
+    auto pids = cgroupfs::processes(cgroup);
+    if (!pids) {
+      all = all && !cgroupfs::exists(cgroup);
+      continue;
+    }
+    all = all && pids->empty() && ::rmdir(cgroup.c_str()) == 0;
+  }
+  return all;
+}
+
 Result<void> kill_all(const std::vector<pid_t>& pids) {
   for (pid_t pid : pids)
     if (::kill(pid, SIGKILL) != 0 && errno != ESRCH) return errno_error("kill " + std::to_string(pid));
@@ -67,8 +82,14 @@ Result<void> destroy(const std::vector<std::string>& cgroups, const std::string&
     return std::max(std::chrono::milliseconds(0),
                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
   };
+  // The usual case: the task's init ended and took its pid namespace with
+  // it, so each cgroup is empty and has no children; an rmdir each does.
+  // Anything else (a process left, a cgroup below) takes the long way.
+  if (remove_if_empty(cgroups)) return {};
   const bool freezable = !freezer.empty() && cgroupfs::exists(freezer);
-  if (freezable) {
+  auto before = all_processes(cgroups);
+  if (!before) return before.error();
+  if (freezable && !before->empty()) {
     // Frozen, nothing can fork between our reading the lists and the kills;
     // the kills land when the cgroup thaws.
     if (auto frozen = freezer::freeze(freezer, left()); !frozen) return frozen;
@@ -80,8 +101,8 @@ Result<void> destroy(const std::vector<std::string>& cgroups, const std::string&
     if (!pids) return pids.error();
     if (!thawed) return thawed;
   }
-  for (;;) {
-    auto pids = all_processes(cgroups);
+  for (bool first = true;; first = false) {
+    auto pids = first && before->empty() ? std::move(before) : all_processes(cgroups);
     if (!pids) return pids.error();
     if (pids->empty()) break;
     if (std::chrono::steady_clock::now() >= deadline)

@@ -81,6 +81,9 @@ Result<bool> frozen(const std::string& cgroup) {
 Result<void> kill(const std::string& cgroup) { return write_control(cgroup, file::kKill, "1"); }
 
 Result<void> destroy(const std::string& cgroup, std::chrono::milliseconds timeout) {
+  // Empty (the usual case: the task's init ended and took its pid namespace
+  // with it): nothing to kill.
+  if (auto busy = populated(cgroup); busy && !*busy) return cgroupfs::remove_subtree(cgroup);
   const bool has_kill = ::access(path_of(cgroup, file::kKill).c_str(), F_OK) == 0;
   if (has_kill) {
     if (auto killed = kill(cgroup); !killed) return killed;

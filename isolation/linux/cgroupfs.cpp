@@ -157,6 +157,8 @@ Result<std::vector<pid_t>> subtree_processes(const std::string& cgroup) {
 }
 
 Result<void> remove_subtree(const std::string& cgroup) {
+  // Usually there are no children: one rmdir, no directory walk.
+  if (::rmdir(cgroup.c_str()) == 0) return {};
   auto cgroups = subtree(cgroup);
   if (!cgroups) return cgroups.error();
   for (const auto& each : *cgroups)

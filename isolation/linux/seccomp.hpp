@@ -150,9 +150,9 @@ Result<Profile> parse_profile(std::string_view json);
 //       CAP_DAC_READ_SEARCH open_by_handle_at
 //   - personality only with the values Docker allows (query, PER_LINUX,
 //     PER_LINUX32, UNAME26 and their combination).
-// Unlike Docker, ptrace and process_vm_* need CAP_SYS_PTRACE on every kernel.
-// The arch map admits the native arch's 32-bit ABIs (x86 and x32 on x86_64,
-// arm on aarch64) with the same list.
+// Unlike Docker, ptrace and process_vm_* need CAP_SYS_PTRACE on every kernel,
+// and only the native arch is admitted: a syscall through a 32-bit ABI (x86
+// and x32 on x86_64, arm on aarch64) kills the process.
 Profile default_profile();
 
 // "CAP_SYS_ADMIN" -> 21 (the kernel's numbers, CAP_CHOWN..CAP_CHECKPOINT_RESTORE).

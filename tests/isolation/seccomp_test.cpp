@@ -368,6 +368,8 @@ TEST(SeccompEnforce, ForeignArchesAreKilled) {
   ASSERT_TRUE(profile) << profile.error().message;
   const auto x32_getpid = []() -> int { return ::syscall(0x40000000 | SYS_getpid) >= 0 || errno == ENOSYS ? 0 : 1; };
   EXPECT_EQ(run_filtered(compiled(*profile), x32_getpid), 200 + SIGSYS);
+  // The default profile admits the native arch only.
+  EXPECT_EQ(run_filtered(compiled(default_profile()), x32_getpid), 200 + SIGSYS);
 }
 #endif
 
