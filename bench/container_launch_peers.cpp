@@ -213,7 +213,13 @@ json oci_config(const BundleSpec& spec) {
          {{"memory", {{"limit", spec.memory_bytes}}},
           {"pids", {{"limit", spec.pids}}},
           {"cpu", {{"shares", spec.cpu_shares}}}}},
-        {"seccomp", oci_seccomp(seccomp::default_profile(), caps)}}},
+        {"seccomp", oci_seccomp(seccomp::default_profile(), caps)},
+        // The kernel files our containerizer protects (isolation/launch_plan.cpp),
+        // as Docker passes them: the same work on both sides.
+        {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+        {"maskedPaths",
+         {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+          "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"}}}},
   };
 }
 
