@@ -112,9 +112,22 @@ void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
   fs.push_back(mount_step("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(step(FsStep::Kind::read_only, "/sys"));
   protect_kernel_files("", fs);
-  // chdir first: a sandbox below /tmp would be hidden by the new /tmp.
   fs.push_back(step(FsStep::Kind::chdir, sandbox));
   fs.push_back(mount_step(sandbox + "/tmp", "/tmp", "", MS_BIND));
+  // A sandbox below /tmp is now hidden by the new /tmp: show it again at
+  // its path (mount points made in the sandbox's tmp/), bound from the
+  // working directory, which still is the sandbox.
+  if (sandbox.rfind("/tmp/", 0) == 0) {
+    std::string path = "/tmp";
+    std::string_view rest = std::string_view(sandbox).substr(5);
+    while (!rest.empty()) {
+      const auto slash = rest.find('/');
+      path.append("/").append(rest.substr(0, slash));
+      fs.push_back(step(FsStep::Kind::mkdir, path));
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    }
+    fs.push_back(mount_step(".", sandbox, "", MS_BIND));
+  }
 }
 
 // A root file system of its own: the image as the lower layer of an overlay

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -55,6 +56,15 @@ class ContainerCliTest : public ::testing::Test {
     return ran;
   }
 
+  // The payload, copied into a sandbox of the test's: the build tree may lie
+  // below /tmp, which the container's private /tmp hides.
+  std::string sandboxed_payload(const std::string& name) {
+    const std::string sandbox = dir_.path() + "/" + name;
+    std::filesystem::create_directories(sandbox);
+    std::filesystem::copy_file(DCOS_PAYLOAD_BINARY, sandbox + "/payload");
+    return "--sandbox=" + sandbox + " -- " + sandbox + "/payload";
+  }
+
   dcos::testing::TempDir dir_;
   std::string root_;
 };
@@ -66,16 +76,15 @@ TEST_F(ContainerCliTest, PassesOutputAndExitStatusThrough) {
 }
 
 TEST_F(ContainerCliTest, TakesFlagsSpacedOrWithEquals) {
-  const std::string payload = DCOS_PAYLOAD_BINARY;
-  Ran ran = run("--hostname spaced --pids 20 -- " + payload + " pidinfo");
+  Ran ran = run("--hostname spaced --pids 20 " + sandboxed_payload("a") + " pidinfo");
   EXPECT_EQ(ran.status, 0) << ran.out;
   EXPECT_EQ(ran.out, "pid=1 procs=1 host=spaced\n");
-  ran = run("--hostname=equals -- " + payload + " pidinfo");
+  ran = run("--hostname=equals " + sandboxed_payload("b") + " pidinfo");
   EXPECT_EQ(ran.out, "pid=1 procs=1 host=equals\n");
 }
 
 TEST_F(ContainerCliTest, JsonReportsAnOomKill) {
-  const Ran ran = run("--json --mem 64 -- " + std::string(DCOS_PAYLOAD_BINARY) + " hog 200");
+  const Ran ran = run("--json --mem 64 " + sandboxed_payload("hog") + " hog 200");
   const auto report = nlohmann::json::parse(ran.out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << ran.out;
   if (report.value("oom_killed", false) == false && ran.status == 125) GTEST_SKIP() << "CGROUPS: " << ran.out;

@@ -75,11 +75,18 @@ class ContainerizerTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
+  // The payload runs from a copy in the sandbox: the build tree may lie
+  // below /tmp (a clone in /tmp), which the container's private /tmp hides.
   ContainerSpec spec(std::vector<std::string> argv) {
     static std::atomic<int> counter{0};
     ContainerSpec s;
     s.id = "t" + std::to_string(counter++);
     s.sandbox = dir_.path() + "/sandbox-" + s.id;
+    if (!argv.empty() && argv[0] == payload()) {
+      std::filesystem::create_directories(s.sandbox);
+      std::filesystem::copy_file(payload(), s.sandbox + "/payload");
+      argv[0] = s.sandbox + "/payload";
+    }
     s.argv = std::move(argv);
     return s;
   }

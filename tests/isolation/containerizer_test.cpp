@@ -75,6 +75,15 @@ TEST_P(ContainerizerTest, TmpIsPrivateAndLandsInTheSandbox) {
   EXPECT_TRUE(std::filesystem::exists(s.sandbox + "/tmp/" + name));
 }
 
+// The private /tmp hides the host's; a sandbox below /tmp stays where it was.
+TEST_P(ContainerizerTest, ASandboxBelowTmpStaysVisibleAtItsPath) {
+  auto s = spec({"/bin/sh", "-c", "cd \"$MESOS_SANDBOX\" && pwd && ls tmp | wc -l"});
+  if (s.sandbox.rfind("/tmp/", 0) != 0) GTEST_SKIP() << "the test's sandbox is not below /tmp ($TMPDIR is set)";
+  EXPECT_EQ(run(s).exit_code, 0) << output(s, "stderr");
+  // pwd is the sandbox; its tmp/ holds only the mount point made for it.
+  EXPECT_EQ(output(s), s.sandbox + "\n1\n");
+}
+
 TEST_P(ContainerizerTest, AMemoryHogIsOomKilledAndReportedAsSuch) {
   auto s = spec({payload(), "hog", "200"});
   s.limits.memory_max = 64u << 20;
@@ -286,7 +295,9 @@ TEST_P(ContainerizerTest, BadInputIsAClearErrorAndLeavesNothingBehind) {
     auto launched = containerizer_->launch(s);
     ASSERT_FALSE(launched) << c.name;
     EXPECT_TRUE(contains(launched.error().message, c.expected)) << c.name << ": " << launched.error().message;
-    EXPECT_FALSE(std::filesystem::exists(s.sandbox)) << c.name;
+    // Nothing made in the sandbox (the test put the payload there).
+    EXPECT_FALSE(std::filesystem::exists(s.sandbox + "/tmp")) << c.name;
+    EXPECT_FALSE(std::filesystem::exists(s.sandbox + "/stdout")) << c.name;
   }
   EXPECT_TRUE(!std::filesystem::exists(options_.runtime_dir) || std::filesystem::is_empty(options_.runtime_dir));
   auto cgroups = open_cgroups(host_, root_);
