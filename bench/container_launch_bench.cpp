@@ -297,6 +297,7 @@ void Bench::add_library() {
   isolation::LinuxContainerizerOptions options;
   options.runtime_dir = ws.dir() + "/runtime";
   options.image_cache = ws.dir() + "/images";
+  options.scratch_dir = ws.dir() + "/scratch";
   options.cgroups_root = ws.cgroup_root() + "/lib";
   options.host = host;
   auto created = isolation::LinuxContainerizer::create(options);

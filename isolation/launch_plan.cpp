@@ -36,6 +36,16 @@ std::string variable(const std::vector<std::string>& env, std::string_view name,
   return fallback;
 }
 
+// The default hostname: the id, cut to 63 characters, '_' and '.' (valid in
+// ids) as '-'.
+std::string hostname_from_id(const std::string& id) {
+  std::string name = id.substr(0, kMaxHostname);
+  for (char& c : name) {
+    if (c == '_' || c == '.') c = '-';
+  }
+  return name;
+}
+
 Result<void> validate_hostname(std::string_view name) {
   if (name.empty() || name.size() > kMaxHostname)
     return Error{"hostname '" + std::string(name) + "' must be 1 to 63 characters"};
@@ -93,6 +103,14 @@ FsStep mount_step(std::string source, std::string target, std::string fstype, un
 FsStep step(FsStep::Kind kind, std::string target, std::string source = "") {
   return FsStep{kind, std::move(source), std::move(target), "", 0, ""};
 }
+FsStep from(FsStep step, FsStep::From origin) {
+  step.from = origin;
+  return step;
+}
+
+// Writable places in a container get nodev: a device node made there (or
+// unpacked from an image) opens nothing.
+constexpr unsigned long kBindNoDev = MS_BIND | MS_NODEV | MS_NOSUID;
 
 // What a task must not write or read even as root: the kernel's knobs under
 // /proc and /sys read-only, its memory, keys and timers hidden (the paths
@@ -106,14 +124,34 @@ void protect_kernel_files(const std::string& root, std::vector<FsStep>& fs) {
     fs.push_back(step(FsStep::Kind::mask, root + path));
 }
 
+// What an image must look like for the mounts made into it before
+// pivot_root: they resolve against the host's root, so no path they cross
+// may be a symbolic link (an image's "/mnt -> /etc" would land the sandbox
+// on the host's /etc). And the overlay's options are a comma- and
+// colon-separated list: paths holding those would add options or layers.
+Result<void> check_image(const std::string& image, const std::string& scratch) {
+  for (const std::string& path : {image, scratch}) {
+    if (path.find_first_of(",:\\") != std::string::npos)
+      return Error{"image path '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
+  }
+  for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs}) {
+    struct stat st {};
+    if (::lstat((image + dir).c_str(), &st) != 0) continue;  // made at launch
+    if (!S_ISDIR(st.st_mode))
+      return Error{"image '" + image + "': '" + dir + "' is not a directory (" +
+                   (S_ISLNK(st.st_mode) ? "a symbolic link" : "a file") + "); the containerizer mounts there"};
+  }
+  return {};
+}
+
 // The host's file system, with a fresh /proc (the container's pid
 // namespace), /sys read-only, and the sandbox's tmp/ as /tmp.
 void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
   fs.push_back(mount_step("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(step(FsStep::Kind::read_only, "/sys"));
   protect_kernel_files("", fs);
-  fs.push_back(step(FsStep::Kind::chdir, sandbox));
-  fs.push_back(mount_step(sandbox + "/tmp", "/tmp", "", MS_BIND));
+  fs.push_back(from(step(FsStep::Kind::chdir, sandbox), FsStep::From::sandbox));
+  fs.push_back(from(mount_step(sandbox + "/tmp", "/tmp", "", kBindNoDev), FsStep::From::sandbox_tmp));
   // A sandbox below /tmp is now hidden by the new /tmp: show it again at
   // its path (mount points made in the sandbox's tmp/), bound from the
   // working directory, which still is the sandbox.
@@ -126,18 +164,18 @@ void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
       fs.push_back(step(FsStep::Kind::mkdir, path));
       rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
     }
-    fs.push_back(mount_step(".", sandbox, "", MS_BIND));
+    fs.push_back(from(mount_step(sandbox, sandbox, "", MS_BIND), FsStep::From::sandbox));
   }
 }
 
 // A root file system of its own: the image as the lower layer of an overlay
 // whose changes land in the runtime directory, a minimal /dev, /proc, a
 // read-only /sys, the sandbox, then pivot_root into it.
-void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& sandbox,
+void plan_rootfs(const std::string& image, const std::string& scratch, const std::string& sandbox,
                  std::vector<FsStep>& fs) {
-  const std::string root = runtime + "/rootfs";
-  fs.push_back(mount_step("overlay", root, "overlay", 0,
-                          "lowerdir=" + image + ",upperdir=" + runtime + "/upper,workdir=" + runtime + "/work"));
+  const std::string root = scratch + "/rootfs";
+  fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
+                          "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work"));
   for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs})
     fs.push_back(step(FsStep::Kind::mkdir, root + dir));
   fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
@@ -159,8 +197,8 @@ void plan_rootfs(const std::string& image, const std::string& runtime, const std
   fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stdin", "/proc/self/fd/0"));
   fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stdout", "/proc/self/fd/1"));
   fs.push_back(step(FsStep::Kind::symlink, root + "/dev/stderr", "/proc/self/fd/2"));
-  fs.push_back(mount_step(sandbox, root + kSandboxInRootfs, "", MS_BIND));
-  fs.push_back(mount_step(sandbox + "/tmp", root + "/tmp", "", MS_BIND));
+  fs.push_back(from(mount_step(sandbox, root + kSandboxInRootfs, "", kBindNoDev), FsStep::From::sandbox));
+  fs.push_back(from(mount_step(sandbox + "/tmp", root + "/tmp", "", kBindNoDev), FsStep::From::sandbox_tmp));
   fs.push_back(step(FsStep::Kind::pivot_root, root));
   fs.push_back(step(FsStep::Kind::chdir, kSandboxInRootfs));
 }
@@ -218,7 +256,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
 
   LaunchPlan plan;
   plan.id = spec.id;
-  plan.hostname = spec.hostname.empty() ? spec.id.substr(0, kMaxHostname) : spec.hostname;
+  plan.hostname = spec.hostname.empty() ? hostname_from_id(spec.id) : spec.hostname;
   if (auto valid = validate_hostname(plan.hostname); !valid) return valid.error();
   for (const auto& text : spec.rlimits) {
     auto limit = parse_rlimit(text);
@@ -242,9 +280,12 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   if (context.rootfs.empty()) {
     plan_host_fs(spec.sandbox, plan.fs);
   } else {
-    plan_rootfs(context.rootfs, context.runtime_dir, spec.sandbox, plan.fs);
+    plan_rootfs(context.rootfs, context.scratch_dir, spec.sandbox, plan.fs);
   }
 
+  if (!context.rootfs.empty()) {
+    if (auto checked = check_image(context.rootfs, context.scratch_dir); !checked) return checked.error();
+  }
   plan.env = spec.env;
   const std::string path = variable(spec.env, "PATH", kDefaultPath);
   if (!has_variable(plan.env, "PATH")) plan.env.push_back(std::string("PATH=") + kDefaultPath);
@@ -257,6 +298,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   plan.executable = std::move(*executable);
   plan.argv = spec.argv;
 
+  plan.sandbox = spec.sandbox;
   plan.stdout_path = spec.sandbox + "/stdout";
   plan.stderr_path = spec.sandbox + "/stderr";
   plan.log_max_bytes = spec.log_max_bytes;

@@ -31,19 +31,28 @@ struct FsStep {
   // read-only tmpfs over a directory). Both skip a target that does not
   // exist (it differs by kernel).
   enum class Kind { mount, mkdir, touch, symlink, pivot_root, chdir, read_only, mask };
+  // Where a bind mount's source (or a chdir's target) comes from: the path,
+  // or the sandbox (or its tmp/) through a descriptor the child opens in
+  // its mount namespace, tmp/ without following a symbolic link, so that a
+  // task cannot swap a link in between a check and the mount.
+  enum class From { path, sandbox, sandbox_tmp };
   Kind kind = Kind::mount;
   std::string source;  // mount source; symlink target
   std::string target;  // path acted on
   std::string fstype;
   unsigned long flags = 0;
   std::string data;
+  From from = From::path;
   // "mount proc on '/proc'": the error message's subject.
   std::string describe() const;
 };
 
 // What the containerizer has prepared for the launch.
 struct LaunchContext {
-  std::string runtime_dir;  // this container's: status and log pipes' state live here
+  std::string runtime_dir;  // this container's: its status file lives here
+  // With a root file system: this container's directory for the overlay
+  // (upper/, work/, rootfs/), on disk: what the task writes to its root.
+  std::string scratch_dir;
   std::string rootfs;       // the prepared root file system directory, "" for the host's
   // cgroup v2: the container's cgroup directory, open, for
   // CLONE_INTO_CGROUP; -1 on v1. Owned by the caller.
@@ -68,7 +77,8 @@ struct LaunchPlan {
   capabilities::Set capabilities = 0;
   std::optional<User> user;
   std::shared_ptr<const seccomp::Filter> seccomp;
-  std::string stdout_path, stderr_path;  // rotated to <path>.1
+  std::string sandbox;
+  std::string stdout_path, stderr_path;  // in the sandbox; rotated to <path>.1
   uint64_t log_max_bytes = 0;            // 0: unbounded
   std::string status_path;
 };

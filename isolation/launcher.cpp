@@ -36,6 +36,7 @@ enum Step : int32_t {
   kClone,
   kJoinCgroup,
   kHostname,
+  kSandbox,
   kFs,
   kLoopback,
   kRlimit,
@@ -111,14 +112,52 @@ int write_text(const char* path, const char* text) noexcept {
   return ok ? 0 : error;
 }
 
-int run_fs_step(const FsStep& step) noexcept {
+// "/proc/self/fd/N" into `buffer`, for a descriptor as a path.
+const char* fd_path(int fd, char (&buffer)[32]) noexcept {
+  constexpr std::string_view prefix = "/proc/self/fd/";
+  std::memcpy(buffer, prefix.data(), prefix.size());
+  char* end = std::to_chars(buffer + prefix.size(), buffer + sizeof buffer - 1, fd).ptr;
+  *end = '\0';
+  return buffer;
+}
+
+// The per-mount flags a bind mount does not take at once: set after it.
+uint64_t mount_attributes(unsigned long flags) noexcept {
+  return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
+         (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+}
+
+// The sandbox and its tmp/, opened in the container's mount namespace (a
+// bind mount's source must be a mount of the caller's namespace).
+struct SandboxFds {
+  int dir = -1;
+  int tmp = -1;
+};
+
+int open_sandbox(const std::string& sandbox, SandboxFds& fds) noexcept {
+  fds.dir = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fds.dir < 0) return errno;
+  fds.tmp = ::openat(fds.dir, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fds.tmp < 0 ? errno : 0;
+}
+
+int run_fs_step(const FsStep& step, const SandboxFds& sandbox) noexcept {
   auto c_or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+  char buffer[32];
+  const int from_fd = step.from == FsStep::From::sandbox       ? sandbox.dir
+                      : step.from == FsStep::From::sandbox_tmp ? sandbox.tmp
+                                                               : -1;
+  const char* source = from_fd >= 0 ? fd_path(from_fd, buffer) : c_or_null(step.source);
   switch (step.kind) {
-    case FsStep::Kind::mount:
-      return ::mount(c_or_null(step.source), step.target.c_str(), c_or_null(step.fstype), step.flags,
-                     c_or_null(step.data)) < 0
-                 ? errno
-                 : 0;
+    case FsStep::Kind::mount: {
+      if (::mount(source, step.target.c_str(), c_or_null(step.fstype), step.flags, c_or_null(step.data)) < 0)
+        return errno;
+      const uint64_t attributes = mount_attributes(step.flags);
+      if (!(step.flags & MS_BIND) || attributes == 0) return 0;
+      mount_attr attr{};
+      attr.attr_set = attributes;
+      return ::syscall(SYS_mount_setattr, AT_FDCWD, step.target.c_str(), 0, &attr, sizeof attr) < 0 ? errno : 0;
+    }
     case FsStep::Kind::mkdir:
       return ::mkdir(step.target.c_str(), 0755) < 0 && errno != EEXIST ? errno : 0;
     case FsStep::Kind::touch: {
@@ -137,6 +176,7 @@ int run_fs_step(const FsStep& step) noexcept {
       if (::umount2(".", MNT_DETACH) < 0) return errno;
       return ::chdir("/") < 0 ? errno : 0;
     case FsStep::Kind::chdir:
+      if (from_fd >= 0) return ::fchdir(from_fd) < 0 ? errno : 0;
       return ::chdir(step.target.c_str()) < 0 ? errno : 0;
     case FsStep::Kind::read_only: {
       if (::mount(step.target.c_str(), step.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
@@ -189,8 +229,10 @@ int bring_up_loopback() noexcept {
     }
   }
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
+  SandboxFds sandbox;
+  if (int error = open_sandbox(plan.sandbox, sandbox)) fail(args, kSandbox, 0, error);
   for (std::size_t i = 0; i < plan.fs.size(); ++i) {
-    if (int error = run_fs_step(plan.fs[i])) fail(args, kFs, static_cast<int>(i), error);
+    if (int error = run_fs_step(plan.fs[i], sandbox)) fail(args, kFs, static_cast<int>(i), error);
   }
   if (plan.namespaces & CLONE_NEWNET) {
     if (int error = bring_up_loopback()) fail(args, kLoopback, 0, error);
@@ -201,9 +243,11 @@ int bring_up_loopback() noexcept {
       fail(args, kRlimit, static_cast<int>(i), errno);
   }
   if (int error = capabilities::limit_bounding(plan.capabilities)) fail(args, kBounding, 0, error);
+  // No supplementary group of the caller's comes along.
+  if (::setgroups(plan.user ? plan.user->groups.size() : 0, plan.user ? plan.user->groups.data() : nullptr) < 0)
+    fail(args, kGroups, 0, errno);
   if (plan.user) {
     const User& user = *plan.user;
-    if (::setgroups(user.groups.size(), user.groups.data()) < 0) fail(args, kGroups, 0, errno);
     if (::setresgid(user.gid, user.gid, user.gid) < 0) fail(args, kGid, 0, errno);
     if (::setresuid(user.uid, user.uid, user.uid) < 0) fail(args, kUid, 0, errno);
   }
@@ -259,10 +303,19 @@ struct LogStream {
   uint64_t written = 0;
 };
 
+// The task can write its sandbox: what it put at the log's path is not
+// trusted. No link is followed, and only a regular file is written (a FIFO
+// opens without blocking and is dropped), so a task cannot stall this
+// process or make it write elsewhere. Output with nowhere to go is dropped.
 void open_log(LogStream& log, bool truncate) noexcept {
-  log.file = ::open(log.path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (truncate ? O_TRUNC : O_APPEND), 0644);
+  log.file = ::open(log.path,
+                    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (truncate ? O_TRUNC : O_APPEND), 0644);
   struct stat st {};
-  log.written = log.file >= 0 && ::fstat(log.file, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  if (log.file >= 0 && (::fstat(log.file, &st) != 0 || !S_ISREG(st.st_mode))) {
+    ::close(log.file);
+    log.file = -1;
+  }
+  log.written = log.file >= 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
 // Copies what the pipe holds; false at end of file (or error).
@@ -300,6 +353,7 @@ void record_status(const ChildArgs& args, int status) noexcept {
 // The supervisor: a session of its own, so that it outlives its caller.
 [[noreturn]] void supervise(const ChildArgs& args) noexcept {
   ::setsid();
+  (void)!::chdir("/");  // keeps no directory of the caller's busy
   reset_signals();
   int keep[] = {args.report,   args.ended,     args.null,     args.cgroup,
                 args.out_read, args.out_write, args.err_read, args.err_write};
@@ -372,6 +426,8 @@ std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>&
       return "join cgroup '" + (index < join_procs.size() ? join_procs[index] : std::string("?")) + "'";
     case kHostname:
       return "set hostname '" + plan.hostname + "'";
+    case kSandbox:
+      return "open the sandbox '" + plan.sandbox + "' and its tmp/ (not a symbolic link)";
     case kFs:
       return index < plan.fs.size() ? plan.fs[index].describe() : "file system step";
     case kLoopback:

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -56,6 +57,32 @@ uint64_t start_time(pid_t pid) {
   return at == std::string::npos ? 0 : std::strtoull(stat->c_str() + at, nullptr, 10);
 }
 
+// The sandbox and its tmp/, made if missing and opened for the launch. The
+// task can write its sandbox, and an earlier task may have left tmp/ as a
+// symbolic link: it is opened without following one, and used through the
+// descriptor from here on (mode and owner set on it, bind-mounted from it).
+struct Sandbox {
+  UniqueFd dir;
+  UniqueFd tmp;
+};
+Result<Sandbox> open_sandbox(const std::string& path, const std::optional<User>& user) {
+  if (auto made = make_directories(path, 0755); !made) return made.error();
+  Sandbox sandbox;
+  sandbox.dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!sandbox.dir) return errno_error("open sandbox '" + path + "'");
+  if (::mkdirat(sandbox.dir.get(), "tmp", 01777) < 0 && errno != EEXIST) return errno_error("mkdir '" + path + "/tmp'");
+  sandbox.tmp.reset(::openat(sandbox.dir.get(), "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sandbox.tmp) {
+    if (errno == ELOOP || errno == ENOTDIR)
+      return Error{"sandbox '" + path + "': tmp/ is not a directory (a symbolic link?); refusing to use it"};
+    return errno_error("open '" + path + "/tmp'");
+  }
+  if (::fchmod(sandbox.tmp.get(), 01777) < 0) return errno_error("chmod '" + path + "/tmp'");
+  // The task's user owns its sandbox, as in Mesos.
+  if (user && ::fchown(sandbox.dir.get(), user->uid, user->gid) < 0) return errno_error("chown '" + path + "'");
+  return sandbox;
+}
+
 UniqueFd already_ended() {
   UniqueFd fd(::eventfd(1, EFD_CLOEXEC));
   return fd;
@@ -67,7 +94,8 @@ Termination termination_of(const std::optional<ExitStatus>& status, const Cgroup
                            std::optional<uint64_t> memory_max) {
   Termination t;
   t.usage = usage;
-  t.destroyed = destroyed;
+  // A container that exited before destroy() reached it keeps its status.
+  t.destroyed = destroyed && !(status && status->exit_code);
   if (status) {
     t.exit_code = status->exit_code;
     t.signal = status->signal;
@@ -162,11 +190,18 @@ Result<void> LinuxContainerizer::checkpoint(const Container& container) {
 
 Result<void> LinuxContainerizer::remove(const std::string& id) {
   auto destroyed = cgroups_->destroy(id);
-  std::error_code error;
-  std::filesystem::remove_all(runtime_dir(id), error);
-  if (!destroyed) return destroyed;
-  if (error) return Error{"remove '" + runtime_dir(id) + "': " + error.message()};
-  return {};
+  for (const std::string& dir : {runtime_dir(id), options_.scratch_dir + "/" + id}) {
+    // The overlay of a container that died with its mount namespace is
+    // gone with it; a retry covers a supervisor still writing its status.
+    std::error_code error;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      error.clear();
+      std::filesystem::remove_all(dir, error);
+      if (!error) break;
+    }
+    if (destroyed && error) destroyed = Error{"remove '" + dir + "': " + error.message()};
+  }
+  return destroyed;
 }
 
 Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
@@ -178,6 +213,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   if (!filter) return filter.error();
   LaunchContext context;
   context.runtime_dir = runtime_dir(spec.id);
+  context.scratch_dir = options_.scratch_dir + "/" + spec.id;
   context.seccomp = *filter;
   if (!spec.rootfs.empty()) {
     auto rootfs = prepare_rootfs(spec.rootfs, options_.image_cache);
@@ -199,13 +235,14 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
     return error;
   };
   if (!context.rootfs.empty()) {
+    if (auto made = make_directories(context.scratch_dir, 0700); !made) return undo(made.error());
     for (const char* dir : {"/rootfs", "/upper", "/work"}) {
-      if (::mkdir((context.runtime_dir + dir).c_str(), 0755) < 0)
-        return undo(errno_error("mkdir '" + context.runtime_dir + dir + "'"));
+      if (::mkdir((context.scratch_dir + dir).c_str(), 0755) < 0)
+        return undo(errno_error("mkdir '" + context.scratch_dir + dir + "'"));
     }
   }
-  if (auto made = make_directories(spec.sandbox + "/tmp", 0755); !made) return undo(made.error());
-  ::chmod((spec.sandbox + "/tmp").c_str(), 01777);
+  auto sandbox = open_sandbox(spec.sandbox, plan->user);
+  if (!sandbox) return undo(sandbox.error());
   if (auto created = cgroups_->create(spec.id, spec.limits); !created) return undo(created.error());
   auto cgroup_fd = cgroups_->open_for_clone(spec.id);
   if (!cgroup_fd) return undo(cgroup_fd.error());
@@ -283,7 +320,8 @@ Result<void> LinuxContainerizer::destroy(const std::string& id) {
   if (auto destroyed = cgroups_->destroy(id); !destroyed) return destroyed;
   // The supervisor records the init's end and exits right after.
   pollfd fd{container->ended.get(), POLLIN, 0};
-  ::poll(&fd, 1, 10000);
+  if (::poll(&fd, 1, 10000) <= 0)
+    return Error{"container '" + id + "': killed, but its supervisor did not record the end within 10 s"};
   return {};
 }
 
@@ -315,8 +353,11 @@ Result<std::shared_ptr<LinuxContainerizer::Container>> LinuxContainerizer::reatt
     if (record.contains("memory_max") && record["memory_max"].is_number_unsigned())
       container->memory_max = record["memory_max"].get<uint64_t>();
     const auto started = record.at("supervisor_start_time").get<uint64_t>();
-    if (container->supervisor > 0 && start_time(container->supervisor) == started) {
+    // The pidfd first, then the start time: a pid reused after the check
+    // would otherwise slip in.
+    if (container->supervisor > 0) {
       container->ended.reset(static_cast<int>(::syscall(SYS_pidfd_open, container->supervisor, 0)));
+      if (container->ended && start_time(container->supervisor) != started) container->ended.reset();
     }
   } catch (const nlohmann::json::exception& e) {
     return Error{"'" + dir + "/" + kCheckpoint + "': " + e.what()};
@@ -342,7 +383,7 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
     if (!container) {
       log::warning("container '" + id + "': cannot re-attach (" + container.error().message + "), destroying it");
       if (auto removed = remove(id); !removed)
-        return Error{"destroy container '" + id + "': " + removed.error().message};
+        log::error("container '" + id + "': destroy: " + removed.error().message + ", ignoring");
       report.destroyed.push_back(id);
       continue;
     }
@@ -357,8 +398,16 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
   if (!cgroups) return cgroups.error();
   for (const auto& id : *cgroups) {
     if (known.count(id) || find(id)) continue;
-    if (auto destroyed = cgroups_->destroy(id); !destroyed) return destroyed.error();
+    if (auto destroyed = cgroups_->destroy(id); !destroyed)
+      log::error("container '" + id + "': destroy: " + destroyed.error().message + ", ignoring");
     report.destroyed.push_back(id);
+  }
+  // Root file system changes of containers that are gone.
+  for (const auto& entry : std::filesystem::directory_iterator(options_.scratch_dir, error)) {
+    const std::string id = entry.path().filename();
+    if (known.count(id) || find(id)) continue;
+    std::error_code ignored;
+    std::filesystem::remove_all(entry.path(), ignored);
   }
   return report;
 }

@@ -7,6 +7,7 @@
 // (even after kill -9) loses nothing:
 //   <runtime_dir>/<id>/container.json  who supervises the container
 //   <runtime_dir>/<id>/status          how it ended, from its supervisor
+//   <scratch_dir>/<id>                 its root file system's changes
 //   <cgroups root>/<id>                its processes
 // recover() reads them back. Thread-safe.
 #pragma once
@@ -27,6 +28,9 @@ namespace dcos::isolation {
 struct LinuxContainerizerOptions {
   std::string runtime_dir = "/run/dcos/containers";
   std::string image_cache = "/var/lib/dcos/images";
+  // Containers with a root file system of their own keep what they write to
+  // it here (<scratch_dir>/<id>), on disk rather than in /run's memory.
+  std::string scratch_dir = "/var/lib/dcos/containers";
   // Where container cgroups live, relative to each hierarchy's mount.
   std::string cgroups_root = "/dcos";
   // The cgroup hierarchies to use; detected when not set (tests force the

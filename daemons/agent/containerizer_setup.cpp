@@ -32,6 +32,7 @@ Result<std::unique_ptr<isolation::Containerizer>> start_containerizer(Containeri
   isolation::LinuxContainerizerOptions options;
   options.runtime_dir = config.runtime_dir;
   options.image_cache = config.image_cache.empty() ? work_dir + "/images" : config.image_cache;
+  options.scratch_dir = work_dir + "/containers";
   options.cgroups_root = config.cgroups_root;
   options.host = *host;
   auto containerizer = isolation::LinuxContainerizer::create(options);

@@ -119,8 +119,9 @@ Set docker_default() {
 }
 
 int limit_bounding(Set keep) noexcept {
-  for (int capability = 0; capability <= kLast; ++capability) {
-    if (keep & bit(capability)) continue;
+  // Past kLast too: a newer kernel's capabilities (EINVAL where there are none).
+  for (int capability = 0; capability < 64; ++capability) {
+    if (capability <= kLast && (keep & bit(capability))) continue;
     if (::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) < 0 && errno != EINVAL) return errno;
   }
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;

@@ -14,9 +14,11 @@ namespace {
 // Buffers for the *_r lookups: sysconf's hint, grown on ERANGE, bounded.
 constexpr std::size_t kMaxBuffer = 1 << 20;
 
+// A uid or gid as a number; not (uid_t)-1, which setresuid(2) reads as
+// "leave unchanged" (so that "4294967295" would keep root).
 bool parse_id(std::string_view text, unsigned& id) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
+  return !text.empty() && ec == std::errc{} && end == text.data() + text.size() && id != static_cast<unsigned>(-1);
 }
 
 template <class Entry, class Lookup>

@@ -43,6 +43,7 @@ struct Options {
   bool keep_sandbox = false;
   int64_t log_max_bytes = 10 << 20;
   std::string runtime_dir = "/run/dcos-container", image_cache = "/var/lib/dcos/images",
+              scratch_dir = "/var/lib/dcos-container/containers",
               cgroups_root = "/dcos-container";
   bool json = false;
 };
@@ -179,6 +180,7 @@ int run_container(Options options, const std::vector<std::string>& command, std:
   LinuxContainerizerOptions containerizer_options;
   containerizer_options.runtime_dir = options.runtime_dir;
   containerizer_options.image_cache = options.image_cache;
+  containerizer_options.scratch_dir = options.scratch_dir;
   containerizer_options.cgroups_root = options.cgroups_root;
   auto containerizer = LinuxContainerizer::create(containerizer_options);
   if (!containerizer) {
@@ -269,6 +271,7 @@ int run(int argc, const char* const* argv, const char* const* /*environment*/, s
   flags.add("log-max-bytes", "Bound of stdout and stderr each before rotating to .1 (0: none)", &o.log_max_bytes);
   flags.add("runtime-dir", "Where container state lives", &o.runtime_dir);
   flags.add("image-cache", "Where tarball images are unpacked", &o.image_cache);
+  flags.add("scratch-dir", "Where a container with --rootfs keeps what it writes to its root", &o.scratch_dir);
   flags.add("cgroups-root", "Parent cgroup of the containers, in each hierarchy", &o.cgroups_root);
   flags.add("json", "Print a JSON report (exit status, signal, OOM, usage) instead of the output", &o.json);
 

@@ -43,6 +43,7 @@ class ContainerizerTest : public ::testing::TestWithParam<std::string> {
     root_ = "/dcos-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     options_.runtime_dir = dir_.path() + "/runtime";
     options_.image_cache = dir_.path() + "/images";
+    options_.scratch_dir = dir_.path() + "/scratch";
     options_.cgroups_root = root_;
     options_.host = host_;
     auto containerizer = LinuxContainerizer::create(options_);
