@@ -100,6 +100,22 @@ std::chrono::microseconds cpu_quota(double cpus) { return std::chrono::microseco
 
 uint32_t blkio_weight(uint32_t io_weight) { return std::clamp(io_weight * 5u, 10u, 1000u); }
 
+const std::vector<DeviceRule>& default_devices() {
+  static const std::vector<DeviceRule> rules = {
+      {'c', -1, -1, "m"}, {'b', -1, -1, "m"},     // mknod of anything
+      {'c', 1, 3, "rwm"}, {'c', 1, 5, "rwm"},     // null, zero
+      {'c', 1, 7, "rwm"}, {'c', 1, 8, "rwm"},     // full, random
+      {'c', 1, 9, "rwm"}, {'c', 5, 0, "rwm"},     // urandom, tty
+      {'c', 5, 2, "rwm"}, {'c', 136, -1, "rwm"},  // ptmx, pts/*
+  };
+  return rules;
+}
+
+std::string device_rule_text(const DeviceRule& rule) {
+  const auto number = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+  return std::string(1, rule.type) + " " + number(rule.major) + ":" + number(rule.minor) + " " + rule.access;
+}
+
 Result<std::unique_ptr<Cgroups>> open_cgroups(const HostCgroups& host, const std::string& root) {
   auto relative = normalized_root(root);
   if (!relative) return relative.error();

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "isolation/linux/cgroup_layout.hpp"
+#include "isolation/linux/device_filter.hpp"
 #include "runtime/result.hpp"
 #include "runtime/unique_fd.hpp"
 
@@ -51,6 +52,14 @@ struct CgroupLimits {
   // error names the field and its value.
   Result<void> validate() const;
 };
+
+// The devices a container may use, as Docker allows them: create any node
+// (mknod), open only null, zero, full, random, urandom, tty, ptmx and the
+// pseudo-terminals. Enforced by the v1 devices controller or, on v2, a
+// BPF_CGROUP_DEVICE program; a host device node (a disk) opens nothing.
+const std::vector<DeviceRule>& default_devices();
+// "c 1:3 rwm", as the v1 devices.allow file takes it.
+std::string device_rule_text(const DeviceRule& rule);
 
 // The conversions above, in one place (tested).
 uint32_t cpu_weight(double cpus);                  // v2 cpu.weight
@@ -112,8 +121,8 @@ class Cgroups {
 
 // The host's cgroups for containers under `root`, a path relative to each
 // hierarchy's mount ("/dcos", "/system.slice/dcos-agent.service"), made
-// with the first container (opening changes nothing on the host). The root should be for containers only: list() names every
-// other cgroup in it.
+// with the first container (opening changes nothing on the host). The root should be for containers only: list() names
+// every other cgroup in it.
 //
 // Which implementation: v2 on a unified host, and on a hybrid one whose v1
 // hierarchies lack memory; v1 otherwise (hybrid and legacy hosts keep the

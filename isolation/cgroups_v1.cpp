@@ -17,7 +17,7 @@ namespace {
 
 // The controllers used, required ones first.
 constexpr std::string_view kRequired[] = {"memory", "freezer"};
-constexpr std::string_view kOptional[] = {"cpu", "cpuacct", "pids", "blkio"};
+constexpr std::string_view kOptional[] = {"cpu", "cpuacct", "pids", "blkio", "devices"};
 
 struct Hierarchy {
   std::string mount;
@@ -193,6 +193,12 @@ class CgroupsV1 final : public Cgroups {
         return done;
     if (limits.pids_max)
       if (auto done = cgroup1::pids::set_max(dir_of("pids", container), *limits.pids_max); !done) return done;
+    if (has("devices")) {
+      const std::string devices = dir_of("devices", container);
+      if (auto done = cgroup1::devices::deny(devices, "a"); !done) return done;
+      for (const auto& rule : default_devices())
+        if (auto done = cgroup1::devices::allow(devices, device_rule_text(rule)); !done) return done;
+    }
     if (limits.io_weight && has("blkio") && cgroup1::blkio::has_weight(dir_of("blkio", container)))
       if (auto done = cgroup1::blkio::set_weight(dir_of("blkio", container), blkio_weight(*limits.io_weight)); !done)
         return done;

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "isolation/cgroups_internal.hpp"
 #include "isolation/linux/cgroup2.hpp"
@@ -73,6 +74,10 @@ class CgroupsV2 final : public Cgroups {
     if (auto applied = apply(cgroup, limits, enabled->contains("io")); !applied) {
       (void)cgroup2::remove(cgroup);
       return applied;
+    }
+    if (auto limited = limit_devices(cgroup); !limited) {
+      (void)cgroup2::remove(cgroup);
+      return Error{"cgroup '" + cgroup + "': " + limited.error().message};
     }
     return {};
   }
@@ -154,8 +159,28 @@ class CgroupsV2 final : public Cgroups {
   }
 
  private:
+  // The default device policy (cgroups.hpp) as a BPF program, loaded with
+  // the first container and attached to each.
+  Result<void> limit_devices(const std::string& cgroup) {
+    int program = -1;
+    {
+      std::lock_guard lock(program_mutex_);
+      if (!program_) {
+        auto loaded = device_filter::load(device_filter::program(default_devices()));
+        if (!loaded) return loaded.error();
+        program_ = std::move(*loaded);
+      }
+      program = program_.get();
+    }
+    UniqueFd dir(::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return errno_error("open '" + cgroup + "'");
+    return device_filter::attach(dir.get(), program);
+  }
+
   std::string mount_;
   std::string dir_;
+  std::mutex program_mutex_;
+  UniqueFd program_;
 };
 
 // Enables the wanted controllers level by level from the mount down to the

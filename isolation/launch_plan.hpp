@@ -53,7 +53,7 @@ struct LaunchContext {
   // With a root file system: this container's directory for the overlay
   // (upper/, work/, rootfs/), on disk: what the task writes to its root.
   std::string scratch_dir;
-  std::string rootfs;       // the prepared root file system directory, "" for the host's
+  std::string rootfs;  // the prepared root file system directory, "" for the host's
   // cgroup v2: the container's cgroup directory, open, for
   // CLONE_INTO_CGROUP; -1 on v1. Owned by the caller.
   int cgroup_fd = -1;

@@ -218,4 +218,13 @@ Result<void> set_weight(const std::string& cgroup, uint32_t weight) {
 }
 }  // namespace blkio
 
+namespace devices {
+Result<void> deny(const std::string& cgroup, const std::string& rule) {
+  return cgroupfs::write_control(cgroup, file::kDevicesDeny, rule);
+}
+Result<void> allow(const std::string& cgroup, const std::string& rule) {
+  return cgroupfs::write_control(cgroup, file::kDevicesAllow, rule);
+}
+}  // namespace devices
+
 }  // namespace dcos::isolation::cgroup1

@@ -26,6 +26,8 @@ namespace dcos::isolation::cgroup1 {
 // Control file names, in one place.
 namespace file {
 inline constexpr std::string_view kProcs = "cgroup.procs";
+inline constexpr std::string_view kDevicesAllow = "devices.allow";
+inline constexpr std::string_view kDevicesDeny = "devices.deny";
 inline constexpr std::string_view kFreezerState = "freezer.state";
 inline constexpr std::string_view kMemoryLimit = "memory.limit_in_bytes";
 inline constexpr std::string_view kMemorySoftLimit = "memory.soft_limit_in_bytes";
@@ -97,6 +99,12 @@ namespace pids {
 Result<void> set_max(const std::string& cgroup, std::optional<uint64_t> max);  // nullopt is "max"
 Result<uint64_t> current(const std::string& cgroup);
 }  // namespace pids
+
+namespace devices {
+// One rule ("a", "c 1:3 rwm") each.
+Result<void> deny(const std::string& cgroup, const std::string& rule);
+Result<void> allow(const std::string& cgroup, const std::string& rule);
+}  // namespace devices
 
 namespace blkio {
 // Whether this cgroup has a weight file: blkio.weight (CFQ) or

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,8 +43,7 @@ struct Options {
   bool keep_sandbox = false;
   int64_t log_max_bytes = 10 << 20;
   std::string runtime_dir = "/run/dcos-container", image_cache = "/var/lib/dcos/images",
-              scratch_dir = "/var/lib/dcos-container/containers",
-              cgroups_root = "/dcos-container";
+              scratch_dir = "/var/lib/dcos-container/containers", cgroups_root = "/dcos-container";
   bool json = false;
 };
 

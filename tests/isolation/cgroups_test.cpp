@@ -117,7 +117,7 @@ class CgroupsV1Test : public CgroupsTest {
     if (IsSkipped() || HasFatalFailure()) return;
     if (!host_.mounts.v1.contains("memory") || !host_.mounts.v1.contains("freezer"))
       GTEST_SKIP() << "CGROUPS1: no v1 memory and freezer hierarchies on this host";
-    for (const char* controller : {"memory", "freezer", "cpu", "cpuacct", "pids", "blkio"})
+    for (const char* controller : {"memory", "freezer", "cpu", "cpuacct", "pids", "blkio", "devices"})
       if (auto mount = host_.mounts.v1.find(controller); mount != host_.mounts.v1.end())
         mounts_.emplace(controller, mount->second);
     auto opened = open_cgroups(host_, root_);

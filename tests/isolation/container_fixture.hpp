@@ -40,7 +40,7 @@ class ContainerizerTest : public ::testing::TestWithParam<std::string> {
       host_.layout = CgroupLayout::unified;
     }
     static std::atomic<int> counter{0};
-    root_ = "/dcos-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    root_ = "/dcos-test-containers-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     options_.runtime_dir = dir_.path() + "/runtime";
     options_.image_cache = dir_.path() + "/images";
     options_.scratch_dir = dir_.path() + "/scratch";

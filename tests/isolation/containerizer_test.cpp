@@ -67,6 +67,22 @@ TEST_P(ContainerizerTest, KernelFilesAreReadOnlyOrHidden) {
   EXPECT_EQ(run(rooted).exit_code, EROFS);
 }
 
+// A device node made in the container (CAP_MKNOD is in Docker's set) opens
+// only if the device policy allows it: /dev/null does, the console (5:1,
+// which root opens on the host) does not.
+TEST_P(ContainerizerTest, OnlyAllowedDevicesOpen) {
+  auto null = spec({payload(), "mknod-open", "c", "1", "3"});
+  EXPECT_EQ(run(null).exit_code, 0);
+  auto console = spec({payload(), "mknod-open", "c", "5", "1"});
+  EXPECT_EQ(run(console).exit_code, EPERM);
+  // With a root file system, writable places are also nodev.
+  auto rooted = spec({"/bin/payload", "mknod-open", "c", "1", "3"});
+  rooted.rootfs = dir_.path() + "/image";
+  std::filesystem::create_directories(rooted.rootfs + "/bin");
+  std::filesystem::copy_file(payload(), rooted.rootfs + "/bin/payload");
+  EXPECT_EQ(run(rooted).exit_code, EACCES);
+}
+
 TEST_P(ContainerizerTest, TmpIsPrivateAndLandsInTheSandbox) {
   const std::string name = "dcos-private-tmp-" + std::to_string(::getpid());
   auto s = spec({payload(), "touch", "/tmp/" + name});

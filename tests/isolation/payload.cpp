@@ -17,6 +17,8 @@
 //   touch PATH           creates PATH
 //   poke PATH            opens PATH for writing, writes "0"; exits with the errno (0 if it worked)
 //   size PATH            prints how many bytes PATH reads
+//   mknod-open b|c MAJOR MINOR  makes that device node in the working directory and
+//                        opens it: exits with open's errno (0 if it opened; 100 if mknod failed)
 //   exists PATH          exits 0 if PATH exists, 1 if not
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +198,14 @@ int main(int argc, char** argv) {
     for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0 && total < (1 << 20);) total += n;
     std::printf("%ld\n", total);
     return 0;
+  }
+  if (mode == "mknod-open" && argc > 4) {
+    const mode_t type = arg[0] == 'b' ? S_IFBLK : S_IFCHR;
+    const dev_t device = makedev(std::atoi(argv[3]), std::atoi(argv[4]));
+    ::unlink("devnode");
+    if (::mknod("devnode", type | 0600, device) != 0) return 100;
+    const int fd = ::open("devnode", O_RDONLY | O_NONBLOCK);
+    return fd < 0 ? errno : 0;
   }
   if (mode == "exists") return ::access(arg, F_OK) == 0 ? 0 : 1;
   return 255;
