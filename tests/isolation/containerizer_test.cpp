@@ -304,6 +304,7 @@ TEST_P(ContainerizerTest, BadInputIsAClearErrorAndLeavesNothingBehind) {
       {"bad rlimit", [](ContainerSpec& s) { s.rlimits = {"nofiles=1"}; }, "unknown resource"},
       {"bad id", [](ContainerSpec& s) { s.id = "../escape"; }, "container id"},
       {"bad hostname", [](ContainerSpec& s) { s.hostname = "a b"; }, "hostname"},
+      {"uid -1", [](ContainerSpec& s) { s.user = "4294967295"; }, "user '4294967295' does not exist"},
   };
   for (const auto& c : cases) {
     auto s = spec({payload(), "pidinfo"});
@@ -319,6 +320,49 @@ TEST_P(ContainerizerTest, BadInputIsAClearErrorAndLeavesNothingBehind) {
   auto cgroups = open_cgroups(host_, root_);
   ASSERT_TRUE(cgroups);
   EXPECT_TRUE((*cgroups)->list().value().empty());
+}
+
+// What an earlier task left in a sandbox, or an image, cannot redirect the
+// mounts made for the next one.
+TEST_P(ContainerizerTest, LinksInTheSandboxOrImageAreRefused) {
+  auto s = spec({"/bin/true"});
+  std::filesystem::create_directories(s.sandbox);
+  std::filesystem::create_directories(dir_.path() + "/victim");
+  std::filesystem::create_symlink(dir_.path() + "/victim", s.sandbox + "/tmp");
+  auto launched = containerizer_->launch(s);
+  ASSERT_FALSE(launched);
+  EXPECT_TRUE(contains(launched.error().message, "tmp/ is not a directory")) << launched.error().message;
+  EXPECT_EQ(std::filesystem::status(dir_.path() + "/victim").permissions() & std::filesystem::perms::others_write,
+            std::filesystem::perms::none)
+      << "the link's target was made world-writable";
+
+  const std::string image = make_rootfs(dir_.path() + "/linked-image");
+  std::filesystem::create_directories(dir_.path() + "/host-mnt");
+  std::filesystem::create_directory_symlink(dir_.path() + "/host-mnt", image + "/mnt");
+  auto rooted = spec({"/bin/payload", "pidinfo"});
+  rooted.rootfs = image;
+  launched = containerizer_->launch(rooted);
+  ASSERT_FALSE(launched);
+  EXPECT_TRUE(contains(launched.error().message, "'/mnt' is not a directory (a symbolic link)"))
+      << launched.error().message;
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/host-mnt"));
+
+  const std::string colon = dir_.path() + "/a:b";
+  make_rootfs(colon);
+  auto injected = spec({"/bin/payload", "pidinfo"});
+  injected.rootfs = colon;
+  launched = containerizer_->launch(injected);
+  ASSERT_FALSE(launched);
+  EXPECT_TRUE(contains(launched.error().message, "overlay options cannot carry")) << launched.error().message;
+  expect_gone(injected.id);
+}
+
+// Ids may hold '_', which hostnames may not: the default hostname is made valid.
+TEST_P(ContainerizerTest, AnIdWithUnderscoresGetsAValidHostname) {
+  auto s = spec({payload(), "pidinfo"});
+  s.id = "task_web.1";
+  EXPECT_EQ(run(s).exit_code, 0);
+  EXPECT_EQ(output(s), "pid=1 procs=1 host=task-web-1\n");
 }
 
 TEST_P(ContainerizerTest, AFailureInTheChildIsReportedAndCleanedUp) {
