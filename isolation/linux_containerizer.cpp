@@ -7,10 +7,12 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -118,7 +120,26 @@ Termination termination_of(const std::optional<ExitStatus>& status, const Cgroup
 
 }  // namespace
 
+namespace {
+
+// clone3 with CLONE_INTO_CGROUP (5.7), close_range with CLOSE_RANGE_CLOEXEC
+// (5.11), mount_setattr (5.12): older kernels get one clear error here
+// rather than a failure in a child.
+Result<void> check_kernel() {
+  utsname host{};
+  ::uname(&host);
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(host.release, "%u.%u", &major, &minor) != 2)
+    return Error{"cannot read the kernel version from '" + std::string(host.release) + "'"};
+  if (major < 5 || (major == 5 && minor < 12))
+    return Error{"kernel " + std::string(host.release) + " is older than 5.12, which the containerizer needs"};
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const LinuxContainerizerOptions& options) {
+  if (auto checked = check_kernel(); !checked) return checked.error();
   auto host = options.host ? Result<HostCgroups>(*options.host) : detect_host_cgroups();
   if (!host) return host.error();
   auto cgroups = open_cgroups(*host, options.cgroups_root);
