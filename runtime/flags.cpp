@@ -161,6 +161,16 @@ void FlagSet::add(std::string name, std::string help, Duration* target) {
                                  .parse = storing(target, parse_duration)});
 }
 
+void FlagSet::add(std::string name, std::string help, std::vector<std::string>* target) {
+  add_flag(std::move(name), Flag{.help = std::move(help) + " (repeatable)",
+                                 .default_text = "",
+                                 .repeatable = true,
+                                 .parse = [target](std::string_view text) -> Result<void> {
+                                   target->emplace_back(text);
+                                   return {};
+                                 }});
+}
+
 void FlagSet::add(std::string name, std::string help, std::string default_text,
                   std::function<Result<void>(std::string_view)> parse) {
   add_flag(std::move(name),
@@ -224,7 +234,8 @@ Result<void> FlagSet::parse(int argc, const char* const* argv, const char* const
     auto resolved = resolve_argument(flags_, *arg);
     if (!resolved) return resolved.error();
     const auto& [name, value] = *resolved;
-    if (!given.insert(name).second) return Error{"flag '--" + name + "' is given more than once"};
+    if (!given.insert(name).second && !flags_.at(name).repeatable)
+      return Error{"flag '--" + name + "' is given more than once"};
     if (auto applied = apply(name, value, "--" + name); !applied) return applied;
   }
   if (end_of_flags != args.end()) positional_.insert(positional_.end(), end_of_flags + 1, args.end());

@@ -39,6 +39,8 @@ class FlagSet {
   void add(std::string name, std::string help, uint16_t* target);  // a port
   void add(std::string name, std::string help, double* target);
   void add(std::string name, std::string help, Duration* target);
+  // Repeatable: each occurrence appends its value.
+  void add(std::string name, std::string help, std::vector<std::string>* target);
   // A custom value: `parse` returns an Error whose message says why the
   // value is bad (it is prefixed with "bad value for --name: ").
   void add(std::string name, std::string help, std::string default_text,
@@ -64,6 +66,7 @@ class FlagSet {
     std::string help;
     std::string default_text;
     bool is_bool = false;
+    bool repeatable = false;
     std::function<Result<void>(std::string_view)> parse;
     bool set = false;
     std::string value_text = {};

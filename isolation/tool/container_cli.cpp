@@ -254,16 +254,8 @@ int run(int argc, const char* const* argv, const char* const* /*environment*/, s
   flags.add("network", "'host' (the host's network) or 'none' (a namespace with loopback only)", &o.network);
   flags.add("user", "User to run as: name, uid, or either with :group", &o.user);
   flags.add("caps", "Capabilities, comma-separated (CHOWN,KILL,...), 'ALL', '' or 'default' (Docker's)", &o.caps);
-  flags.add("env", "NAME=value for the command's environment (repeatable)", "",
-            [&o](std::string_view v) -> Result<void> {
-              o.env.emplace_back(v);
-              return {};
-            });
-  flags.add("rlimit", "NAME=SOFT[:HARD], e.g. nofile=1024:4096 (repeatable)", "",
-            [&o](std::string_view v) -> Result<void> {
-              o.rlimits.emplace_back(v);
-              return {};
-            });
+  flags.add("env", "NAME=value for the command's environment", &o.env);
+  flags.add("rlimit", "NAME=SOFT[:HARD], e.g. nofile=1024:4096", &o.rlimits);
   flags.add("sandbox", "Working directory on the host; stdout and stderr land here (default: a temporary one)",
             &o.sandbox);
   flags.add("keep-sandbox", "Keep the temporary sandbox", &o.keep_sandbox);

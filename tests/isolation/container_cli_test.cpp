@@ -75,6 +75,12 @@ TEST_F(ContainerCliTest, PassesOutputAndExitStatusThrough) {
   EXPECT_EQ(ran.out, "hello\n");
 }
 
+TEST_F(ContainerCliTest, RepeatsEnvAndRlimitFlags) {
+  const Ran ran = run("--env A=1 --env=B=2 --rlimit nofile=64 --rlimit=core=0 -- /bin/sh -c 'echo $A$B; ulimit -n'");
+  EXPECT_EQ(ran.status, 0) << ran.out;
+  EXPECT_EQ(ran.out, "12\n64\n");
+}
+
 TEST_F(ContainerCliTest, TakesFlagsSpacedOrWithEquals) {
   Ran ran = run("--hostname spaced --pids 20 " + sandboxed_payload("a") + " pidinfo");
   EXPECT_EQ(ran.status, 0) << ran.out;

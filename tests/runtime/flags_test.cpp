@@ -269,3 +269,21 @@ TEST(FlagSetValues, GivenValuesAsWrittenAndDefaultsForTheRest) {
 
 }  // namespace
 }  // namespace dcos
+
+namespace dcos {
+namespace {
+
+TEST(FlagSetRepeatable, EachOccurrenceAppends) {
+  std::vector<std::string> env;
+  FlagSet flags("test", "summary");
+  flags.add("env", "A variable", &env);
+  const char* argv[] = {"test", "--env=A=1", "--env=B=2"};
+  const char* const environment[] = {nullptr};
+  auto parsed = flags.parse(3, argv, environment);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(env, (std::vector<std::string>{"A=1", "B=2"}));
+  EXPECT_NE(flags.usage().find("(repeatable)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dcos
