@@ -303,6 +303,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   plan.stderr_path = spec.sandbox + "/stderr";
   plan.log_max_bytes = spec.log_max_bytes;
   plan.status_path = context.runtime_dir + "/status";
+  plan.supervisor = context.supervisor;
   return plan;
 }
 

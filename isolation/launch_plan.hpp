@@ -61,6 +61,7 @@ struct LaunchContext {
   // each where it could not be cloned into its cgroup (v1, old kernels).
   std::vector<std::string> cgroup_procs;
   std::shared_ptr<const seccomp::Filter> seccomp;  // null: unconfined
+  std::string supervisor;                          // the dcos-supervisor binary
 };
 
 struct LaunchPlan {
@@ -81,6 +82,7 @@ struct LaunchPlan {
   std::string stdout_path, stderr_path;  // in the sandbox; rotated to <path>.1
   uint64_t log_max_bytes = 0;            // 0: unbounded
   std::string status_path;
+  std::string supervisor;  // the dcos-supervisor binary
 };
 
 Result<void> validate_container_id(std::string_view id);

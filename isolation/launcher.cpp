@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "isolation/supervisor/supervisor.hpp"
+
 namespace dcos::isolation {
 namespace {
 
@@ -50,6 +52,7 @@ enum Step : int32_t {
   kCloseFds,
   kSeccomp,
   kExec,
+  kSupervisor,
 };
 
 // Messages on the report pipe; one write(2) each, below PIPE_BUF, so they
@@ -69,9 +72,8 @@ struct ChildArgs {
   char* const* argv = nullptr;
   char* const* envp = nullptr;
   const std::vector<std::string>* join_procs = nullptr;  // when not cloned into the cgroup
-  const char* status_tmp = nullptr;
-  const char* stdout_rotated = nullptr;
-  const char* stderr_rotated = nullptr;
+  // dcos-supervisor's argv; [1], the init's pid, is filled in after clone.
+  const char* const* supervisor_argv = nullptr;
   int report = -1;
   int ended = -1;  // the supervisor's end of the caller's `ended` pipe
   int null = -1;
@@ -293,63 +295,6 @@ void reset_signals() noexcept {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-// One of the container's output streams: copied from its pipe into a file
-// that rotates to "<path>.1" once it would pass the bound.
-struct LogStream {
-  int pipe = -1;
-  int file = -1;
-  const char* path = nullptr;
-  const char* rotated = nullptr;
-  uint64_t written = 0;
-};
-
-// The task can write its sandbox: what it put at the log's path is not
-// trusted. No link is followed, and only a regular file is written (a FIFO
-// opens without blocking and is dropped), so a task cannot stall this
-// process or make it write elsewhere. Output with nowhere to go is dropped.
-void open_log(LogStream& log, bool truncate) noexcept {
-  log.file = ::open(log.path,
-                    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (truncate ? O_TRUNC : O_APPEND), 0644);
-  struct stat st {};
-  if (log.file >= 0 && (::fstat(log.file, &st) != 0 || !S_ISREG(st.st_mode))) {
-    ::close(log.file);
-    log.file = -1;
-  }
-  log.written = log.file >= 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-// Copies what the pipe holds; false at end of file (or error).
-bool copy_log(LogStream& log, uint64_t max_bytes) noexcept {
-  char buffer[65536];
-  const ssize_t n = ::read(log.pipe, buffer, sizeof buffer);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-  if (n <= 0) return false;
-  if (max_bytes > 0 && log.written > 0 && log.written + static_cast<uint64_t>(n) > max_bytes) {
-    if (log.file >= 0) ::close(log.file);
-    ::rename(log.path, log.rotated);
-    open_log(log, true);
-  }
-  if (log.file >= 0 && write_all(log.file, buffer, static_cast<std::size_t>(n)))
-    log.written += static_cast<uint64_t>(n);
-  return true;
-}
-
-// "exited 3\n" / "signaled 9\n", written whole (rename) for the caller.
-void record_status(const ChildArgs& args, int status) noexcept {
-  char text[32];
-  const char* kind = WIFEXITED(status) ? "exited " : "signaled ";
-  const int value = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  std::size_t length = std::strlen(kind);
-  std::memcpy(text, kind, length);
-  length = static_cast<std::size_t>(std::to_chars(text + length, text + sizeof text - 1, value).ptr - text);
-  text[length++] = '\n';
-  const int fd = ::open(args.status_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  const bool ok = write_all(fd, text, length);
-  ::close(fd);
-  if (ok) ::rename(args.status_tmp, args.plan->status_path.c_str());
-}
-
 // The supervisor: a session of its own, so that it outlives its caller.
 [[noreturn]] void supervise(const ChildArgs& args) noexcept {
   ::setsid();
@@ -360,10 +305,8 @@ void record_status(const ChildArgs& args, int status) noexcept {
   std::sort(std::begin(keep), std::end(keep));
   close_all_except(keep, static_cast<int>(std::size(keep)));
 
-  int pidfd = -1;
   clone_args clone{};
-  clone.flags = static_cast<uint64_t>(args.plan->namespaces) | CLONE_PIDFD;
-  clone.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  clone.flags = static_cast<uint64_t>(args.plan->namespaces);
   clone.exit_signal = SIGCHLD;
   if (args.cgroup >= 0) {
     clone.flags |= CLONE_INTO_CGROUP;
@@ -381,40 +324,22 @@ void record_status(const ChildArgs& args, int status) noexcept {
   if (pid < 0) fail(args, kClone, 0, errno);
   if (pid == 0) run_init(args, in_cgroup);
 
+  // The rest is dcos-supervisor's (supervisor/supervisor.hpp): exec it, so
+  // that this process stops being a copy of its caller. It keeps the pipes
+  // it reads and the `ended` pipe; the rest closes at exec (all CLOEXEC).
   const auto init = static_cast<pid_t>(pid);
   write_report(args.report, Report{Report::kInitPid, 0, 0, 0, init});
-  for (int fd : {args.report, args.null, args.cgroup, args.out_write, args.err_write}) {
-    if (fd >= 0) ::close(fd);
-  }
-  const uint64_t max = args.plan->log_max_bytes;
-  LogStream logs[2] = {{args.out_read, -1, args.plan->stdout_path.c_str(), args.stdout_rotated, 0},
-                       {args.err_read, -1, args.plan->stderr_path.c_str(), args.stderr_rotated, 0}};
-  for (auto& log : logs) open_log(log, false);
-
-  // Copy output until the init has ended; then drain what is left, for a
-  // bounded time (the kernel kills the rest of the pid namespace with it,
-  // but a process stuck in the kernel may hold a pipe a while).
-  bool open[2] = {true, true};
-  bool ended = false;
-  for (int idle_polls = 0; (open[0] || open[1]) && idle_polls < 20;) {
-    pollfd fds[3] = {{open[0] ? logs[0].pipe : -1, POLLIN, 0},
-                     {open[1] ? logs[1].pipe : -1, POLLIN, 0},
-                     {ended ? -1 : pidfd, POLLIN, 0}};
-    const int ready = ::poll(fds, 3, ended ? 100 : -1);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready == 0) ++idle_polls;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].revents) open[i] = copy_log(logs[i], max);
-    }
-    if (fds[2].revents) ended = true;
-  }
-  int status = 0;
-  while (::waitpid(init, &status, __WALL) < 0 && errno == EINTR) {
-  }
-  record_status(args, status);
-  // The caller wakes now, not after this process's own teardown.
-  ::close(args.ended);
-  ::_exit(0);
+  char init_text[16];
+  *std::to_chars(init_text, init_text + sizeof init_text - 1, init).ptr = '\0';
+  const char* argv[supervisor::kArgc + 1];
+  for (int i = 0; i <= supervisor::kArgc; ++i) argv[i] = args.supervisor_argv[i];
+  argv[1] = init_text;
+  for (int fd : {args.out_read, args.err_read, args.ended}) ::fcntl(fd, F_SETFD, 0);
+  char* const no_environment[] = {nullptr};
+  ::execve(argv[0], const_cast<char* const*>(argv), no_environment);
+  const int error = errno;
+  ::kill(init, SIGKILL);  // never unsupervised
+  fail(args, kSupervisor, 0, error);
 }
 
 std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>& join_procs, const Report& report) {
@@ -454,6 +379,8 @@ std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>&
       return "install the seccomp filter";
     case kExec:
       return "exec '" + plan.executable + "'";
+    case kSupervisor:
+      return "exec the supervisor '" + plan.supervisor + "'";
   }
   return "start the container";
 }
@@ -486,9 +413,6 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   std::vector<char*> argv = pointers(plan.argv);
   std::vector<char*> envp = pointers(plan.env);
   const std::vector<std::string>& join_procs = plan.cgroup_procs;
-  const std::string status_tmp = plan.status_path + ".tmp";
-  const std::string stdout_rotated = plan.stdout_path + ".1";
-  const std::string stderr_rotated = plan.stderr_path + ".1";
 
   UniqueFd report_read, report_write, ended_read, ended_write, out_read, out_write, err_read, err_write;
   if (auto made = make_pipe(report_read, report_write, "report"); !made) return made.error();
@@ -503,9 +427,17 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   args.argv = argv.data();
   args.envp = envp.data();
   args.join_procs = &join_procs;
-  args.status_tmp = status_tmp.c_str();
-  args.stdout_rotated = stdout_rotated.c_str();
-  args.stderr_rotated = stderr_rotated.c_str();
+  const std::vector<std::string> supervisor_args = {plan.supervisor,
+                                                    "",  // the init's pid
+                                                    std::to_string(out_read.get()),
+                                                    std::to_string(err_read.get()),
+                                                    std::to_string(ended_write.get()),
+                                                    plan.stdout_path,
+                                                    plan.stderr_path,
+                                                    plan.status_path,
+                                                    std::to_string(plan.log_max_bytes)};
+  std::vector<char*> supervisor_argv = pointers(supervisor_args);
+  args.supervisor_argv = supervisor_argv.data();
   args.report = report_write.get();
   args.ended = ended_write.get();
   args.null = null.get();

@@ -138,13 +138,37 @@ Result<void> check_kernel() {
 
 }  // namespace
 
+// Where dcos-supervisor is, unless the options say.
+Result<std::string> find_supervisor(const std::string& configured) {
+  if (!configured.empty()) {
+    if (::access(configured.c_str(), X_OK) != 0) return errno_error("supervisor '" + configured + "'");
+    return configured;
+  }
+  std::vector<std::string> candidates;
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) candidates.push_back((self.parent_path() / "dcos-supervisor").string());
+  candidates.push_back(DCOS_SUPERVISOR_BUILD_PATH);
+  candidates.push_back("/usr/libexec/dcos/dcos-supervisor");
+  for (const auto& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  std::string looked;
+  for (const auto& candidate : candidates) looked += (looked.empty() ? "" : ", ") + candidate;
+  return Error{"cannot find dcos-supervisor (looked in " + looked + ")"};
+}
+
 Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const LinuxContainerizerOptions& options) {
   if (auto checked = check_kernel(); !checked) return checked.error();
+  auto supervisor = find_supervisor(options.supervisor_binary);
+  if (!supervisor) return supervisor.error();
   auto host = options.host ? Result<HostCgroups>(*options.host) : detect_host_cgroups();
   if (!host) return host.error();
   auto cgroups = open_cgroups(*host, options.cgroups_root);
   if (!cgroups) return cgroups.error();
-  return std::unique_ptr<LinuxContainerizer>(new LinuxContainerizer(options, std::move(*cgroups)));
+  LinuxContainerizerOptions resolved = options;
+  resolved.supervisor_binary = std::move(*supervisor);
+  return std::unique_ptr<LinuxContainerizer>(new LinuxContainerizer(std::move(resolved), std::move(*cgroups)));
 }
 
 LinuxContainerizer::LinuxContainerizer(LinuxContainerizerOptions options, std::unique_ptr<Cgroups> cgroups)
@@ -235,6 +259,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   LaunchContext context;
   context.runtime_dir = runtime_dir(spec.id);
   context.scratch_dir = options_.scratch_dir + "/" + spec.id;
+  context.supervisor = options_.supervisor_binary;
   context.seccomp = *filter;
   if (!spec.rootfs.empty()) {
     auto rootfs = prepare_rootfs(spec.rootfs, options_.image_cache);

@@ -31,6 +31,9 @@ struct LinuxContainerizerOptions {
   // Containers with a root file system of their own keep what they write to
   // it here (<scratch_dir>/<id>), on disk rather than in /run's memory.
   std::string scratch_dir = "/var/lib/dcos/containers";
+  // The dcos-supervisor binary; "" finds it: next to this program, in the
+  // build tree it was built in, or in /usr/libexec/dcos.
+  std::string supervisor_binary;
   // Where container cgroups live, relative to each hierarchy's mount.
   std::string cgroups_root = "/dcos";
   // The cgroup hierarchies to use; detected when not set (tests force the

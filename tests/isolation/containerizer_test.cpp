@@ -382,3 +382,17 @@ INSTANTIATE_TEST_SUITE_P(Hierarchies, ContainerizerTest, ::testing::Values("dete
 
 }  // namespace
 }  // namespace dcos::isolation::testing
+
+namespace dcos::isolation::testing {
+namespace {
+
+TEST(LinuxContainerizerCreate, NamesAMissingSupervisor) {
+  LinuxContainerizerOptions options;
+  options.supervisor_binary = "/nonexistent/dcos-supervisor";
+  auto created = LinuxContainerizer::create(options);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().message, "supervisor '/nonexistent/dcos-supervisor': No such file or directory");
+}
+
+}  // namespace
+}  // namespace dcos::isolation::testing
