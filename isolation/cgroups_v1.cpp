@@ -196,8 +196,12 @@ class CgroupsV1 final : public Cgroups {
     if (has("devices")) {
       const std::string devices = dir_of("devices", container);
       if (auto done = cgroup1::devices::deny(devices, "a"); !done) return done;
-      for (const auto& rule : default_devices())
-        if (auto done = cgroup1::devices::allow(devices, device_rule_text(rule)); !done) return done;
+      static const std::vector<std::string> rules = [] {
+        std::vector<std::string> out;
+        for (const auto& rule : default_devices()) out.push_back(device_rule_text(rule));
+        return out;
+      }();
+      if (auto done = cgroup1::devices::allow(devices, rules); !done) return done;
     }
     if (limits.io_weight && has("blkio") && cgroup1::blkio::has_weight(dir_of("blkio", container)))
       if (auto done = cgroup1::blkio::set_weight(dir_of("blkio", container), blkio_weight(*limits.io_weight)); !done)

@@ -269,6 +269,8 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
     plan.user = std::move(*user);
   }
   plan.capabilities = spec.capabilities;
+  static const int last_capability = capabilities::last_capability();
+  plan.last_capability = last_capability;
   plan.seccomp = context.seccomp;
   plan.cgroup_fd = context.cgroup_fd;
   plan.cgroup_procs = context.cgroup_procs;

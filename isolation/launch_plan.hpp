@@ -76,6 +76,7 @@ struct LaunchPlan {
   std::vector<std::string> cgroup_procs;
   std::vector<Rlimit> rlimits;
   capabilities::Set capabilities = 0;
+  int last_capability = capabilities::kLast;  // of the running kernel
   std::optional<User> user;
   std::shared_ptr<const seccomp::Filter> seccomp;
   std::string sandbox;

@@ -244,7 +244,8 @@ int bring_up_loopback() noexcept {
     if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &value) < 0)
       fail(args, kRlimit, static_cast<int>(i), errno);
   }
-  if (int error = capabilities::limit_bounding(plan.capabilities)) fail(args, kBounding, 0, error);
+  if (int error = capabilities::limit_bounding(plan.capabilities, plan.last_capability))
+    fail(args, kBounding, 0, error);
   // No supplementary group of the caller's comes along.
   if (::setgroups(plan.user ? plan.user->groups.size() : 0, plan.user ? plan.user->groups.data() : nullptr) < 0)
     fail(args, kGroups, 0, errno);

@@ -5,9 +5,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
+
+#include "runtime/atomic_file.hpp"
 
 namespace dcos::isolation::capabilities {
 namespace {
@@ -118,9 +122,15 @@ Set docker_default() {
          bit(CAP_NET_BIND_SERVICE) | bit(CAP_SYS_CHROOT) | bit(CAP_KILL) | bit(CAP_AUDIT_WRITE);
 }
 
-int limit_bounding(Set keep) noexcept {
-  // Past kLast too: a newer kernel's capabilities (EINVAL where there are none).
-  for (int capability = 0; capability < 64; ++capability) {
+int last_capability() {
+  auto text = read_file("/proc/sys/kernel/cap_last_cap");
+  int last = kLast;
+  if (text) std::from_chars(text->data(), text->data() + text->size(), last);
+  return std::clamp(last, 0, 63);
+}
+
+int limit_bounding(Set keep, int last) noexcept {
+  for (int capability = 0; capability <= last; ++capability) {
     if (capability <= kLast && (keep & bit(capability))) continue;
     if (::prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) < 0 && errno != EINVAL) return errno;
   }

@@ -42,7 +42,11 @@ Set docker_default();
 // Drops every capability outside `keep` from the bounding set and clears
 // the ambient set: nothing outside `keep` can be regained, even by exec of a
 // set-uid or file-capability binary.
-int limit_bounding(Set keep) noexcept;
+// `last` is the running kernel's highest capability (last_capability()).
+int limit_bounding(Set keep, int last) noexcept;
+// /proc/sys/kernel/cap_last_cap: capabilities a newer kernel has beyond
+// kLast are dropped too. kLast when it cannot be read.
+int last_capability();
 // Permitted, effective and inheritable become `keep` (as far as the process
 // holds them). After exec a root process keeps `keep`; another user's
 // process has none effective, as with Docker.

@@ -1,5 +1,6 @@
 #include "isolation/linux/cgroup1.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -224,6 +225,20 @@ Result<void> deny(const std::string& cgroup, const std::string& rule) {
 }
 Result<void> allow(const std::string& cgroup, const std::string& rule) {
   return cgroupfs::write_control(cgroup, file::kDevicesAllow, rule);
+}
+Result<void> allow(const std::string& cgroup, const std::vector<std::string>& rules) {
+  const std::string path = cgroupfs::path_of(cgroup, file::kDevicesAllow);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open '" + path + "'");
+  for (const auto& rule : rules) {
+    if (::write(fd, rule.data(), rule.size()) != static_cast<ssize_t>(rule.size())) {
+      const Error error = errno_error("write '" + rule + "' to '" + path + "'");
+      ::close(fd);
+      return error;
+    }
+  }
+  ::close(fd);
+  return {};
 }
 }  // namespace devices
 

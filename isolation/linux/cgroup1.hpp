@@ -104,6 +104,8 @@ namespace devices {
 // One rule ("a", "c 1:3 rwm") each.
 Result<void> deny(const std::string& cgroup, const std::string& rule);
 Result<void> allow(const std::string& cgroup, const std::string& rule);
+// Several rules through one open file (the file takes one rule a write).
+Result<void> allow(const std::string& cgroup, const std::vector<std::string>& rules);
 }  // namespace devices
 
 namespace blkio {
