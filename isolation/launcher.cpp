@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "isolation/linux/write_all.hpp"
 #include "isolation/supervisor/supervisor.hpp"
 
 namespace dcos::isolation {
@@ -92,17 +93,6 @@ void write_report(int fd, const Report& report) noexcept {
 [[noreturn]] void fail(const ChildArgs& args, Step step, int index, int error) noexcept {
   write_report(args.report, Report{Report::kFailed, step, index, error, 0});
   ::_exit(127);
-}
-
-bool write_all(int fd, const char* data, std::size_t size) noexcept {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 int write_text(const char* path, const char* text) noexcept {

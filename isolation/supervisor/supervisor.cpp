@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "isolation/linux/write_all.hpp"
+
 namespace dcos::isolation::supervisor {
 namespace {
 
@@ -21,17 +23,6 @@ bool number(const char* text, T& out) {
   const std::string_view view(text);
   const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), out);
   return ec == std::errc{} && end == view.data() + view.size();
-}
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // One of the container's output streams: copied from its pipe into a file
