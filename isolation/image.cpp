@@ -2,12 +2,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -90,6 +92,22 @@ Result<void> unpack(const std::string& tarball, const std::string& target, const
   return {};
 }
 
+// "<target>.partial.<pid>.<n>" of a process that is gone: an unpack killed
+// half-way. Removed before the next unpack of the same image.
+void remove_abandoned_unpacks(const std::string& cache, const std::string& target) {
+  const std::string prefix = std::filesystem::path(target).filename().string() + ".partial.";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(cache, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const pid_t pid = static_cast<pid_t>(std::strtol(name.c_str() + prefix.size(), nullptr, 10));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      std::filesystem::remove_all(entry.path(), ignored);
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::string> prepare_rootfs(const std::string& image, const std::string& cache_dir, const ImageLimits& limits) {
@@ -106,6 +124,7 @@ Result<std::string> prepare_rootfs(const std::string& image, const std::string& 
   if (error) return Error{"image cache '" + cache_dir + "': " + error.message()};
   const std::string target = cache + "/" + cache_key(st);
   if (::access(target.c_str(), F_OK) == 0) return target;
+  remove_abandoned_unpacks(cache, target);
   static std::atomic<unsigned> counter{0};
   const std::string partial = target + ".partial." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   if (::mkdir(partial.c_str(), 0755) < 0) return errno_error("mkdir '" + partial + "'");

@@ -246,8 +246,15 @@ int bring_up_loopback() noexcept {
   }
   if (int error = capabilities::set_process(plan.capabilities)) fail(args, kCapabilities, 0, error);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(args, kNoNewPrivs, 0, errno);
-  if (::dup2(args.null, 0) < 0 || ::dup2(args.out_write, 1) < 0 || ::dup2(args.err_write, 2) < 0)
-    fail(args, kStdio, 0, errno);
+  // Moved above 2 first: a caller started with 0-2 closed has its pipes
+  // there, and one dup2 would overwrite another.
+  int stdio[3] = {args.null, args.out_write, args.err_write};
+  for (int& fd : stdio) {
+    if (fd <= 2 && (fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) fail(args, kStdio, 0, errno);
+  }
+  for (int target = 0; target < 3; ++target) {
+    if (::dup2(stdio[target], target) < 0) fail(args, kStdio, 0, errno);
+  }
   // The supervisor ignores SIGPIPE; an ignored signal would stay ignored
   // across exec.
   ::signal(SIGPIPE, SIG_DFL);
