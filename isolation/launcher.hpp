@@ -6,13 +6,14 @@
 // that runs after fork in a multi-threaded process may not allocate or take
 // locks. spawn() then forks a supervisor, which clones the container's init
 // into its namespaces (and, on cgroup v2, straight into its cgroup with
-// CLONE_INTO_CGROUP), copies its stdout and stderr into bounded files, and
-// records how it ended in a status file. The supervisor outlives its caller:
-// after the agent restarts, the status of a container that ended meanwhile
-// is still there to read.
+// CLONE_INTO_CGROUP) and execs dcos-supervisor (supervisor/supervisor.hpp),
+// which copies the init's stdout and stderr into bounded files and records
+// how it ended in a status file. The supervisor outlives its caller: after
+// the agent restarts, the status of a container that ended meanwhile is
+// still there to read.
 //
-// Process tree:  caller --fork--> supervisor (setsid) --clone3--> init (pid 1
-// in its pid namespace; exec's the task).
+// Process tree:  caller --fork--> supervisor (setsid; execs dcos-supervisor)
+//                  --clone3--> init (pid 1 in its pid namespace; execs the task)
 #pragma once
 
 #include <sys/types.h>
