@@ -53,7 +53,6 @@ enum Step : int32_t {
   kCloseFds,
   kSeccomp,
   kExec,
-  kSupervisor,
 };
 
 // Messages on the report pipe; one write(2) each, below PIPE_BUF, so they
@@ -327,6 +326,9 @@ void reset_signals() noexcept {
   // it reads and the `ended` pipe; the rest closes at exec (all CLOEXEC).
   const auto init = static_cast<pid_t>(pid);
   write_report(args.report, Report{Report::kInitPid, 0, 0, 0, init});
+  // Closed now, not at exec: the caller waits for this pipe's end of file
+  // (the init's exec), and the exec below need not delay it.
+  ::close(args.report);
   char init_text[16];
   *std::to_chars(init_text, init_text + sizeof init_text - 1, init).ptr = '\0';
   const char* argv[supervisor::kArgc + 1];
@@ -335,9 +337,12 @@ void reset_signals() noexcept {
   for (int fd : {args.out_read, args.err_read, args.ended}) ::fcntl(fd, F_SETFD, 0);
   char* const no_environment[] = {nullptr};
   ::execve(argv[0], const_cast<char* const*>(argv), no_environment);
-  const int error = errno;
-  ::kill(init, SIGKILL);  // never unsupervised
-  fail(args, kSupervisor, 0, error);
+  // Never unsupervised: the init dies, and with no status recorded the
+  // caller's wait() reports a container that ended without one. (The
+  // binary was found when the containerizer started.)
+  ::kill(init, SIGKILL);
+  ::waitpid(init, nullptr, __WALL);
+  ::_exit(127);
 }
 
 std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>& join_procs, const Report& report) {
@@ -377,8 +382,6 @@ std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>&
       return "install the seccomp filter";
     case kExec:
       return "exec '" + plan.executable + "'";
-    case kSupervisor:
-      return "exec the supervisor '" + plan.supervisor + "'";
   }
   return "start the container";
 }
