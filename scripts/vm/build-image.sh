@@ -21,6 +21,8 @@ skip() { echo "SKIP VM: $*" >&2; exit 77; }
 packages=(
   systemd-sysv dbus udev kmod linux-image-amd64 initramfs-tools
   iproute2 ipvsadm nftables procps util-linux
+  # the container launch benchmark's peers, on a pure cgroup v2 host
+  crun runc
   libc6 libstdc++6 libgcc-s1 libprotobuf32 libsystemd0 libseccomp2 libarchive13
   zlib1g libcap2 libgcrypt20 liblzma5 libzstd1 liblz4-1 libgpg-error0
   libasan8 libubsan1
