@@ -20,20 +20,17 @@ constexpr std::size_t kMaxHostname = 63;
 constexpr std::size_t kMaxArguments = 4096;
 constexpr std::size_t kMaxArgumentBytes = 1 << 20;
 
-bool has_variable(const std::vector<std::string>& env, std::string_view name) {
-  for (const auto& entry : env) {
-    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
-      return true;
-  }
-  return false;
-}
-
-std::string variable(const std::vector<std::string>& env, std::string_view name, std::string fallback) {
+// The value of NAME in "NAME=value" entries, if one is there.
+std::optional<std::string> variable(const std::vector<std::string>& env, std::string_view name) {
   for (const auto& entry : env) {
     if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
       return entry.substr(name.size() + 1);
   }
-  return fallback;
+  return std::nullopt;
+}
+
+bool has_variable(const std::vector<std::string>& env, std::string_view name) {
+  return variable(env, name).has_value();
 }
 
 // The default hostname: the id, cut to 63 characters, '_' and '.' (valid in
@@ -289,7 +286,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
     if (auto checked = check_image(context.rootfs, context.scratch_dir); !checked) return checked.error();
   }
   plan.env = spec.env;
-  const std::string path = variable(spec.env, "PATH", kDefaultPath);
+  const std::string path = variable(spec.env, "PATH").value_or(kDefaultPath);
   if (!has_variable(plan.env, "PATH")) plan.env.push_back(std::string("PATH=") + kDefaultPath);
   if (!has_variable(plan.env, "HOME")) plan.env.push_back("HOME=" + (plan.user ? plan.user->home : std::string("/")));
   if (!has_variable(plan.env, "HOSTNAME")) plan.env.push_back("HOSTNAME=" + plan.hostname);

@@ -59,30 +59,26 @@ uint64_t start_time(pid_t pid) {
   return at == std::string::npos ? 0 : std::strtoull(stat->c_str() + at, nullptr, 10);
 }
 
-// The sandbox and its tmp/, made if missing and opened for the launch. The
-// task can write its sandbox, and an earlier task may have left tmp/ as a
-// symbolic link: it is opened without following one, and used through the
-// descriptor from here on (mode and owner set on it, bind-mounted from it).
-struct Sandbox {
-  UniqueFd dir;
-  UniqueFd tmp;
-};
-Result<Sandbox> open_sandbox(const std::string& path, const std::optional<User>& user) {
+// Makes the sandbox and its tmp/ if missing. The task can write its
+// sandbox, and an earlier task may have left tmp/ as a symbolic link: it is
+// opened without following one, so that the mode is set on the directory
+// itself and a link is an error before the launch. (The container's init
+// opens it the same way again, in its own mount namespace, to mount it.)
+Result<void> prepare_sandbox(const std::string& path, const std::optional<User>& user) {
   if (auto made = make_directories(path, 0755); !made) return made.error();
-  Sandbox sandbox;
-  sandbox.dir.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!sandbox.dir) return errno_error("open sandbox '" + path + "'");
-  if (::mkdirat(sandbox.dir.get(), "tmp", 01777) < 0 && errno != EEXIST) return errno_error("mkdir '" + path + "/tmp'");
-  sandbox.tmp.reset(::openat(sandbox.dir.get(), "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!sandbox.tmp) {
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return errno_error("open sandbox '" + path + "'");
+  if (::mkdirat(dir.get(), "tmp", 01777) < 0 && errno != EEXIST) return errno_error("mkdir '" + path + "/tmp'");
+  UniqueFd tmp(::openat(dir.get(), "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!tmp) {
     if (errno == ELOOP || errno == ENOTDIR)
       return Error{"sandbox '" + path + "': tmp/ is not a directory (a symbolic link?); refusing to use it"};
     return errno_error("open '" + path + "/tmp'");
   }
-  if (::fchmod(sandbox.tmp.get(), 01777) < 0) return errno_error("chmod '" + path + "/tmp'");
+  if (::fchmod(tmp.get(), 01777) < 0) return errno_error("chmod '" + path + "/tmp'");
   // The task's user owns its sandbox, as in Mesos.
-  if (user && ::fchown(sandbox.dir.get(), user->uid, user->gid) < 0) return errno_error("chown '" + path + "'");
-  return sandbox;
+  if (user && ::fchown(dir.get(), user->uid, user->gid) < 0) return errno_error("chown '" + path + "'");
+  return {};
 }
 
 UniqueFd already_ended() {
@@ -287,8 +283,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
         return undo(errno_error("mkdir '" + context.scratch_dir + dir + "'"));
     }
   }
-  auto sandbox = open_sandbox(spec.sandbox, plan->user);
-  if (!sandbox) return undo(sandbox.error());
+  if (auto sandbox = prepare_sandbox(spec.sandbox, plan->user); !sandbox) return undo(sandbox.error());
   if (auto created = cgroups_->create(spec.id, spec.limits); !created) return undo(created.error());
   auto cgroup_fd = cgroups_->open_for_clone(spec.id);
   if (!cgroup_fd) return undo(cgroup_fd.error());

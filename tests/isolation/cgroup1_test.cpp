@@ -100,11 +100,8 @@ TEST_F(Cgroup1Test, DestroyKillsAForkingTreeAndRemovesEveryDirectory) {
   HeldChild child(dcos::testing::forking_tree);
   add_everywhere(child.pid());
   ASSERT_TRUE(child.release());
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 2000 && tree.size() < 4; ++i) {
-    tree = processes(dir("freezer")).value();
-    std::this_thread::sleep_for(1ms);
-  }
+  const std::vector<pid_t> tree =
+      dcos::testing::wait_for_processes([&] { return processes(dir("freezer")).value(); }, 4);
   EXPECT_GE(tree.size(), 4u) << "the child and its three children should all be in the cgroup";
 
   ASSERT_TRUE(destroy(all(), dir("freezer")));

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "isolation/linux/cgroup_layout.hpp"
+#include "tests/support/held_child.hpp"
 
 namespace dcos::isolation::cgroup2 {
 namespace {
@@ -41,14 +42,7 @@ TEST(FlatKeyed, RejectsLinesThatAreNotKeyAndNumber) {
   }
 }
 
-// Whether `pid` still runs: it exists and is not a zombie.
-bool running(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
-}
+using dcos::testing::running;
 
 // A child cgroup under this host's cgroup2 mount, removed at the end.
 class Cgroup2Test : public ::testing::Test {
@@ -154,11 +148,7 @@ TEST_F(Cgroup2Test, DestroyKillsAWholeProcessTree) {
   const bool told = moved && ::write(go[1], "x", 1) == 1;
   ::close(go[1]);
   ASSERT_TRUE(moved && told);
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 2000 && tree.size() < 4; ++i) {
-    tree = processes(path_).value();
-    std::this_thread::sleep_for(1ms);
-  }
+  const std::vector<pid_t> tree = dcos::testing::wait_for_processes([&] { return processes(path_).value(); }, 4);
   EXPECT_EQ(tree.size(), 4u) << "the child and its three children should all be in the cgroup";
   ASSERT_TRUE(destroy(path_));
   EXPECT_FALSE(std::filesystem::exists(path_));

@@ -281,11 +281,8 @@ TEST_F(CgroupsV1Test, DestroyKillsAForkingTreeAndLeavesNoDirectory) {
   HeldChild child(dcos::testing::forking_tree);
   ASSERT_TRUE(cgroups_->add_process("tree", child.pid()));
   ASSERT_TRUE(child.release());
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 2000 && tree.size() < 4; ++i) {
-    tree = cgroups_->processes("tree").value();
-    std::this_thread::sleep_for(1ms);
-  }
+  const std::vector<pid_t> tree =
+      dcos::testing::wait_for_processes([&] { return cgroups_->processes("tree").value(); }, 4);
   EXPECT_GE(tree.size(), 4u);
   auto destroyed = cgroups_->destroy("tree");
   ASSERT_TRUE(destroyed) << destroyed.error().message;
@@ -435,11 +432,8 @@ TEST_F(CgroupsV2Test, DestroyKillsAForkingTreeAndNestedCgroups) {
   HeldChild child(dcos::testing::forking_tree);
   ASSERT_TRUE(cgroups_->add_process("tree", child.pid()));
   ASSERT_TRUE(child.release());
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 2000 && tree.size() < 4; ++i) {
-    tree = cgroups_->processes("tree").value();
-    std::this_thread::sleep_for(1ms);
-  }
+  const std::vector<pid_t> tree =
+      dcos::testing::wait_for_processes([&] { return cgroups_->processes("tree").value(); }, 4);
   EXPECT_GE(tree.size(), 4u);
   // A cgroup the task made below its own.
   ASSERT_TRUE(cgroup2::create(mount_ + root_ + "/tree/nested"));

@@ -218,11 +218,8 @@ TEST_P(ContainerizerTest, DestroyKillsTheWholeTreeAndLeavesNothing) {
   ASSERT_TRUE(info) << info.error().message;
   auto cgroups = open_cgroups(host_, root_);
   ASSERT_TRUE(cgroups);
-  std::vector<pid_t> tree;
-  for (int i = 0; i < 2000 && tree.size() < 3; ++i) {
-    tree = (*cgroups)->processes(s.id).value();
-    std::this_thread::sleep_for(1ms);
-  }
+  const std::vector<pid_t> tree =
+      dcos::testing::wait_for_processes([&] { return (*cgroups)->processes(s.id).value(); }, 3);
   EXPECT_GE(tree.size(), 3u);
   ASSERT_TRUE(containerizer_->destroy(s.id));
   auto t = containerizer_->wait(s.id);

@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace dcos::testing {
 
@@ -34,6 +37,17 @@ inline int forking_tree() {
     if (pid == 0) ::_exit(0);
     if (pid > 0) ::waitpid(pid, nullptr, 0);
   }
+}
+
+// Polls `list` (at most 2000 times, 1 ms apart) until it names at least
+// `count` processes; returns what it last named.
+inline std::vector<pid_t> wait_for_processes(const std::function<std::vector<pid_t>()>& list, std::size_t count) {
+  std::vector<pid_t> out;
+  for (int i = 0; i < 2000 && out.size() < count; ++i) {
+    out = list();
+    if (out.size() < count) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return out;
 }
 
 class HeldChild {
