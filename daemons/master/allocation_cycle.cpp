@@ -108,13 +108,19 @@ void Allocator::offer(Index agent_index, Index framework, Index role, std::vecto
   made.framework_id = frameworks_[framework].id;
   made.agent_id = agent.id;
   made.role = roles_[role].name;
-  taken.unreserved.append_to(made.resources, "*");
-  taken.reserved.append_to(made.resources, made.role);
+  made.unreserved = taken.unreserved;
+  made.reserved = taken.reserved;
 
   Allocation& allocation = allocation_on(agent_index, framework, role);
-  allocation.offered.unreserved.absorb(taken.unreserved);
-  allocation.offered.reserved.absorb(taken.reserved);
+  allocation.offered.absorb(taken);
   hold(framework, role, quantities);
+}
+
+Resources Offer::resources() const {
+  Resources out;
+  unreserved.append_to(out, "*");
+  reserved.append_to(out, role);
+  return out;
 }
 
 // ---- queries ----
@@ -130,8 +136,8 @@ Result<Allocator::Holdings> Allocator::holdings_of(const std::string& framework_
     if (part == parts.end()) part = parts.insert(parts.end(), ReservedPart{role, {}});
     part->resources.add(resources);
   };
-  for (const auto& [agent, count] : frameworks_[*index].agents) {
-    for (const Allocation& allocation : agents_[agent].allocations) {
+  for (const AgentEntry& agent : agents_) {
+    for (const Allocation& allocation : agent.allocations) {
       if (allocation.framework != *index) continue;
       const std::string& role = roles_[allocation.role].name;
       add_to(offered, "*", allocation.offered.unreserved);

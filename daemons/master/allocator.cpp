@@ -60,17 +60,16 @@ Allocator::Allocation& Allocator::allocation_on(Index agent, Index framework, In
   for (Allocation& allocation : allocations) {
     if (allocation.framework == framework && allocation.role == role) return allocation;
   }
-  ++frameworks_[framework].agents[agent];
   return allocations.emplace_back(Allocation{framework, role, {}, {}});
 }
 
 void Allocator::erase_if_empty(Index agent, std::size_t position) {
   std::vector<Allocation>& allocations = agents_[agent].allocations;
-  const Allocation& allocation = allocations[position];
+  Allocation& allocation = allocations[position];
   if (!allocation.offered.empty() || !allocation.used.empty()) return;
-  auto& held_on = frameworks_[allocation.framework].agents;
-  if (auto it = held_on.find(agent); it != held_on.end() && --it->second == 0) held_on.erase(it);
-  allocations.erase(allocations.begin() + static_cast<std::ptrdiff_t>(position));
+  // Their order means nothing: the last one fills the hole.
+  if (position + 1 != allocations.size()) allocation = std::move(allocations.back());
+  allocations.pop_back();
 }
 
 // Resources for `role` must be unreserved or reserved for that role.
@@ -133,7 +132,6 @@ Result<void> Allocator::remove_agent(const std::string& agent_id) {
     ScalarQuantities held = allocation.offered.scalars();
     held += allocation.used.scalars();
     unhold(allocation.framework, allocation.role, held);
-    frameworks_[allocation.framework].agents.erase(*index);
   }
   drop_filters_for_agent(*index);
   cluster_total_ -= agent.total_scalars;
@@ -238,10 +236,9 @@ Result<void> Allocator::remove_framework(const std::string& framework_id) {
   auto index = framework_index(framework_id);
   if (!index) return index.error();
   FrameworkEntry& framework = frameworks_[*index];
-  // Copied: freeing erases from the map being walked.
-  std::vector<Index> held_on;
-  for (const auto& [agent, count] : framework.agents) held_on.push_back(agent);
-  for (Index agent : held_on) free_all_held_on(agent, *index);
+  for (Index agent = 0; agent < agents_.size(); ++agent) {
+    if (agents_[agent].live) free_all_held_on(agent, *index);
+  }
   for (const FrameworkRole& role : framework.roles) roles_[role.role].frameworks.remove(*index);
   framework_ids_.erase(framework.id);
   framework = FrameworkEntry{};
@@ -344,9 +341,17 @@ void Allocator::unhold(Index framework, Index role, const ScalarQuantities& quan
   role_sorter_.unallocated(role, quantities);
 }
 
-// Moves `resources` between free (nullopt), offered and used, all or nothing.
 Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id,
                                   const std::string& role, const Resources& resources, std::optional<Held> from,
+                                  std::optional<Held> to) {
+  auto portion = to_portion(resources, role);
+  if (!portion) return portion.error();
+  return move_held(framework_id, agent_id, role, std::move(*portion), from, to, nullptr);
+}
+
+// Moves `portion` between free (nullopt), offered and used, all or nothing.
+Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id,
+                                  const std::string& role, RolePortion portion, std::optional<Held> from,
                                   std::optional<Held> to, RolePortion* moved) {
   auto framework = framework_index(framework_id);
   if (!framework) return framework.error();
@@ -356,25 +361,26 @@ Result<void> Allocator::move_held(const std::string& framework_id, const std::st
   if (role_id == role_ids_.end() || framework_role(frameworks_[*framework], role_id->second) == nullptr) {
     return Error{"framework " + quote(framework_id) + " is not in role " + quote(role)};
   }
-  auto portion = to_portion(resources, role);
-  if (!portion) return portion.error();
+  if (moved) *moved = portion;  // copied only for a filter
+  const ScalarQuantities quantities = portion.scalars();
 
   AgentEntry& entry = agents_[*agent];
   const Index role_index = role_id->second;
   auto refused = [&](const char* where) -> Result<void> {
+    const Resources resources = to_resources({{"*", portion.unreserved}, {role, portion.reserved}});
     return Error{"resources " + format_resources(resources) + " of framework " + quote(framework_id) +
                  " are not " + where + " on agent " + quote(agent_id)};
   };
   if (!from) {
     RolePortion free{entry.free, {}};
     if (const CompactResources* reserved = entry.reserved_for(role_index)) free.reserved = *reserved;
-    if (!free.contains(*portion)) return refused("free");
-    const bool taken = entry.free.subtract(portion->unreserved) &&
-                       entry.reserved_pool(role_index).subtract(portion->reserved);
+    if (!free.contains(portion)) return refused("free");
+    const bool taken = entry.free.subtract(portion.unreserved) &&
+                       entry.reserved_pool(role_index).subtract(portion.reserved);
     (void)taken;  // contains() above checked it
     Allocation& allocation = allocation_on(*agent, *framework, role_index);
-    (*to == Held::offered ? allocation.offered : allocation.used).add(*portion);
-    hold(*framework, role_index, portion->scalars());
+    (*to == Held::offered ? allocation.offered : allocation.used).absorb(portion);
+    hold(*framework, role_index, quantities);
   } else {
     auto& allocations = entry.allocations;
     auto it = std::find_if(allocations.begin(), allocations.end(), [&](const Allocation& allocation) {
@@ -382,30 +388,44 @@ Result<void> Allocator::move_held(const std::string& framework_id, const std::st
     });
     if (it == allocations.end()) return refused(*from == Held::offered ? "offered" : "in use");
     RolePortion& source = *from == Held::offered ? it->offered : it->used;
-    if (!source.subtract(*portion)) return refused(*from == Held::offered ? "offered" : "in use");
+    if (!source.subtract(portion)) return refused(*from == Held::offered ? "offered" : "in use");
     if (to) {
-      (*to == Held::offered ? it->offered : it->used).add(*portion);
+      (*to == Held::offered ? it->offered : it->used).absorb(portion);
     } else {
-      entry.free.add(portion->unreserved);
-      if (!portion->reserved.empty()) entry.reserved_pool(role_index).add(portion->reserved);
-      unhold(*framework, role_index, portion->scalars());
+      entry.free.absorb(portion.unreserved);
+      if (!portion.reserved.empty()) entry.reserved_pool(role_index).absorb(portion.reserved);
+      unhold(*framework, role_index, quantities);
     }
     erase_if_empty(*agent, static_cast<std::size_t>(it - allocations.begin()));
   }
-  if (moved) *moved = std::move(*portion);
   return {};
 }
 
 Result<void> Allocator::recover_resources(const std::string& framework_id, const std::string& agent_id,
                                           const std::string& role, const Resources& resources,
                                           std::optional<double> refuse_seconds, Clock::time_point now) {
+  auto portion = to_portion(resources, role);
+  if (!portion) return portion.error();
+  return recover(framework_id, agent_id, role, std::move(*portion), refuse_seconds, now);
+}
+
+Result<void> Allocator::recover_offer(Offer offer, std::optional<double> refuse_seconds, Clock::time_point now) {
+  return recover(offer.framework_id, offer.agent_id, offer.role,
+                 RolePortion{std::move(offer.unreserved), std::move(offer.reserved)}, refuse_seconds, now);
+}
+
+Result<void> Allocator::recover(const std::string& framework_id, const std::string& agent_id,
+                                const std::string& role, RolePortion portion, std::optional<double> refuse_seconds,
+                                Clock::time_point now) {
+  const bool filter = refuse_seconds && *refuse_seconds > 0;
   RolePortion recovered;
-  if (auto moved = move_held(framework_id, agent_id, role, resources, Held::offered, std::nullopt, &recovered);
+  if (auto moved = move_held(framework_id, agent_id, role, std::move(portion), Held::offered, std::nullopt,
+                             filter ? &recovered : nullptr);
       !moved) {
     return moved;
   }
   // NaN, zero and negative durations set no filter.
-  if (!refuse_seconds || !(*refuse_seconds > 0)) return {};
+  if (!filter) return {};
   const double seconds = std::min(*refuse_seconds, kMaxRefuseSeconds);
   const auto until = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   FrameworkEntry& framework = frameworks_[framework_ids_.at(framework_id)];
@@ -415,17 +435,17 @@ Result<void> Allocator::recover_resources(const std::string& framework_id, const
 
 Result<void> Allocator::use_offered(const std::string& framework_id, const std::string& agent_id,
                                     const std::string& role, const Resources& resources) {
-  return move_held(framework_id, agent_id, role, resources, Held::offered, Held::used, nullptr);
+  return move_held(framework_id, agent_id, role, resources, Held::offered, Held::used);
 }
 
 Result<void> Allocator::release_used(const std::string& framework_id, const std::string& agent_id,
                                      const std::string& role, const Resources& resources) {
-  return move_held(framework_id, agent_id, role, resources, Held::used, std::nullopt, nullptr);
+  return move_held(framework_id, agent_id, role, resources, Held::used, std::nullopt);
 }
 
 Result<void> Allocator::allocate_used(const std::string& framework_id, const std::string& agent_id,
                                       const std::string& role, const Resources& resources) {
-  return move_held(framework_id, agent_id, role, resources, std::nullopt, Held::used, nullptr);
+  return move_held(framework_id, agent_id, role, resources, std::nullopt, Held::used);
 }
 
 }  // namespace dcos::master

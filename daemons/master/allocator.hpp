@@ -66,7 +66,12 @@ struct Offer {
   std::string framework_id;
   std::string agent_id;
   std::string role;
-  Resources resources;
+  // Kept compact so that a cycle builds no protobuf: the master converts
+  // once, into its OFFERS event, with resources().
+  CompactResources unreserved;
+  CompactResources reserved;  // reserved for `role`
+
+  Resources resources() const;
 };
 
 class Allocator {
@@ -103,6 +108,8 @@ class Allocator {
   Result<void> recover_resources(const std::string& framework_id, const std::string& agent_id,
                                  const std::string& role, const Resources& resources,
                                  std::optional<double> refuse_seconds, Clock::time_point now);
+  // recover_resources() of a whole offer, without a round trip through protobuf.
+  Result<void> recover_offer(Offer offer, std::optional<double> refuse_seconds, Clock::time_point now);
   Result<void> use_offered(const std::string& framework_id, const std::string& agent_id, const std::string& role,
                            const Resources& resources);
   Result<void> release_used(const std::string& framework_id, const std::string& agent_id, const std::string& role,
@@ -151,8 +158,11 @@ class Allocator {
   void hold(Index framework, Index role, const ScalarQuantities& quantities);
   void unhold(Index framework, Index role, const ScalarQuantities& quantities);
   Result<void> move_held(const std::string& framework_id, const std::string& agent_id, const std::string& role,
-                         const Resources& resources, std::optional<Held> from, std::optional<Held> to,
-                         RolePortion* moved);
+                         RolePortion portion, std::optional<Held> from, std::optional<Held> to, RolePortion* moved);
+  Result<void> move_held(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                         const Resources& resources, std::optional<Held> from, std::optional<Held> to);
+  Result<void> recover(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                       RolePortion portion, std::optional<double> refuse_seconds, Clock::time_point now);
   void update_sorter_membership(Index framework);
   void drop_filters_for_agent(Index agent);
   void free_all_held_on(Index agent, Index framework);

@@ -31,9 +31,9 @@ struct Allocator::RolePortion {
     if (!contains(other)) return false;
     return unreserved.subtract(other.unreserved) && reserved.subtract(other.reserved);
   }
-  void add(const RolePortion& other) {
-    unreserved.add(other.unreserved);
-    reserved.add(other.reserved);
+  void absorb(RolePortion& other) {
+    unreserved.absorb(other.unreserved);
+    reserved.absorb(other.reserved);
   }
 };
 
@@ -87,7 +87,9 @@ struct Allocator::FrameworkEntry {
   bool active = true;
   std::vector<FrameworkRole> roles;
   std::unordered_map<Index, std::vector<OfferFilter>> filters;  // by agent
-  std::unordered_map<Index, Index> agents;  // agent -> Allocations held there
+  // No index of the agents it holds resources on: keeping one costs every
+  // offer and recovery a hash update; the rare walks (removal, /state) go
+  // over all agents instead.
 };
 
 struct Allocator::RoleEntry {

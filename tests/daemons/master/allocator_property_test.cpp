@@ -115,7 +115,7 @@ class AllocatorModel {
 
   void allocate() {
     for (Offer& offer : allocator_.allocate(now_)) {
-      held_.push_back({offer.framework_id, offer.agent_id, offer.role, std::move(offer.resources), true});
+      held_.push_back({offer.framework_id, offer.agent_id, offer.role, std::move(offer.resources()), true});
     }
   }
 

@@ -57,13 +57,13 @@ class AllocatorTest : public ::testing::Test {
   // Declines every offer (no filter), so the next cycle starts from scratch.
   void decline_all(const std::vector<Offer>& offers, std::optional<double> refuse = {}, Clock::time_point now = t0) {
     for (const Offer& offer : offers) {
-      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources, refuse,
+      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), refuse,
                                             now));
     }
   }
   void accept_all(const std::vector<Offer>& offers) {
     for (const Offer& offer : offers) {
-      ASSERT_OK(allocator.use_offered(offer.framework_id, offer.agent_id, offer.role, offer.resources));
+      ASSERT_OK(allocator.use_offered(offer.framework_id, offer.agent_id, offer.role, offer.resources()));
     }
   }
   std::map<std::string, int> offers_per_framework(const std::vector<Offer>& offers) {
@@ -113,14 +113,14 @@ TEST_F(AllocatorTest, PaperExampleGivesThreeAndTwoTasks) {
     if (offers.empty()) break;
     ASSERT_EQ(offers.size(), 1u);
     const Offer& offer = offers[0];
-    if (by_role(offer.resources)["*"].contains(by_role(task.at(offer.framework_id))["*"])) {
+    if (by_role(offer.resources())["*"].contains(by_role(task.at(offer.framework_id))["*"])) {
       ASSERT_OK(allocator.use_offered(offer.framework_id, offer.agent_id, offer.role, task.at(offer.framework_id)));
       ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role,
-                                            minus(offer.resources, task.at(offer.framework_id)), {}, now));
+                                            minus(offer.resources(), task.at(offer.framework_id)), {}, now));
       ++launched[offer.framework_id];
     } else {
       // Cannot use it: decline for a long while, as a scheduler would.
-      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources, 3600,
+      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), 3600,
                                             now));
     }
   }
@@ -160,9 +160,9 @@ TEST_F(AllocatorTest, ReservedResourcesGoOnlyToTheirRole) {
   auto offers = allocator.allocate(t0);
   ASSERT_EQ(offers.size(), 2u);
   EXPECT_EQ(offers[0].framework_id, "web");
-  EXPECT_TRUE(same(offers[0].resources, parsed("cpus:4;mem:4096")));
+  EXPECT_TRUE(same(offers[0].resources(), parsed("cpus:4;mem:4096")));
   EXPECT_EQ(offers[1].framework_id, "ads");
-  EXPECT_TRUE(same(offers[1].resources, parsed("cpus(ads):2;mem(ads):1024")));
+  EXPECT_TRUE(same(offers[1].resources(), parsed("cpus(ads):2;mem(ads):1024")));
   EXPECT_EQ(offers[1].role, "ads");
 }
 
@@ -307,7 +307,7 @@ TEST_F(AllocatorTest, RemoveAgentDropsWhatWasHeldThere) {
   // The total shrank with the agent: one agent of one held.
   EXPECT_NEAR(allocator.framework_share("f", "r"), 1.0, 1e-9);
   for (const Offer& offer : offers) {
-    auto recovered = allocator.recover_resources("f", offer.agent_id, "r", offer.resources, {}, t0);
+    auto recovered = allocator.recover_resources("f", offer.agent_id, "r", offer.resources(), {}, t0);
     EXPECT_EQ(bool(recovered), offer.agent_id == "a1");
   }
   EXPECT_NEAR(allocator.framework_share("f", "r"), 0.0, 1e-9);
@@ -355,11 +355,11 @@ TEST_F(AllocatorTest, RecoveringWhatWasNotOfferedIsRefused) {
   const Offer& offer = offers[0];
   EXPECT_FALSE(allocator.recover_resources(offer.framework_id, "a0", "r", parsed("ports:[40000-40000]"), {}, t0));
   EXPECT_FALSE(allocator.recover_resources(offer.framework_id, "a0", "r", parsed("cpus:5"), {}, t0));
-  EXPECT_FALSE(allocator.recover_resources("g", "a0", "r", offer.resources, {}, t0));
+  EXPECT_FALSE(allocator.recover_resources("g", "a0", "r", offer.resources(), {}, t0));
   EXPECT_FALSE(allocator.release_used(offer.framework_id, "a0", "r", parsed("cpus:1")));  // offered, not used
-  EXPECT_FALSE(allocator.recover_resources(offer.framework_id, "a0", "other", offer.resources, {}, t0));
+  EXPECT_FALSE(allocator.recover_resources(offer.framework_id, "a0", "other", offer.resources(), {}, t0));
   // Nothing changed: the whole offer is still there to recover.
-  ASSERT_OK(allocator.recover_resources(offer.framework_id, "a0", "r", offer.resources, {}, t0));
+  ASSERT_OK(allocator.recover_resources(offer.framework_id, "a0", "r", offer.resources(), {}, t0));
 }
 
 TEST_F(AllocatorTest, PortsComeBackPiecewise) {
