@@ -110,6 +110,8 @@ void Allocator::offer(Index agent_index, Index framework, Index role, std::vecto
   made.role = roles_[role].name;
   made.unreserved = taken.unreserved;
   made.reserved = taken.reserved;
+  made.agent_slot = agent_index;
+  made.framework_slot = framework;
 
   Allocation& allocation = allocation_on(agent_index, framework, role);
   allocation.offered.absorb(taken);

@@ -42,6 +42,16 @@ Result<Allocator::Index> Allocator::agent_index(const std::string& agent_id) con
   return it->second;
 }
 
+Result<Allocator::Index> Allocator::agent_index(const std::string& agent_id, Index slot) const {
+  if (slot < agents_.size() && agents_[slot].live && agents_[slot].id == agent_id) return slot;
+  return agent_index(agent_id);
+}
+
+Result<Allocator::Index> Allocator::framework_index(const std::string& framework_id, Index slot) const {
+  if (slot < frameworks_.size() && frameworks_[slot].live && frameworks_[slot].id == framework_id) return slot;
+  return framework_index(framework_id);
+}
+
 Result<Allocator::Index> Allocator::framework_index(const std::string& framework_id) const {
   auto it = framework_ids_.find(framework_id);
   if (it == framework_ids_.end()) return Error{"unknown framework " + quote(framework_id)};
@@ -353,19 +363,20 @@ Result<void> Allocator::move_held(const std::string& framework_id, const std::st
 Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id,
                                   const std::string& role, RolePortion portion, std::optional<Held> from,
                                   std::optional<Held> to, RolePortion* moved) {
-  auto framework = framework_index(framework_id);
+  auto framework = framework_index(framework_id, framework_hint_);
   if (!framework) return framework.error();
-  auto agent = agent_index(agent_id);
+  auto agent = agent_index(agent_id, agent_hint_);
   if (!agent) return agent.error();
-  auto role_id = role_ids_.find(role);
-  if (role_id == role_ids_.end() || framework_role(frameworks_[*framework], role_id->second) == nullptr) {
-    return Error{"framework " + quote(framework_id) + " is not in role " + quote(role)};
+  const FrameworkRole* in_role = nullptr;
+  for (const FrameworkRole& entry : frameworks_[*framework].roles) {
+    if (roles_[entry.role].name == role) in_role = &entry;
   }
+  if (in_role == nullptr) return Error{"framework " + quote(framework_id) + " is not in role " + quote(role)};
   if (moved) *moved = portion;  // copied only for a filter
   const ScalarQuantities quantities = portion.scalars();
 
   AgentEntry& entry = agents_[*agent];
-  const Index role_index = role_id->second;
+  const Index role_index = in_role->role;
   auto refused = [&](const char* where) -> Result<void> {
     const Resources resources = to_resources({{"*", portion.unreserved}, {role, portion.reserved}});
     return Error{"resources " + format_resources(resources) + " of framework " + quote(framework_id) +
@@ -410,6 +421,12 @@ Result<void> Allocator::recover_resources(const std::string& framework_id, const
 }
 
 Result<void> Allocator::recover_offer(Offer offer, std::optional<double> refuse_seconds, Clock::time_point now) {
+  agent_hint_ = offer.agent_slot;
+  framework_hint_ = offer.framework_slot;
+  struct ForgetHints {
+    Allocator& allocator;
+    ~ForgetHints() { allocator.agent_hint_ = allocator.framework_hint_ = UINT32_MAX; }
+  } forget{*this};
   return recover(offer.framework_id, offer.agent_id, offer.role,
                  RolePortion{std::move(offer.unreserved), std::move(offer.reserved)}, refuse_seconds, now);
 }
@@ -428,8 +445,9 @@ Result<void> Allocator::recover(const std::string& framework_id, const std::stri
   if (!filter) return {};
   const double seconds = std::min(*refuse_seconds, kMaxRefuseSeconds);
   const auto until = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  FrameworkEntry& framework = frameworks_[framework_ids_.at(framework_id)];
-  framework.filters[agent_ids_.at(agent_id)].push_back({role_ids_.at(role), std::move(recovered), until});
+  FrameworkEntry& framework = frameworks_[*framework_index(framework_id, framework_hint_)];
+  const Index agent = *agent_index(agent_id, agent_hint_);
+  framework.filters[agent].push_back({role_ids_.at(role), std::move(recovered), until});
   return {};
 }
 

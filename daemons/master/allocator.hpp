@@ -70,6 +70,10 @@ struct Offer {
   // once, into its OFFERS event, with resources().
   CompactResources unreserved;
   CompactResources reserved;  // reserved for `role`
+  // Where the allocator keeps agent and framework: recover_offer() checks
+  // them against the ids and skips two hash lookups when they match.
+  std::uint32_t agent_slot = UINT32_MAX;
+  std::uint32_t framework_slot = UINT32_MAX;
 
   Resources resources() const;
 };
@@ -163,6 +167,8 @@ class Allocator {
                          const Resources& resources, std::optional<Held> from, std::optional<Held> to);
   Result<void> recover(const std::string& framework_id, const std::string& agent_id, const std::string& role,
                        RolePortion portion, std::optional<double> refuse_seconds, Clock::time_point now);
+  Result<Index> agent_index(const std::string& agent_id, Index slot) const;
+  Result<Index> framework_index(const std::string& framework_id, Index slot) const;
   void update_sorter_membership(Index framework);
   void drop_filters_for_agent(Index agent);
   void free_all_held_on(Index agent, Index framework);
@@ -188,6 +194,9 @@ class Allocator {
   bool totals_changed_ = false;
   std::mt19937_64 random_;
   std::vector<Index> agent_order_;  // reused by every cycle
+  // Slots named by the Offer being recovered (recover_offer), else UINT32_MAX.
+  Index agent_hint_ = UINT32_MAX;
+  Index framework_hint_ = UINT32_MAX;
 };
 
 }  // namespace dcos::master
