@@ -152,12 +152,18 @@ int run(const Size& size, std::int64_t rounds, bool json) {
   const Figures allocate = figures(allocate_ms), recovery = figures(recover_ms), cycle = figures(cycle_ms);
   const Figures cycle_cpu = figures(cycle_cpu_ms);
   if (json) {
-    std::cout << nlohmann::json{{"agents", size.agents},           {"frameworks", size.frameworks},
-                                {"rounds", rounds},                {"offers_per_cycle", offers_per_cycle},
-                                {"build_ms", build_ms},            {"allocate_median_ms", allocate.median_ms},
-                                {"allocate_max_ms", allocate.max_ms}, {"recover_median_ms", recovery.median_ms},
-                                {"recover_max_ms", recovery.max_ms}, {"cycle_median_ms", cycle.median_ms},
-                                {"cycle_max_ms", cycle.max_ms},    {"cycle_cpu_median_ms", cycle_cpu.median_ms},
+    std::cout << nlohmann::json{{"agents", size.agents},
+                                {"frameworks", size.frameworks},
+                                {"rounds", rounds},
+                                {"offers_per_cycle", offers_per_cycle},
+                                {"build_ms", build_ms},
+                                {"allocate_median_ms", allocate.median_ms},
+                                {"allocate_max_ms", allocate.max_ms},
+                                {"recover_median_ms", recovery.median_ms},
+                                {"recover_max_ms", recovery.max_ms},
+                                {"cycle_median_ms", cycle.median_ms},
+                                {"cycle_max_ms", cycle.max_ms},
+                                {"cycle_cpu_median_ms", cycle_cpu.median_ms},
                                 {"mesos_1_8_published_ms", kMesosCycleMs}}
               << "\n";
   }
@@ -170,8 +176,9 @@ int run(const Size& size, std::int64_t rounds, bool json) {
   std::fprintf(out, "  cycle (both)        median %8.2f ms  max %8.2f ms\n", cycle.median_ms, cycle.max_ms);
   std::fprintf(out, "  cycle, CPU time     median %8.2f ms  max %8.2f ms\n", cycle_cpu.median_ms, cycle_cpu.max_ms);
   if (size.agents == 10000 && size.frameworks == 1000) {
-    std::fprintf(out, "  vs Mesos 1.8's published ~%.0f ms for this size (not measured here): %.1fx faster;"
-                      " goal < 50 ms: %s\n",
+    std::fprintf(out,
+                 "  vs Mesos 1.8's published ~%.0f ms for this size (not measured here): %.1fx faster;"
+                 " goal < 50 ms: %s\n",
                  kMesosCycleMs, kMesosCycleMs / cycle.median_ms, cycle.median_ms < 50 ? "met" : "MISSED");
   }
   return 0;

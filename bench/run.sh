@@ -8,7 +8,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
-benchmarks=${BENCHMARKS:-"registration-bench container-launch-bench"}
+benchmarks=${BENCHMARKS:-"registration-bench allocation-bench container-launch-bench"}
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -184,6 +184,9 @@ Result<void> Allocator::update_agent(const std::string& agent_id, const Resource
   agent.total_scalars = updated.total_scalars;
   agent.free = std::move(updated.free);
   agent.free_reserved = std::move(updated.free_reserved);
+  // Pools made above only to subtract from, and left empty, would make the
+  // DRF walk visit this agent for nothing.
+  std::erase_if(agent.free_reserved, [](const auto& pool) { return pool.second.empty(); });
   return {};
 }
 
@@ -351,18 +354,17 @@ void Allocator::unhold(Index framework, Index role, const ScalarQuantities& quan
   role_sorter_.unallocated(role, quantities);
 }
 
-Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id,
-                                  const std::string& role, const Resources& resources, std::optional<Held> from,
-                                  std::optional<Held> to) {
+Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                                  const Resources& resources, std::optional<Held> from, std::optional<Held> to) {
   auto portion = to_portion(resources, role);
   if (!portion) return portion.error();
   return move_held(framework_id, agent_id, role, std::move(*portion), from, to, nullptr);
 }
 
 // Moves `portion` between free (nullopt), offered and used, all or nothing.
-Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id,
-                                  const std::string& role, RolePortion portion, std::optional<Held> from,
-                                  std::optional<Held> to, RolePortion* moved) {
+Result<void> Allocator::move_held(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                                  RolePortion portion, std::optional<Held> from, std::optional<Held> to,
+                                  RolePortion* moved) {
   auto framework = framework_index(framework_id, framework_hint_);
   if (!framework) return framework.error();
   auto agent = agent_index(agent_id, agent_hint_);
@@ -379,16 +381,16 @@ Result<void> Allocator::move_held(const std::string& framework_id, const std::st
   const Index role_index = in_role->role;
   auto refused = [&](const char* where) -> Result<void> {
     const Resources resources = to_resources({{"*", portion.unreserved}, {role, portion.reserved}});
-    return Error{"resources " + format_resources(resources) + " of framework " + quote(framework_id) +
-                 " are not " + where + " on agent " + quote(agent_id)};
+    return Error{"resources " + format_resources(resources) + " of framework " + quote(framework_id) + " are not " +
+                 where + " on agent " + quote(agent_id)};
   };
   if (!from) {
-    RolePortion free{entry.free, {}};
-    if (const CompactResources* reserved = entry.reserved_for(role_index)) free.reserved = *reserved;
-    if (!free.contains(portion)) return refused("free");
-    const bool taken = entry.free.subtract(portion.unreserved) &&
-                       entry.reserved_pool(role_index).subtract(portion.reserved);
-    (void)taken;  // contains() above checked it
+    CompactResources* reserved = entry.reserved_for(role_index);
+    const bool fits = entry.free.contains(portion.unreserved) &&
+                      (reserved ? reserved->contains(portion.reserved) : portion.reserved.empty());
+    if (!fits) return refused("free");
+    const bool taken = entry.free.subtract(portion.unreserved) && (!reserved || reserved->subtract(portion.reserved));
+    (void)taken;  // checked just above
     Allocation& allocation = allocation_on(*agent, *framework, role_index);
     (*to == Held::offered ? allocation.offered : allocation.used).absorb(portion);
     hold(*framework, role_index, quantities);
@@ -431,9 +433,8 @@ Result<void> Allocator::recover_offer(Offer offer, std::optional<double> refuse_
                  RolePortion{std::move(offer.unreserved), std::move(offer.reserved)}, refuse_seconds, now);
 }
 
-Result<void> Allocator::recover(const std::string& framework_id, const std::string& agent_id,
-                                const std::string& role, RolePortion portion, std::optional<double> refuse_seconds,
-                                Clock::time_point now) {
+Result<void> Allocator::recover(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                                RolePortion portion, std::optional<double> refuse_seconds, Clock::time_point now) {
   const bool filter = refuse_seconds && *refuse_seconds > 0;
   RolePortion recovered;
   if (auto moved = move_held(framework_id, agent_id, role, std::move(portion), Held::offered, std::nullopt,

@@ -29,6 +29,7 @@
 //                        rescinded), optionally with a filter: Mesos' default
 //                        refuse_seconds for a DECLINE without filters is 5 s,
 //                        which is the caller's to pass
+//   recover_offer()      the same for a whole Offer, as allocate() made it
 //   release_used()       in use -> free (a task ended)
 //   allocate_used()      free -> in use (tasks found at agent re-registration
 //                        or master recovery; add the framework first, inactive
@@ -109,9 +110,9 @@ class Allocator {
   // Refused unless weight > 0 and finite.
   Result<void> set_role_weight(const std::string& role, double weight);
 
-  Result<void> recover_resources(const std::string& framework_id, const std::string& agent_id,
-                                 const std::string& role, const Resources& resources,
-                                 std::optional<double> refuse_seconds, Clock::time_point now);
+  Result<void> recover_resources(const std::string& framework_id, const std::string& agent_id, const std::string& role,
+                                 const Resources& resources, std::optional<double> refuse_seconds,
+                                 Clock::time_point now);
   // recover_resources() of a whole offer, without a round trip through protobuf.
   Result<void> recover_offer(Offer offer, std::optional<double> refuse_seconds, Clock::time_point now);
   Result<void> use_offered(const std::string& framework_id, const std::string& agent_id, const std::string& role,

@@ -52,7 +52,7 @@ struct Allocator::AgentEntry {
   bool active = true;
   Resources total;
   ScalarQuantities total_scalars;
-  CompactResources free;                                        // unreserved, held by nobody
+  CompactResources free;                                          // unreserved, held by nobody
   std::vector<std::pair<Index, CompactResources>> free_reserved;  // by role, held by nobody
   std::vector<Allocation> allocations;
 

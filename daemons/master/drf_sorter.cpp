@@ -88,8 +88,8 @@ double DrfSorter::compute_share(const State& state, const ScalarQuantities& tota
   double dominant = 0.0;
   for (std::size_t kind = 0; kind < kScalarKinds; ++kind) {
     if (total.value[kind] <= 0) continue;
-    dominant = std::max(dominant, static_cast<double>(state.allocation.value[kind]) /
-                                      static_cast<double>(total.value[kind]));
+    dominant =
+        std::max(dominant, static_cast<double>(state.allocation.value[kind]) / static_cast<double>(total.value[kind]));
   }
   return dominant / state.weight;
 }

@@ -168,10 +168,9 @@ RangeSet::RangeSet(std::initializer_list<Interval> intervals) {
 
 void RangeSet::add(Interval interval) {
   // The first interval that could touch it: one whose end reaches begin - 1.
-  auto first = std::lower_bound(intervals_.begin(), intervals_.end(), interval.begin,
-                                [](const Interval& existing, std::uint64_t begin) {
-                                  return existing.end < begin && existing.end + 1 < begin;
-                                });
+  auto first = std::lower_bound(
+      intervals_.begin(), intervals_.end(), interval.begin,
+      [](const Interval& existing, std::uint64_t begin) { return existing.end < begin && existing.end + 1 < begin; });
   auto last = first;
   while (last != intervals_.end() && (interval.end == UINT64_MAX || last->begin <= interval.end + 1)) {
     interval.begin = std::min(interval.begin, last->begin);

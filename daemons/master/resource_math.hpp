@@ -97,7 +97,7 @@ class CompactResources {
   bool operator==(const CompactResources&) const = default;
 
  private:
-  using Items = std::vector<std::string>;  // sorted, unique
+  using Items = std::vector<std::string>;                      // sorted, unique
   std::vector<std::pair<std::string, Millis>> other_scalars_;  // sorted by name
   std::vector<std::pair<std::string, RangeSet>> ranges_;
   std::vector<std::pair<std::string, Items>> sets_;

@@ -61,14 +61,28 @@ class AllocatorModel {
   void step() {
     switch (pick(9)) {
       case 0:
-      case 1: allocate(); break;
+      case 1:
+        allocate();
+        break;
       case 2:
-      case 3: recover_or_use(); break;
-      case 4: release(); break;
-      case 5: toggle_framework(); break;
-      case 6: toggle_agent(); break;
-      case 7: replace_framework(); break;
-      case 8: replace_agent(); break;
+      case 3:
+        recover_or_use();
+        break;
+      case 4:
+        release();
+        break;
+      case 5:
+        toggle_framework();
+        break;
+      case 6:
+        toggle_agent();
+        break;
+      case 7:
+        replace_framework();
+        break;
+      case 8:
+        replace_agent();
+        break;
     }
     now_ += 1s;
   }
@@ -80,9 +94,9 @@ class AllocatorModel {
         if (held.agent == agent) add_to(accounted, by_role(held.resources));
       }
       std::erase_if(accounted, [](const auto& part) { return part.second.empty(); });
-      ASSERT_EQ(accounted, by_role(total)) << "agent " << agent << ": free + held "
-                                           << format_resources(to_list(accounted)) << " vs total "
-                                           << format_resources(total);
+      ASSERT_EQ(accounted, by_role(total))
+          << "agent " << agent << ": free + held " << format_resources(to_list(accounted)) << " vs total "
+          << format_resources(total);
     }
     for (const std::string& framework : frameworks_) {
       ByRole offered, used;
@@ -96,6 +110,9 @@ class AllocatorModel {
     }
   }
 
+  int offers_made = 0;
+  int tasks_launched = 0;
+
  private:
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
 
@@ -107,14 +124,15 @@ class AllocatorModel {
   }
 
   void add_framework(const std::string& id) {
-    const std::vector<std::string> roles = pick(2) ? std::vector<std::string>{"web"}
-                                                   : std::vector<std::string>{"web", "ads"};
+    const std::vector<std::string> roles =
+        pick(2) ? std::vector<std::string>{"web"} : std::vector<std::string>{"web", "ads"};
     ASSERT_TRUE(allocator_.add_framework(id, roles));
     frameworks_.push_back(id);
   }
 
   void allocate() {
     for (Offer& offer : allocator_.allocate(now_)) {
+      ++offers_made;
       held_.push_back({offer.framework_id, offer.agent_id, offer.role, std::move(offer.resources()), true});
     }
   }
@@ -147,6 +165,7 @@ class AllocatorModel {
       const Resources used = to_list(task);
       ASSERT_TRUE(allocator_.use_offered(offer.framework, offer.agent, offer.role, used));
       held_.push_back({offer.framework, offer.agent, offer.role, used, false});
+      ++tasks_launched;
     }
     const std::optional<double> refuse = pick(2) ? std::optional<double>(double(pick(5))) : std::nullopt;
     ASSERT_TRUE(allocator_.recover_resources(offer.framework, offer.agent, offer.role, to_list(rest), refuse, now_));
@@ -163,10 +182,18 @@ class AllocatorModel {
   void toggle_framework() {
     const std::string& id = frameworks_[pick(frameworks_.size())];
     switch (pick(4)) {
-      case 0: ASSERT_TRUE(allocator_.deactivate_framework(id)); break;
-      case 1: ASSERT_TRUE(allocator_.activate_framework(id)); break;
-      case 2: ASSERT_TRUE(allocator_.suppress(id)); break;
-      case 3: ASSERT_TRUE(allocator_.revive(id)); break;
+      case 0:
+        ASSERT_TRUE(allocator_.deactivate_framework(id));
+        break;
+      case 1:
+        ASSERT_TRUE(allocator_.activate_framework(id));
+        break;
+      case 2:
+        ASSERT_TRUE(allocator_.suppress(id));
+        break;
+      case 3:
+        ASSERT_TRUE(allocator_.revive(id));
+        break;
     }
   }
 
@@ -212,6 +239,9 @@ TEST(AllocatorPropertyTest, FreePlusHeldIsAlwaysTheTotal) {
       ASSERT_NO_FATAL_FAILURE(model.step());
       ASSERT_NO_FATAL_FAILURE(model.check());
     }
+    // The walk went through real work, not a cluster frozen early.
+    EXPECT_GT(model.offers_made, 200);
+    EXPECT_GT(model.tasks_launched, 40);
   }
 }
 

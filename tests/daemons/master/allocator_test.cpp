@@ -41,9 +41,9 @@ Resources minus(const Resources& whole, const Resources& part) {
   return to_resources(parts);
 }
 
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    auto result_ = (expr);                                     \
+#define ASSERT_OK(expr)                                               \
+  do {                                                                \
+    auto result_ = (expr);                                            \
     ASSERT_TRUE(result_) << #expr << ": " << result_.error().message; \
   } while (0)
 
@@ -57,8 +57,8 @@ class AllocatorTest : public ::testing::Test {
   // Declines every offer (no filter), so the next cycle starts from scratch.
   void decline_all(const std::vector<Offer>& offers, std::optional<double> refuse = {}, Clock::time_point now = t0) {
     for (const Offer& offer : offers) {
-      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), refuse,
-                                            now));
+      ASSERT_OK(
+          allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), refuse, now));
     }
   }
   void accept_all(const std::vector<Offer>& offers) {
@@ -86,7 +86,7 @@ TEST_F(AllocatorTest, LowerDominantShareGetsTheNextAgent) {
   ASSERT_OK(allocator.add_framework("fb", {"r"}));
   ASSERT_OK(allocator.allocate_used("fa", "busy", "r", parsed("cpus:6;mem:10")));
   ASSERT_OK(allocator.allocate_used("fb", "busy", "r", parsed("cpus:1;mem:100")));
-  EXPECT_NEAR(allocator.framework_share("fa", "r"), 6.0 / 50, 1e-9);    // cpus dominate
+  EXPECT_NEAR(allocator.framework_share("fa", "r"), 6.0 / 50, 1e-9);      // cpus dominate
   EXPECT_NEAR(allocator.framework_share("fb", "r"), 100.0 / 5000, 1e-9);  // mem dominates
 
   // fb first; a whole agent takes it to 11/50, past fa's 6/50; and so on.
@@ -120,8 +120,8 @@ TEST_F(AllocatorTest, PaperExampleGivesThreeAndTwoTasks) {
       ++launched[offer.framework_id];
     } else {
       // Cannot use it: decline for a long while, as a scheduler would.
-      ASSERT_OK(allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), 3600,
-                                            now));
+      ASSERT_OK(
+          allocator.recover_resources(offer.framework_id, offer.agent_id, offer.role, offer.resources(), 3600, now));
     }
   }
   EXPECT_EQ(launched["A"], 3);

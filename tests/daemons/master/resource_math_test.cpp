@@ -42,8 +42,7 @@ TEST(RangeSetTest, SubtractingFromTheStartLeavesTheRest) {
 TEST(RangeSetTest, SubtractingTheMiddleSplitsARange) {
   RangeSet ports{{31000, 32000}, {40000, 40010}};
   ASSERT_TRUE(ports.subtract(RangeSet{{31500, 31500}, {31600, 31700}, {40010, 40010}}));
-  EXPECT_EQ(ports.intervals(),
-            (std::vector<Interval>{{31000, 31499}, {31501, 31599}, {31701, 32000}, {40000, 40009}}));
+  EXPECT_EQ(ports.intervals(), (std::vector<Interval>{{31000, 31499}, {31501, 31599}, {31701, 32000}, {40000, 40009}}));
   ASSERT_TRUE(ports.subtract(RangeSet{{31000, 31499}, {40000, 40009}}));
   EXPECT_EQ(ports.intervals(), (std::vector<Interval>{{31501, 31599}, {31701, 32000}}));
   ASSERT_TRUE(ports.subtract(ports));
