@@ -16,24 +16,25 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 
 // Protobuf's JSON parser allows 100 levels; see ParseOptions::max_depth for
-// why we allow fewer. Counts only structure outside strings.
+// why we allow fewer. Counts only structure outside strings, which
+// Protobuf's parser also accepts in single quotes.
 Result<void> check_depth(std::string_view json, std::size_t max_depth) {
   std::size_t depth = 0;
-  bool in_string = false;
+  char quote = 0;  // the open string's quote, 0 outside strings
   bool escaped = false;
   for (char c : json) {
-    if (in_string) {
+    if (quote != 0) {
       if (escaped) {
         escaped = false;
       } else if (c == '\\') {
         escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+      } else if (c == quote) {
+        quote = 0;
       }
       continue;
     }
-    if (c == '"') {
-      in_string = true;
+    if (c == '"' || c == '\'') {
+      quote = c;
     } else if (c == '{' || c == '[') {
       if (++depth > max_depth) {
         return Error{"JSON nested deeper than " + std::to_string(max_depth) + " levels"};

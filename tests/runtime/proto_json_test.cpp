@@ -188,6 +188,11 @@ TEST(ProtoJson, RejectsMalformedAndOversizedBodies) {
   auto nested = parse(deep, id);
   ASSERT_FALSE(nested);
   EXPECT_NE(nested.error().message.find("nested deeper than 48"), std::string::npos);
+  // Protobuf's parser also takes single-quoted strings: a '"' in one must
+  // not hide the nesting after it.
+  auto sneaky = parse("{'value':'\"'," + deep.substr(1), id);
+  ASSERT_FALSE(sneaky);
+  EXPECT_NE(sneaky.error().message.find("nested deeper than 48"), std::string::npos) << sneaky.error().message;
   // Brackets inside strings are data, not depth.
   EXPECT_TRUE(parse(R"({"value":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"{{{"})", id));
 }
