@@ -1,6 +1,38 @@
 #include "runtime/http.hpp"
 
+#include <utility>
+
 namespace dcos::http {
+
+void Stream::write(std::string bytes) {
+  if (!is_open() || bytes.empty()) return;
+  queued_ += bytes;
+  if (queued_.size() > max_queued_) {
+    // A client that does not read would grow this without bound.
+    client_gone();
+    return;
+  }
+  if (wakeup_) wakeup_();
+}
+
+void Stream::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (wakeup_) wakeup_();
+}
+
+std::string Stream::take() { return std::exchange(queued_, {}); }
+
+void Stream::client_gone() {
+  if (gone_) return;
+  gone_ = true;
+  queued_.clear();
+  if (wakeup_) wakeup_();
+  if (!closed_ && on_gone_) {
+    auto callback = std::move(on_gone_);
+    callback();
+  }
+}
 
 Response Response::json(std::string body) {
   Response response;

@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include "runtime/asio.hpp"
 
+#include <boost/asio/write.hpp>
+
 namespace dcos::http {
 
 namespace asio = boost::asio;
@@ -42,6 +44,72 @@ bhttp::response<bhttp::string_body> to_beast(const Response& in, unsigned versio
   return out;
 }
 
+// Waits for the client to go away while a stream is written: a streaming
+// client sends nothing more, so end of stream or an error means it is gone.
+struct StreamWatch {
+  explicit StreamWatch(asio::any_io_executor executor) : wake(executor) {}
+  asio::steady_timer wake;  // cancelled to wake the writer
+  bool gone = false;
+  bool reader_done = false;
+};
+
+asio::awaitable<void> watch_client(asio::ip::tcp::socket& socket, StreamWatch& watch) {
+  char discard[4096];
+  boost::system::error_code ec;
+  while (!ec) co_await socket.async_read_some(asio::buffer(discard), asio::redirect_error(asio::use_awaitable, ec));
+  watch.gone = true;
+  watch.reader_done = true;
+  watch.wake.cancel();
+}
+
+asio::awaitable<void> sleep_until_woken(StreamWatch& watch) {
+  watch.wake.expires_at(asio::steady_timer::time_point::max());
+  boost::system::error_code ignored;
+  co_await watch.wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+}
+
+// Sends the status and headers, then each write of the stream as a chunk
+// until the owner closes it (last chunk) or the client goes away. Always
+// ends the connection: a stream is the last answer on it.
+asio::awaitable<void> send_stream(beast::tcp_stream& stream, const Response& reply, unsigned version,
+                                  const ServerLimits& limits) {
+  Stream& body = *reply.stream;
+  StreamWatch watch(stream.get_executor());
+  body.set_wakeup([&watch] { watch.wake.cancel(); });
+  asio::co_spawn(stream.get_executor(), watch_client(stream.socket(), watch), asio::detached);
+
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(reply.status), version};
+  head.set(bhttp::field::server, "dcos/" DCOS_VERSION);
+  head.set(bhttp::field::content_type, reply.content_type);
+  for (const auto& [name, value] : reply.headers) head.set(name, value);
+  head.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  boost::system::error_code ec;
+  stream.expires_after(limits.request_timeout);
+  co_await bhttp::async_write_header(stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+  while (!ec && !watch.gone) {
+    std::string data = body.take();
+    // A client that stops reading is dropped after request_timeout.
+    stream.expires_after(limits.request_timeout);
+    if (!data.empty()) {
+      co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    } else if (body.closing()) {
+      co_await asio::async_write(stream, bhttp::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    } else {
+      stream.expires_never();
+      co_await sleep_until_woken(watch);
+    }
+  }
+  body.set_wakeup(nullptr);
+  body.client_gone();  // tells the owner, unless it closed the stream itself
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.socket().cancel(ec);
+  // The watcher uses `watch` and the socket: outlive it.
+  while (!watch.reader_done) co_await sleep_until_woken(watch);
+}
+
 }  // namespace
 
 asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view received, const Router& router,
@@ -64,6 +132,14 @@ asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view recei
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
       break;
     }
+    if (ec == bhttp::error::body_limit) {
+      auto response = to_beast(Response::error(413, "request body is larger than " +
+                                                        std::to_string(limits.max_body_bytes) + " bytes"),
+                               11, false, false);
+      stream.expires_after(limits.request_timeout);
+      co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
     if (ec) {
       // The request cannot be understood; say why and hang up.
       auto response = to_beast(Response::error(400, "bad request: " + ec.message()), 11, false, false);
@@ -73,6 +149,10 @@ asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view recei
     }
     const auto& request = parser.get();
     const Response reply = router.dispatch(to_request(request));
+    if (reply.stream) {
+      co_await send_stream(stream, reply, request.version(), limits);
+      co_return;
+    }
     auto response = to_beast(reply, request.version(), request.keep_alive(), request.method() == bhttp::verb::head);
     stream.expires_after(limits.request_timeout);
     co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));

@@ -1,6 +1,9 @@
 // Serves HTTP/1.1 (Boost.Beast) on an accepted socket, with keep-alive,
 // bounded headers and bodies, and timeouts, dispatching to a Router.
-// Malformed requests get a 400 with the parser's reason and a close.
+// Malformed requests get a 400 with the parser's reason and a close; a body
+// over `max_body_bytes` gets a 413. A Response carrying a Stream (http.hpp)
+// is sent with chunked transfer encoding until its owner closes it or the
+// client goes away; it is the last answer on its connection.
 #pragma once
 
 #include <chrono>
