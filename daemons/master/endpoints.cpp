@@ -1,11 +1,14 @@
-// The master's HTTP endpoints: /master/state in the shape of Mesos'
-// /master/state (for the parts that exist), /health and /metrics.
+// The master's HTTP endpoints: /master/state and /master/frameworks in the
+// shape of Mesos' (for the parts that exist), /health, /metrics, and the
+// scheduler API's route (scheduler_api.cpp).
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "daemons/master/master.hpp"
+#include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
+#include "runtime/proto_json.hpp"
 #include "runtime/resources.hpp"
 #include "runtime/service.hpp"
 
@@ -16,6 +19,10 @@ using nlohmann::json;
 void Master::install_routes(http::Router& router) {
   router.get("/master/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
   router.get("/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
+  router.post("/api/v1/scheduler", [this](const http::Request& request) { return scheduler_call(request); });
+  router.get("/master/frameworks", [this](const http::Request&) {
+    return http::Response::json(json{{"frameworks", frameworks_json()}, {"completed_frameworks", json::array()}}.dump());
+  });
   router.get("/health", [](const http::Request&) { return http::Response::json(R"({"healthy":true})"); });
   router.get("/metrics", [this](const http::Request&) {
     auto response = http::Response::text(metrics_text());
@@ -57,6 +64,95 @@ json Master::agent_json(const AgentRecord& agent) const {
   if (!agent.pid.empty()) out["pid"] = agent.pid;
   if (agent.reregistered_time > 0) out["reregistered_time"] = agent.reregistered_time;
   if (agent.status == AgentStatus::unreachable) out["unreachable_time"] = agent.unreachable_time;
+  return out;
+}
+
+namespace {
+
+// A message in Protobuf's JSON mapping (Mesos shows these as they are).
+json as_json(const google::protobuf::Message& message) {
+  auto value = proto_json::to_value(message);
+  return value ? json(*value) : json::object();
+}
+
+// Mesos' task model (src/common/http.cpp): flat ids, resources summed,
+// labels as a list of {key, value}, discovery and statuses as protobuf JSON.
+json task_json(const mesos::v1::Task& task, const std::string& role) {
+  const Resources resources(task.resources().begin(), task.resources().end());
+  json statuses = json::array();
+  for (const auto& status : task.statuses()) {
+    json entry = {{"state", mesos::v1::TaskState_Name(status.state())}, {"timestamp", status.timestamp()}};
+    if (status.has_healthy()) entry["healthy"] = status.healthy();
+    if (status.has_container_status()) entry["container_status"] = as_json(status.container_status());
+    statuses.push_back(std::move(entry));
+  }
+  json out = {{"id", task.task_id().value()},
+              {"name", task.name()},
+              {"framework_id", task.framework_id().value()},
+              {"executor_id", task.executor_id().value()},
+              {"slave_id", task.agent_id().value()},
+              {"state", mesos::v1::TaskState_Name(task.state())},
+              {"resources", resources_json(resources)},
+              {"role", role},
+              {"statuses", std::move(statuses)}};
+  if (task.has_user()) out["user"] = task.user();
+  if (task.has_labels()) out["labels"] = as_json(task.labels()).value("labels", json::array());
+  if (task.has_discovery()) out["discovery"] = as_json(task.discovery());
+  if (task.has_container()) out["container"] = as_json(task.container());
+  return out;
+}
+
+}  // namespace
+
+json Master::framework_json(const FrameworkRecord& framework) const {
+  json tasks = json::array();
+  json completed = json::array();
+  for (const auto& [id, task] : framework.tasks) tasks.push_back(task_json(task, framework.task_role(task)));
+  for (const auto& task : framework.completed) completed.push_back(task_json(task, framework.task_role(task)));
+  json offers = json::array();
+  for (const auto& offer_id : offers_.of_framework(framework.id())) {
+    const auto* entry = offers_.find(offer_id);
+    const Resources resources(entry->offer.resources().begin(), entry->offer.resources().end());
+    offers.push_back({{"id", offer_id},
+                      {"framework_id", framework.id()},
+                      {"slave_id", entry->allocation.agent_id},
+                      {"resources", resources_json(resources)}});
+  }
+  json capabilities = json::array();
+  for (const auto& capability : framework.info.capabilities())
+    capabilities.push_back(mesos::v1::FrameworkInfo::Capability::Type_Name(capability.type()));
+  Allocator::Holdings holdings;
+  if (auto held = allocator_.holdings_of(framework.id())) holdings = *held;
+  Resources used = holdings.used;
+  json out = {{"id", framework.id()},
+              {"name", framework.info.name()},
+              {"user", framework.info.user()},
+              {"hostname", framework.info.hostname()},
+              {"principal", framework.info.principal()},
+              {"webui_url", framework.info.webui_url()},
+              {"role", framework.roles.empty() ? "*" : framework.roles.front()},
+              {"roles", framework.roles},
+              {"capabilities", std::move(capabilities)},
+              {"failover_timeout", framework.info.failover_timeout()},
+              {"checkpoint", framework.info.checkpoint()},
+              {"active", framework.connected()},
+              {"connected", framework.connected()},
+              {"registered_time", framework.registered_time},
+              {"reregistered_time", framework.reregistered_time},
+              {"unregistered_time", framework.unregistered_time},
+              {"resources", resources_json(used)},
+              {"used_resources", resources_json(used)},
+              {"offered_resources", resources_json(holdings.offered)},
+              {"offers", std::move(offers)},
+              {"tasks", std::move(tasks)},
+              {"completed_tasks", std::move(completed)},
+              {"unreachable_tasks", json::array()}};
+  return out;
+}
+
+json Master::frameworks_json() const {
+  json out = json::array();
+  for (const auto& [id, framework] : frameworks_.all()) out.push_back(framework_json(framework));
   return out;
 }
 
@@ -105,7 +201,7 @@ json Master::state_json() const {
       // Not in Mesos' /master/state (it lists unreachable agents nowhere):
       // ours, so operators and the CLI can see which agents were lost.
       {"unreachable_agents", std::move(unreachable)},
-      {"frameworks", json::array()},
+      {"frameworks", frameworks_json()},
       {"completed_frameworks", json::array()},
       {"flags", options_.flags},
   };
@@ -125,6 +221,22 @@ std::string Master::metrics_text() const {
       .counter("dcos_master_registry_writes_total", "Registry file writes.", registry_->writes())
       .counter("dcos_master_registry_write_failures_total", "Registry file writes that failed.",
                registry_->write_failures())
+      .gauge("dcos_master_frameworks", "Frameworks known (connected or within their failover timeout).",
+             frameworks_.all().size())
+      .gauge("dcos_master_frameworks_connected", "Frameworks with an open event stream.", connected_frameworks())
+      .gauge("dcos_master_tasks_live", "Tasks not yet ended.", frameworks_.live_tasks())
+      .gauge("dcos_master_tasks_completed", "Ended tasks kept for /master/state.", frameworks_.completed_tasks())
+      .gauge("dcos_master_offers_outstanding", "Offers neither accepted, declined nor rescinded.", offers_.size())
+      .counter("dcos_master_offers_total", "Offers made.", offers_.made())
+      .counter("dcos_master_offers_declined_total", "Offers declined.", scheduler_counters_.offers_declined)
+      .counter("dcos_master_offers_rescinded_total", "Offers rescinded.", scheduler_counters_.offers_rescinded)
+      .counter("dcos_master_scheduler_calls_total", "Scheduler API calls.", scheduler_counters_.calls)
+      .counter("dcos_master_scheduler_bad_calls_total", "Scheduler API calls refused with a 4xx/5xx.",
+               scheduler_counters_.bad_calls)
+      .counter("dcos_master_tasks_launched_total", "Tasks sent to agents.", scheduler_counters_.tasks_launched)
+      .counter("dcos_master_tasks_invalid_total", "Tasks refused with TASK_ERROR.", scheduler_counters_.tasks_invalid)
+      .counter("dcos_master_status_updates_total", "Status updates received from agents.",
+               scheduler_counters_.status_updates)
       .gauge("dcos_master_uptime_seconds", "Seconds since the master started.", wall_seconds() - start_time_);
   return m.text();
 }

@@ -26,6 +26,11 @@ FlagSet make_flags(Options* options, log::Level* level) {
   flags.add("agent_reregister_timeout",
             "How long agents of the registry have to re-register after a master start before they are unreachable",
             &options->reregister_timeout);
+  add_positive_duration_flag(flags, "allocation_interval", "Time between batch allocation cycles",
+                             &options->allocation_interval);
+  add_positive_duration_flag(flags, "heartbeat_interval",
+                             "Time between HEARTBEAT events on a scheduler's event stream",
+                             &options->heartbeat_interval);
   add_log_level_flag(flags, level);
   return flags;
 }

@@ -45,9 +45,22 @@ Result<void> validate(const mesos::v1::AgentInfo& info) {
 }  // namespace
 
 Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> registry)
-    : io_(io), options_(std::move(options)), registry_(std::move(registry)), id_(random_uuid()), ping_timer_(io) {}
+    : io_(io), options_(std::move(options)), registry_(std::move(registry)),
+      id_(random_uuid()),
+      ping_timer_(io),
+      frameworks_(options_.max_completed_tasks),
+      offers_(id_),
+      allocation_timer_(io),
+      framework_timer_(io) {}
 
-void Master::stop() { ping_timer_.cancel(); }
+void Master::stop() {
+  ping_timer_.cancel();
+  allocation_timer_.cancel();
+  framework_timer_.cancel();
+  // Schedulers see their streams end rather than hang.
+  for (auto& [id, framework] : frameworks_.all())
+    if (auto stream = std::move(framework.stream)) stream->close();
+}
 
 std::string Master::pid() const { return "master@" + options_.ip + ":" + std::to_string(options_.port); }
 
@@ -64,6 +77,19 @@ void Master::start() {
   log::info("recovered " + std::to_string(agents_.size()) + " agents from the registry",
             {{"CLUSTER_ID", registry_->cluster_id()}, {"MASTER_ID", id_}});
   asio::co_spawn(io_, ping_loop(), asio::detached);
+  asio::co_spawn(io_, allocation_loop(), asio::detached);
+  asio::co_spawn(io_, framework_loop(), asio::detached);
+}
+
+void Master::send_to_agent(const std::string& agent_id, const internal::Envelope& message) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end() || !it->second.connection) {
+    // Kills and acks are retried by their senders (schedulers, agents).
+    log::warning("not sending " + wire::body_name(message) + " to agent " + agent_id + ": it is not connected",
+                 {{"AGENT_ID", agent_id}});
+    return;
+  }
+  it->second.connection->send(message);
 }
 
 asio::awaitable<void> Master::serve_agent(std::shared_ptr<net::Connection> connection) {
@@ -107,6 +133,11 @@ void Master::handle(const std::shared_ptr<net::Connection>& connection, std::str
       return;
     case internal::Envelope::kReregisterAgent:
       agent_id = register_agent(connection, message.reregister_agent().agent(), true);
+      if (!agent_id.empty()) recover_agent_tasks(agent_id, message.reregister_agent());
+      return;
+    case internal::Envelope::kStatusUpdate:
+      if (agent_id.empty()) break;
+      status_update(agent_id, message.status_update());
       return;
     case internal::Envelope::kPong: {
       auto it = agents_.find(agent_id);
@@ -130,17 +161,19 @@ void Master::handle(const std::shared_ptr<net::Connection>& connection, std::str
       }
       it->second.info = info;
       registry_->admit(info, it->second.registered_time, nullptr);
+      add_agent_to_allocator(it->second);
+      request_allocation();
       return;
     }
     default:
-      // A peer that speaks our framing but sends what it must not: say so, hang up.
-      ++counters_.bad_frames;
-      log::warning("closing connection from " + connection->peer() + ": unexpected " + wire::body_name(message) +
-                   " message");
-      connection->send(wire::make_error("unexpected " + wire::body_name(message) + " message"));
-      connection->close_after_flush();
-      return;
+      break;
   }
+  // A peer that speaks our framing but sends what it must not: say so, hang up.
+  ++counters_.bad_frames;
+  log::warning("closing connection from " + connection->peer() + ": unexpected " + wire::body_name(message) +
+               " message");
+  connection->send(wire::make_error("unexpected " + wire::body_name(message) + " message"));
+  connection->close_after_flush();
 }
 
 std::string Master::register_agent(const std::shared_ptr<net::Connection>& connection, mesos::v1::AgentInfo info,
@@ -180,6 +213,8 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   }
   agent.pid =
       "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" + std::to_string(info.port());
+  add_agent_to_allocator(agent);
+  request_allocation();
 
   const char* how = !reregister ? "registered"
                     : known     ? "re-registered"
@@ -236,6 +271,9 @@ void Master::disconnected(const std::string& agent_id, const net::Connection* co
   if (it == agents_.end() || it->second.connection.get() != connection) return;  // already replaced
   it->second.connection.reset();
   if (it->second.status == AgentStatus::connected) it->second.status = AgentStatus::disconnected;
+  // Nothing can launch there now: its offers are rescinded (as Mesos does).
+  (void)allocator_.deactivate_agent(agent_id);
+  rescind_offers_of_agent(agent_id);
   log::warning("agent " + agent_id + " disconnected: " + reason, {{"AGENT_ID", agent_id}});
 }
 
@@ -249,6 +287,9 @@ void Master::mark_unreachable(AgentRecord& agent, const std::string& reason) {
   }
   log::warning("agent " + agent_id + " (" + agent.info.hostname() + ") is unreachable: " + reason,
                {{"AGENT_ID", agent_id}});
+  (void)allocator_.deactivate_agent(agent_id);
+  rescind_offers_of_agent(agent_id);
+  agent_tasks_lost(agent_id);
   registry_->mark_unreachable(agent_id, agent.unreachable_time, [agent_id](const Result<void>& written) {
     if (!written)
       log::error("could not record agent " + agent_id + " as unreachable: " + written.error().message,
@@ -300,6 +341,16 @@ void Master::ping_all() {
 std::size_t Master::count(AgentStatus status) const {
   std::size_t n = 0;
   for (const auto& [id, agent] : agents_) n += agent.status == status ? 1 : 0;
+  return n;
+}
+
+}  // namespace dcos::master
+
+namespace dcos::master {
+
+std::size_t Master::connected_frameworks() const {
+  std::size_t n = 0;
+  for (const auto& [id, framework] : frameworks_.all()) n += framework.connected() ? 1 : 0;
   return n;
 }
 

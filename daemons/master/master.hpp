@@ -1,5 +1,18 @@
-// The master: admits agents, tracks their liveness by ping, and tells
-// operators about them (/master/state, /metrics, /health).
+// The master: admits agents, tracks their liveness by ping, offers their
+// resources to frameworks (the v1 scheduler API, POST /api/v1/scheduler)
+// by DRF, launches and kills their tasks on the agents, relays the agents'
+// status updates and the frameworks' acknowledgements, and tells operators
+// about all of it (/master/state, /master/frameworks, /metrics, /health).
+//
+// The composition lives in this class; each concern is its own file:
+//   master.cpp            agents: registration, pings, loss
+//   scheduler_api.cpp     HTTP calls of the scheduler API: decode, check, answer
+//   frameworks.cpp        framework lifecycle: subscribe, failover, removal, events
+//   offers.cpp            allocation cycles, OFFERS, RESCIND, declines
+//   tasks.cpp             launch, kill, status updates, reconciliation, agent tasks
+//   endpoints.cpp         /master/state, /metrics
+// with their data in framework_registry.hpp, offer_book.hpp, allocator.hpp
+// and the checks of a LAUNCH in task_validation.hpp.
 //
 // Each agent connection is one coroutine (serve_agent) that reads the
 // agent's messages top to bottom; one ticker pings every agent each
@@ -26,7 +39,11 @@
 #include <nlohmann/json_fwd.hpp>
 #include "runtime/asio.hpp"
 
+#include "daemons/master/allocator.hpp"
+#include "daemons/master/framework_registry.hpp"
+#include "daemons/master/offer_book.hpp"
 #include "daemons/master/registry.hpp"
+#include "scheduler.pb.h"
 #include "runtime/connection.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/http.hpp"
@@ -43,6 +60,10 @@ struct Options {
   Duration reregister_timeout = std::chrono::minutes(10);
   std::size_t max_frame = wire::kDefaultMaxFrame;
   std::map<std::string, std::string> flags;  // as given, for /master/state
+  Duration allocation_interval = std::chrono::seconds(1);  // --allocation_interval
+  Duration heartbeat_interval = std::chrono::seconds(15);  // --heartbeat_interval
+  std::size_t max_completed_tasks = 1000;                  // per framework
+  std::size_t max_call_bytes = 1024 * 1024;                // a scheduler call's body
 };
 
 enum class AgentStatus { recovered, connected, disconnected, unreachable };
@@ -90,11 +111,61 @@ class Master {
   void mark_unreachable(AgentRecord& agent, const std::string& reason);
   boost::asio::awaitable<void> ping_loop();
   void ping_all();
+  void send_to_agent(const std::string& agent_id, const internal::Envelope& message);
+
+  // scheduler_api.cpp
+  using Call = mesos::v1::scheduler::Call;
+  using Event = mesos::v1::scheduler::Event;
+  http::Response scheduler_call(const http::Request& request);
+  http::Response dispatch_call(const Call& call, const http::Request& request, bool protobuf_out);
+  http::Response subscribe(const Call& call, bool protobuf_out);
+  void decline(FrameworkRecord& framework, const Call::Decline& decline);
+  void revive(FrameworkRecord& framework, const Call::Revive& revive);
+  void suppress(FrameworkRecord& framework, const Call::Suppress& suppress);
+
+  // frameworks.cpp
+  FrameworkRecord& subscribe_framework(mesos::v1::FrameworkInfo info, const Call::Subscribe& call, bool protobuf_out,
+                                       std::shared_ptr<http::Stream> stream);
+  void send_event(FrameworkRecord& framework, const Event& event);
+  void stream_gone(const std::string& framework_id, const http::Stream* stream);
+  void deactivate_framework(FrameworkRecord& framework);
+  void remove_framework(const std::string& framework_id, const std::string& reason);
+  boost::asio::awaitable<void> framework_loop();
+  void framework_tick();
+  std::string next_framework_id();
+
+  // offers.cpp
+  void request_allocation();
+  boost::asio::awaitable<void> allocation_loop();
+  void allocate();
+  mesos::v1::Offer to_offer(const Offer& allocation) const;
+  void rescind(const std::string& offer_id, bool tell_framework);
+  void rescind_offers_of_agent(const std::string& agent_id);
+  void rescind_offers_of_framework(const std::string& framework_id);
+  void add_agent_to_allocator(const AgentRecord& agent);
+
+  // tasks.cpp
+  void accept(FrameworkRecord& framework, const Call::Accept& accept);
+  void launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& task, const std::string& role);
+  void drop_launch(FrameworkRecord& framework, const Call::Accept& accept, mesos::v1::TaskState state,
+                   mesos::v1::TaskStatus::Reason reason, const std::string& message);
+  void master_update(FrameworkRecord& framework, const mesos::v1::TaskID& task_id, const std::string& agent_id,
+                     mesos::v1::TaskState state, mesos::v1::TaskStatus::Reason reason, const std::string& message);
+  void kill(FrameworkRecord& framework, const Call::Kill& kill);
+  void acknowledge(FrameworkRecord& framework, const Call::Acknowledge& acknowledge);
+  void reconcile(FrameworkRecord& framework, const Call::Reconcile& reconcile);
+  void status_update(const std::string& agent_id, const internal::StatusUpdate& update);
+  void end_task(FrameworkRecord& framework, const std::string& task_id);
+  void recover_agent_tasks(const std::string& agent_id, const internal::ReregisterAgent& message);
+  void agent_tasks_lost(const std::string& agent_id);
 
   nlohmann::json state_json() const;
+  nlohmann::json frameworks_json() const;
+  nlohmann::json framework_json(const FrameworkRecord& framework) const;
   nlohmann::json agent_json(const AgentRecord& agent) const;
   std::string metrics_text() const;
   std::size_t count(AgentStatus status) const;
+  std::size_t connected_frameworks() const;
 
   boost::asio::io_context& io_;
   Options options_;
@@ -105,6 +176,23 @@ class Master {
   net::WireCounters counters_;
   uint64_t ping_sequence_ = 0;
   boost::asio::steady_timer ping_timer_;
+
+  Allocator allocator_;
+  FrameworkRegistry frameworks_;
+  OfferBook offers_;
+  uint64_t next_framework_ = 0;
+  bool allocation_requested_ = false;
+  boost::asio::steady_timer allocation_timer_;
+  boost::asio::steady_timer framework_timer_;
+  struct SchedulerCounters {
+    uint64_t calls = 0;
+    uint64_t bad_calls = 0;
+    uint64_t offers_declined = 0;
+    uint64_t offers_rescinded = 0;
+    uint64_t tasks_launched = 0;
+    uint64_t tasks_invalid = 0;
+    uint64_t status_updates = 0;
+  } scheduler_counters_;
 };
 
 }  // namespace dcos::master

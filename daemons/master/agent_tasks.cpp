@@ -1,0 +1,122 @@
+// What agents say about tasks: their status updates (forwarded to the
+// framework; acknowledged only by the framework), the tasks an agent
+// re-registers with (the master rebuilds its view and the allocator's from
+// them), and the tasks of an agent the master lost.
+#include <set>
+
+#include "daemons/master/master.hpp"
+#include "runtime/log.hpp"
+#include "runtime/service.hpp"
+
+namespace dcos::master {
+
+namespace {
+
+using mesos::v1::TaskStatus;
+
+bool has_update(const mesos::v1::Task& task, const std::string& uuid) {
+  for (const auto& status : task.statuses())
+    if (status.uuid() == uuid) return true;
+  return false;
+}
+
+}  // namespace
+
+void Master::status_update(const std::string& agent_id, const internal::StatusUpdate& update) {
+  ++scheduler_counters_.status_updates;
+  const std::string& framework_id = update.framework_id().value();
+  FrameworkRecord* framework = frameworks_.find(framework_id);
+  if (!framework) {
+    // Not acknowledged: the agent keeps it until the framework is shut down.
+    log::warning("ignoring status update for unknown framework " + framework_id, {{"AGENT_ID", agent_id}});
+    return;
+  }
+  mesos::v1::TaskStatus status = update.status();
+  if (!status.has_agent_id()) status.mutable_agent_id()->set_value(agent_id);
+  const std::string task_id = status.task_id().value();
+  auto it = framework->tasks.find(task_id);
+  if (it != framework->tasks.end() && it->second.agent_id().value() == agent_id) {
+    mesos::v1::Task& task = it->second;
+    task.set_state(update.has_latest_state() ? update.latest_state() : status.state());
+    task.set_status_update_state(status.state());
+    task.set_status_update_uuid(status.uuid());
+    if (!has_update(task, status.uuid())) *task.add_statuses() = status;
+    if (is_terminal(task.state())) end_task(*framework, task_id);
+  }
+  if (!framework->connected()) return;  // the agent retries until it is acknowledged
+  Event event;
+  event.set_type(Event::UPDATE);
+  *event.mutable_update()->mutable_status() = std::move(status);
+  send_event(*framework, event);
+}
+
+// The agent's checkpointed view wins for its tasks: they run there.
+void Master::recover_agent_tasks(const std::string& agent_id, const internal::ReregisterAgent& message) {
+  for (const auto& info : message.frameworks()) {
+    if (!info.has_id() || frameworks_.find(info.id().value())) continue;
+    FrameworkRecord& framework = frameworks_.add(info);
+    framework.registered_time = wall_seconds();
+    const auto timeout = std::chrono::duration<double>(std::min(info.failover_timeout(), 1e9));
+    framework.failover_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
+    (void)allocator_.add_framework(info.id().value(), framework.roles);
+    (void)allocator_.deactivate_framework(info.id().value());
+    log::info("framework " + info.name() + " recovered from agent " + agent_id, {{"FRAMEWORK_ID", info.id().value()}});
+  }
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const auto& task : message.tasks()) {
+    const std::string framework_id = task.framework_id().value();
+    FrameworkRecord* framework = frameworks_.find(framework_id);
+    if (!framework || task.agent_id().value() != agent_id) continue;
+    reported.emplace(framework_id, task.task_id().value());
+    auto& completed = framework->completed;
+    std::erase_if(completed, [&](const mesos::v1::Task& done) { return done.task_id().value() == task.task_id().value(); });
+    auto known = framework->tasks.find(task.task_id().value());
+    if (known != framework->tasks.end()) {
+      known->second.set_state(task.state());
+      if (is_terminal(task.state())) end_task(*framework, task.task_id().value());
+      continue;
+    }
+    framework->tasks[task.task_id().value()] = task;
+    if (is_terminal(task.state())) {
+      frameworks_.complete_task(*framework, task.task_id().value());
+      continue;
+    }
+    const Resources resources(task.resources().begin(), task.resources().end());
+    if (auto used = allocator_.allocate_used(framework_id, agent_id, framework->task_role(task), resources); !used)
+      log::error("could not account task " + task.task_id().value() + "'s resources: " + used.error().message,
+                 {{"AGENT_ID", agent_id}, {"TASK_ID", task.task_id().value()}});
+  }
+  // Tasks the master launched there that the agent does not have: the
+  // RunTask was lost with the connection.
+  for (auto& [framework_id, framework] : frameworks_.all()) {
+    std::vector<std::string> missing;
+    for (const auto& [task_id, task] : framework.tasks)
+      if (task.agent_id().value() == agent_id && !reported.count({framework_id, task_id})) missing.push_back(task_id);
+    for (const auto& task_id : missing) {
+      auto& task = framework.tasks.at(task_id);
+      const auto state = framework.partition_aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+      task.set_state(state);
+      master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REREGISTERED,
+                    "Task was not found on the agent when it re-registered");
+      end_task(framework, task_id);
+    }
+  }
+}
+
+void Master::agent_tasks_lost(const std::string& agent_id) {
+  for (auto& [framework_id, framework] : frameworks_.all()) {
+    std::vector<std::string> lost;
+    for (const auto& [task_id, task] : framework.tasks)
+      if (task.agent_id().value() == agent_id) lost.push_back(task_id);
+    for (const auto& task_id : lost) {
+      auto& task = framework.tasks.at(task_id);
+      const auto state = framework.partition_aware ? mesos::v1::TASK_UNREACHABLE : mesos::v1::TASK_LOST;
+      task.set_state(state);
+      master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REMOVED,
+                    "Agent " + agent_id + " is unreachable");
+      end_task(framework, task_id);
+    }
+  }
+}
+
+}  // namespace dcos::master

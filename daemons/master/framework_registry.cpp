@@ -1,0 +1,94 @@
+#include "daemons/master/framework_registry.hpp"
+
+namespace dcos::master {
+
+bool is_terminal(mesos::v1::TaskState state) {
+  switch (state) {
+    case mesos::v1::TASK_FINISHED:
+    case mesos::v1::TASK_FAILED:
+    case mesos::v1::TASK_KILLED:
+    case mesos::v1::TASK_ERROR:
+    case mesos::v1::TASK_LOST:
+    case mesos::v1::TASK_DROPPED:
+    case mesos::v1::TASK_GONE:
+    case mesos::v1::TASK_GONE_BY_OPERATOR:
+    case mesos::v1::TASK_UNREACHABLE:
+    case mesos::v1::TASK_UNKNOWN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// `role` is deprecated in the .proto (so its accessors warn); it is still
+// what pre-MULTI_ROLE frameworks send, so it is read through reflection.
+static const google::protobuf::FieldDescriptor* legacy_role_field() {
+  return mesos::v1::FrameworkInfo::descriptor()->FindFieldByName("role");
+}
+
+bool has_legacy_role(const mesos::v1::FrameworkInfo& info) {
+  return info.GetReflection()->HasField(info, legacy_role_field());
+}
+
+std::vector<std::string> roles_of(const mesos::v1::FrameworkInfo& info) {
+  if (info.roles_size() > 0) return {info.roles().begin(), info.roles().end()};
+  return {info.GetReflection()->GetString(info, legacy_role_field())};
+}
+
+std::string FrameworkRecord::task_role(const mesos::v1::Task& task) const {
+  for (const auto& resource : task.resources())
+    if (resource.has_allocation_info() && resource.allocation_info().has_role())
+      return resource.allocation_info().role();
+  return roles.empty() ? "*" : roles.front();
+}
+
+FrameworkRecord* FrameworkRegistry::find(const std::string& framework_id) {
+  auto it = frameworks_.find(framework_id);
+  return it == frameworks_.end() ? nullptr : &it->second;
+}
+
+const FrameworkRecord* FrameworkRegistry::find(const std::string& framework_id) const {
+  auto it = frameworks_.find(framework_id);
+  return it == frameworks_.end() ? nullptr : &it->second;
+}
+
+FrameworkRecord& FrameworkRegistry::add(const mesos::v1::FrameworkInfo& info) {
+  auto& record = frameworks_[info.id().value()];
+  record.info = info;
+  record.roles = roles_of(info);
+  record.partition_aware = false;
+  for (const auto& capability : info.capabilities())
+    if (capability.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE) record.partition_aware = true;
+  return record;
+}
+
+void FrameworkRegistry::remove(const std::string& framework_id) { frameworks_.erase(framework_id); }
+
+mesos::v1::Task* FrameworkRegistry::find_task(const std::string& framework_id, const std::string& task_id) {
+  auto* framework = find(framework_id);
+  if (!framework) return nullptr;
+  auto it = framework->tasks.find(task_id);
+  return it == framework->tasks.end() ? nullptr : &it->second;
+}
+
+void FrameworkRegistry::complete_task(FrameworkRecord& framework, const std::string& task_id) {
+  auto it = framework.tasks.find(task_id);
+  if (it == framework.tasks.end()) return;
+  framework.completed.push_back(std::move(it->second));
+  framework.tasks.erase(it);
+  while (framework.completed.size() > max_completed_) framework.completed.pop_front();
+}
+
+std::size_t FrameworkRegistry::live_tasks() const {
+  std::size_t n = 0;
+  for (const auto& [id, framework] : frameworks_) n += framework.tasks.size();
+  return n;
+}
+
+std::size_t FrameworkRegistry::completed_tasks() const {
+  std::size_t n = 0;
+  for (const auto& [id, framework] : frameworks_) n += framework.completed.size();
+  return n;
+}
+
+}  // namespace dcos::master
