@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -20,9 +21,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "isolation/linux/clone_vm.hpp"
 #include "isolation/linux/write_all.hpp"
 #include "isolation/supervisor/supervisor.hpp"
 
@@ -74,6 +77,9 @@ struct ChildArgs {
   const std::vector<std::string>* join_procs = nullptr;  // when not cloned into the cgroup
   // dcos-supervisor's argv; [1], the init's pid, is filled in after clone.
   const char* const* supervisor_argv = nullptr;
+  // The init's stack while it shares the supervisor's memory (clone_vm).
+  void* init_stack = nullptr;
+  std::size_t init_stack_size = 0;
   int report = -1;
   int ended = -1;  // the supervisor's end of the caller's `ended` pipe
   int null = -1;
@@ -235,13 +241,16 @@ int bring_up_loopback() noexcept {
   }
   if (int error = capabilities::limit_bounding(plan.capabilities, plan.last_capability))
     fail(args, kBounding, 0, error);
-  // No supplementary group of the caller's comes along.
-  if (::setgroups(plan.user ? plan.user->groups.size() : 0, plan.user ? plan.user->groups.data() : nullptr) < 0)
+  // No supplementary group of the caller's comes along. System calls, not
+  // glibc's wrappers: those would try to change the credentials of every
+  // thread glibc believes this process has.
+  if (::syscall(SYS_setgroups, plan.user ? plan.user->groups.size() : 0,
+                plan.user ? plan.user->groups.data() : nullptr) < 0)
     fail(args, kGroups, 0, errno);
   if (plan.user) {
     const User& user = *plan.user;
-    if (::setresgid(user.gid, user.gid, user.gid) < 0) fail(args, kGid, 0, errno);
-    if (::setresuid(user.uid, user.uid, user.uid) < 0) fail(args, kUid, 0, errno);
+    if (::syscall(SYS_setresgid, user.gid, user.gid, user.gid) < 0) fail(args, kGid, 0, errno);
+    if (::syscall(SYS_setresuid, user.uid, user.uid, user.uid) < 0) fail(args, kUid, 0, errno);
   }
   if (int error = capabilities::set_process(plan.capabilities)) fail(args, kCapabilities, 0, error);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(args, kNoNewPrivs, 0, errno);
@@ -292,6 +301,40 @@ void reset_signals() noexcept {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
+struct InitStart {
+  const ChildArgs* args;
+  bool in_cgroup;
+  pid_t pid;  // as the host sees it: clone3 stores it here (CLONE_PARENT_SETTID)
+};
+
+// The supervisor learns the init's pid when the init has exec'd; the init
+// tells the caller at once, so that the caller can record the container
+// while the init builds its file system.
+int init_entry(void* start) {
+  const auto& init = *static_cast<const InitStart*>(start);
+  write_report(init.args->report, Report{Report::kInitPid, 0, 0, 0, init.pid});
+  run_init(*init.args, init.in_cgroup);
+}
+
+// Clones the init. Where clone_vm has the instructions, the init shares the
+// supervisor's memory until it execs, on a stack of its own, and the
+// supervisor sleeps meanwhile: nothing of the caller's memory is copied a
+// second time. Returns the init's pid or -errno.
+long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexcept {
+  InitStart start{&args, in_cgroup, 0};
+  if (clone_vm::supported() && args.init_stack) {
+    clone_args shared = clone;
+    shared.flags |= CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID;
+    shared.parent_tid = reinterpret_cast<uint64_t>(&start.pid);
+    shared.stack = reinterpret_cast<uint64_t>(args.init_stack);
+    shared.stack_size = args.init_stack_size;
+    return clone_vm::run(shared, init_entry, &start);
+  }
+  const long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
+  if (pid == 0) run_init(args, in_cgroup);
+  return pid < 0 ? -errno : pid;
+}
+
 // The supervisor: a session of its own, so that it outlives its caller.
 [[noreturn]] void supervise(const ChildArgs& args) noexcept {
   ::setsid();
@@ -309,17 +352,16 @@ void reset_signals() noexcept {
     clone.flags |= CLONE_INTO_CGROUP;
     clone.cgroup = static_cast<uint64_t>(args.cgroup);
   }
-  long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
   bool in_cgroup = args.cgroup >= 0;
-  if (pid < 0 && in_cgroup && (errno == EINVAL || errno == E2BIG)) {
+  long pid = clone_init(args, clone, in_cgroup);
+  if ((pid == -EINVAL || pid == -E2BIG) && in_cgroup) {
     // A kernel before 5.7: clone, then the init joins its cgroup itself.
     clone.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);
     clone.cgroup = 0;
     in_cgroup = false;
-    pid = ::syscall(SYS_clone3, &clone, sizeof clone);
+    pid = clone_init(args, clone, in_cgroup);
   }
-  if (pid < 0) fail(args, kClone, 0, errno);
-  if (pid == 0) run_init(args, in_cgroup);
+  if (pid < 0) fail(args, kClone, 0, static_cast<int>(-pid));
 
   // The rest is dcos-supervisor's (supervisor/supervisor.hpp): exec it, so
   // that this process stops being a copy of its caller. It keeps the pipes
@@ -403,6 +445,35 @@ Result<void> make_pipe(UniqueFd& read_end, UniqueFd& write_end, const char* what
   return {};
 }
 
+// The init's stack while it shares the supervisor's memory, with a guard
+// page below it. Only the pages the init touches are ever backed.
+class InitStack {
+ public:
+  static constexpr std::size_t kSize = 1 << 20;
+
+  Result<void> map() {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* base = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (base == MAP_FAILED) return errno_error("map the container init's stack");
+    base_ = base;
+    mapped_ = kSize + page;
+    if (::mprotect(base, page, PROT_NONE) < 0) return errno_error("protect the container init's stack guard");
+    stack_ = static_cast<char*>(base) + page;
+    return {};
+  }
+  ~InitStack() {
+    if (base_) ::munmap(base_, mapped_);
+  }
+
+  void* stack() const { return stack_; }
+
+ private:
+  void* base_ = nullptr;
+  std::size_t mapped_ = 0;
+  void* stack_ = nullptr;
+};
+
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -410,7 +481,8 @@ void reap(pid_t pid) {
 
 }  // namespace
 
-Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout) {
+Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(const Spawned&)>& started,
+                      std::chrono::milliseconds timeout) {
   std::vector<char*> argv = pointers(plan.argv);
   std::vector<char*> envp = pointers(plan.env);
   const std::vector<std::string>& join_procs = plan.cgroup_procs;
@@ -422,6 +494,9 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) return errno_error("open '/dev/null'");
+  InitStack init_stack;
+  if (clone_vm::supported())
+    if (auto mapped = init_stack.map(); !mapped) return mapped.error();
 
   ChildArgs args;
   args.plan = &plan;
@@ -439,6 +514,8 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
                                                     std::to_string(plan.log_max_bytes)};
   std::vector<char*> supervisor_argv = pointers(supervisor_args);
   args.supervisor_argv = supervisor_argv.data();
+  args.init_stack = init_stack.stack();
+  args.init_stack_size = InitStack::kSize;
   args.report = report_write.get();
   args.ended = ended_write.get();
   args.null = null.get();
@@ -460,6 +537,14 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   spawned.ended = std::move(ended_read);
 
   std::optional<Report> failure;
+  std::optional<Error> refused;  // by `started`
+  const auto stop = [&] {
+    // Before its exec the init is in the supervisor's process group.
+    ::kill(-supervisor, SIGKILL);
+    if (spawned.init > 0) ::kill(spawned.init, SIGKILL);
+    ::kill(supervisor, SIGKILL);
+    reap(supervisor);
+  };
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left =
@@ -468,9 +553,7 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
     const int ready = ::poll(&fd, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
-      if (spawned.init > 0) ::kill(spawned.init, SIGKILL);
-      ::kill(supervisor, SIGKILL);
-      reap(supervisor);
+      stop();
       return Error{"container '" + plan.id + "' did not start within " + std::to_string(timeout.count()) + " ms"};
     }
     Report report;
@@ -478,7 +561,13 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     if (n != sizeof report) continue;
-    if (report.kind == Report::kInitPid) spawned.init = report.pid;
+    if (report.kind == Report::kInitPid && spawned.init == 0) {
+      spawned.init = report.pid;
+      if (auto accepted = started(spawned); !accepted) {
+        stop();
+        return accepted.error();
+      }
+    }
     if (report.kind == Report::kFailed && !failure) failure = report;
   }
   if (failure || spawned.init <= 0) {

@@ -290,21 +290,19 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   plan->cgroup_fd = cgroup_fd->get();
   plan->cgroup_procs = cgroups_->procs_files(spec.id);
 
-  auto spawned = spawn(*plan);
-  if (!spawned) return undo(Error{"container '" + spec.id + "': " + spawned.error().message});
-
   auto container = std::make_shared<Container>();
-  container->info = ContainerInfo{spec.id, spawned->init, spec.sandbox, cgroups_->path(spec.id)};
+  container->info = ContainerInfo{spec.id, 0, spec.sandbox, cgroups_->path(spec.id)};
   container->memory_max = spec.limits.memory_max;
-  container->supervisor = spawned->supervisor;
   container->our_child = true;
+  // Recorded before the task runs (without a record, a restart could not
+  // tell this container from a stray), while its init sets up.
+  auto spawned = spawn(*plan, [&](const Spawned& started) {
+    container->info.pid = started.init;
+    container->supervisor = started.supervisor;
+    return checkpoint(*container);
+  });
+  if (!spawned) return undo(Error{"container '" + spec.id + "': " + spawned.error().message});
   container->ended = std::move(spawned->ended);
-  if (auto saved = checkpoint(*container); !saved) {
-    // Without a record, a restart could not tell this container from a stray.
-    (void)cgroups_->destroy(spec.id);
-    ::waitpid(container->supervisor, nullptr, 0);
-    return undo(saved.error());
-  }
   std::lock_guard lock(mutex_);
   containers_.emplace(spec.id, container);
   return container->info;
