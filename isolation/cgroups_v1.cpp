@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "isolation/cgroups_internal.hpp"
@@ -36,6 +38,8 @@ class CgroupsV1 final : public Cgroups {
     if (auto valid = limits.validate(); !valid) return valid;
     if (auto valid = check_name(container); !valid) return valid;
     if (auto available = check_controllers(limits); !available) return available;
+    auto inherited = devices_policy_on_root();
+    if (!inherited) return inherited.error();
     std::vector<std::string> made;
     Result<void> done = [&]() -> Result<void> {
       for (const auto& dir : dirs_for(container, limits)) {
@@ -49,7 +53,7 @@ class CgroupsV1 final : public Cgroups {
         }
         made.push_back(dir);
       }
-      return apply(container, limits);
+      return apply(container, limits, *inherited);
     }();
     if (!done)
       for (auto it = made.rbegin(); it != made.rend(); ++it) (void)cgroup1::remove(*it);
@@ -180,7 +184,61 @@ class CgroupsV1 final : public Cgroups {
     return need(limits.pids_max.has_value(), "pids");
   }
 
-  Result<void> apply(const std::string& container, const CgroupLimits& limits) const {
+  static const std::vector<std::string>& device_rules() {
+    static const std::vector<std::string> rules = [] {
+      std::vector<std::string> out;
+      for (const auto& rule : default_devices()) out.push_back(device_rule_text(rule));
+      std::sort(out.begin(), out.end());
+      return out;
+    }();
+    return rules;
+  }
+
+  static Result<void> limit_devices(const std::string& cgroup) {
+    if (auto done = cgroup1::devices::deny(cgroup, "a"); !done) return done;
+    return cgroup1::devices::allow(cgroup, device_rules());
+  }
+
+  // A v1 devices cgroup starts with a copy of its parent's rules: with the
+  // policy on our root, a container's cgroup has it from its mkdir and a
+  // launch writes no rules. The kernel refuses to change a default while
+  // the cgroup has children, so a root that has children and other rules
+  // (from an older version) leaves the rules to each container. Decided
+  // once; false without a devices hierarchy.
+  Result<bool> devices_policy_on_root() {
+    std::lock_guard lock(devices_mutex_);
+    if (devices_on_root_) return *devices_on_root_;
+    if (!has("devices")) return *(devices_on_root_ = false);
+    std::string root = dir_of("devices", "");
+    root.pop_back();  // the "/" before the (empty) container name
+    if (!cgroupfs::exists(root))
+      if (auto made = make_directories(root); !made) return made.error();
+    const auto rules = [&]() -> Result<std::vector<std::string>> {
+      auto listed = cgroup1::devices::list(root);
+      if (listed) std::sort(listed->begin(), listed->end());
+      return listed;
+    };
+    auto listed = rules();
+    if (!listed) return listed.error();
+    if (*listed != device_rules()) {
+      auto below = cgroupfs::subtree(root);
+      if (!below) return below.error();
+      if (below->size() > 1) return *(devices_on_root_ = false);
+      // Refused while the kernel still counts a just removed child as
+      // online: this launch writes its own rules, the next one tries again.
+      if (auto done = limit_devices(root); !done) {
+        (void)cgroup1::devices::allow(root, "a");  // as it was, should "deny a" have passed
+        return false;
+      }
+      listed = rules();
+      if (!listed) return listed.error();
+      if (*listed != device_rules())
+        return Error{"'" + root + "': devices.list does not show the rules just written to it"};
+    }
+    return *(devices_on_root_ = true);
+  }
+
+  Result<void> apply(const std::string& container, const CgroupLimits& limits, bool devices_inherited) const {
     const std::string memory = dir_of("memory", container);
     if (limits.memory_max)
       if (auto done = cgroup1::memory::set_limit(memory, *limits.memory_max); !done) return done;
@@ -193,16 +251,8 @@ class CgroupsV1 final : public Cgroups {
         return done;
     if (limits.pids_max)
       if (auto done = cgroup1::pids::set_max(dir_of("pids", container), *limits.pids_max); !done) return done;
-    if (has("devices")) {
-      const std::string devices = dir_of("devices", container);
-      if (auto done = cgroup1::devices::deny(devices, "a"); !done) return done;
-      static const std::vector<std::string> rules = [] {
-        std::vector<std::string> out;
-        for (const auto& rule : default_devices()) out.push_back(device_rule_text(rule));
-        return out;
-      }();
-      if (auto done = cgroup1::devices::allow(devices, rules); !done) return done;
-    }
+    if (has("devices") && !devices_inherited)
+      if (auto done = limit_devices(dir_of("devices", container)); !done) return done;
     if (limits.io_weight && has("blkio") && cgroup1::blkio::has_weight(dir_of("blkio", container)))
       if (auto done = cgroup1::blkio::set_weight(dir_of("blkio", container), blkio_weight(*limits.io_weight)); !done)
         return done;
@@ -211,6 +261,8 @@ class CgroupsV1 final : public Cgroups {
 
   std::vector<Hierarchy> hierarchies_;
   std::string root_;
+  std::mutex devices_mutex_;
+  std::optional<bool> devices_on_root_;
 };
 
 }  // namespace

@@ -226,6 +226,18 @@ Result<void> deny(const std::string& cgroup, const std::string& rule) {
 Result<void> allow(const std::string& cgroup, const std::string& rule) {
   return cgroupfs::write_control(cgroup, file::kDevicesAllow, rule);
 }
+Result<std::vector<std::string>> list(const std::string& cgroup) {
+  auto text = cgroupfs::read_control(cgroup, file::kDevicesList);
+  if (!text) return text.error();
+  std::vector<std::string> rules;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    if (const auto line = rest.substr(0, end); !line.empty()) rules.emplace_back(line);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+  }
+  return rules;
+}
 Result<void> allow(const std::string& cgroup, const std::vector<std::string>& rules) {
   const std::string path = cgroupfs::path_of(cgroup, file::kDevicesAllow);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);

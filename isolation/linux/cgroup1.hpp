@@ -28,6 +28,7 @@ namespace file {
 inline constexpr std::string_view kProcs = "cgroup.procs";
 inline constexpr std::string_view kDevicesAllow = "devices.allow";
 inline constexpr std::string_view kDevicesDeny = "devices.deny";
+inline constexpr std::string_view kDevicesList = "devices.list";
 inline constexpr std::string_view kFreezerState = "freezer.state";
 inline constexpr std::string_view kMemoryLimit = "memory.limit_in_bytes";
 inline constexpr std::string_view kMemorySoftLimit = "memory.soft_limit_in_bytes";
@@ -104,6 +105,8 @@ namespace devices {
 // One rule ("a", "c 1:3 rwm") each.
 Result<void> deny(const std::string& cgroup, const std::string& rule);
 Result<void> allow(const std::string& cgroup, const std::string& rule);
+// The cgroup's rules as the kernel lists them ("c 1:3 rwm", one a line).
+Result<std::vector<std::string>> list(const std::string& cgroup);
 // Several rules through one open file (the file takes one rule a write).
 Result<void> allow(const std::string& cgroup, const std::vector<std::string>& rules);
 }  // namespace devices

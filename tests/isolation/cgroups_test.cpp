@@ -293,6 +293,43 @@ TEST_F(CgroupsV1Test, DestroyKillsAForkingTreeAndLeavesNoDirectory) {
   EXPECT_TRUE(cgroups_->destroy("tree")) << "destroying what is gone succeeds";
 }
 
+// The device policy is written once, on the root, and every container's
+// devices cgroup copies it at its mkdir. A root that already has children
+// and other rules cannot change its default: each container gets the rules.
+TEST_F(CgroupsV1Test, TheDevicePolicyIsSetOnTheRootOnceAndInherited) {
+  if (auto why = missing({"devices"}); !why.empty()) GTEST_SKIP() << why;
+  std::vector<std::string> policy;
+  for (const auto& rule : default_devices()) policy.push_back(device_rule_text(rule));
+  std::sort(policy.begin(), policy.end());
+  const auto rules = [](const std::string& cgroup) {
+    auto listed = cgroup1::devices::list(cgroup).value();
+    std::sort(listed.begin(), listed.end());
+    return listed;
+  };
+  const std::string devices = mounts_.at("devices") + root_;
+  ASSERT_TRUE(cgroups_->create("a", {}));
+  EXPECT_EQ(rules(devices), policy);
+  EXPECT_EQ(rules(devices + "/a"), policy);
+  ASSERT_TRUE(cgroups_->destroy("a"));
+
+  // A root left by an older version: children, and the host's "allow all".
+  // (Refused while the kernel still counts the removed child as online.)
+  auto all = cgroup1::devices::allow(devices, "a");
+  for (int attempt = 0; !all && attempt < 200; ++attempt) {
+    std::this_thread::sleep_for(10ms);
+    all = cgroup1::devices::allow(devices, "a");
+  }
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_TRUE(cgroup1::create(devices + "/older"));
+  auto reopened = open_cgroups(host_, root_);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  ASSERT_TRUE((*reopened)->create("b", {}));
+  EXPECT_EQ(rules(devices), std::vector<std::string>{"a *:* rwm"});
+  EXPECT_EQ(rules(devices + "/b"), policy);
+  ASSERT_TRUE((*reopened)->destroy("b"));
+  ASSERT_TRUE(cgroup1::remove(devices + "/older"));
+}
+
 TEST_F(CgroupsV1Test, ListFindsCreatedContainers) {
   EXPECT_EQ(cgroups_->list().value(), std::vector<std::string>{});
   ASSERT_TRUE(cgroups_->create("a", {}));
