@@ -24,6 +24,7 @@
 // the end, also after a failure or Ctrl-C.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -124,6 +125,8 @@ class Workspace {
     for (const auto& mount : mounts_)
       for (const auto& left : remove_cgroup_tree(mount + cgroup_root_))
         std::cerr << "container-launch-bench: could not remove cgroup " << left << "\n";
+    if (!run_.empty() && ::umount2(run_.c_str(), MNT_DETACH) < 0)
+      std::cerr << "container-launch-bench: umount '" << run_ << "': " << std::strerror(errno) << "\n";
     if (!dir_.empty()) {
       std::error_code error;
       fs::remove_all(dir_, error);
@@ -138,8 +141,15 @@ class Workspace {
     std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/container-launch-bench-XXXXXX";
     if (!::mkdtemp(dir.data())) return errno_error("mkdtemp '" + dir + "'");
     dir_ = dir;
-    for (const char* sub : {"/sandboxes", "/rootfs", "/crun-bundle", "/crun-state", "/runc-bundle", "/runc-state"})
+    for (const char* sub : {"/sandboxes", "/rootfs", "/crun-bundle", "/runc-bundle", "/run"})
       if (::mkdir((dir_ + sub).c_str(), 0700) < 0) return errno_error("mkdir '" + dir_ + sub + "'");
+    // Runtime state (ours, crun's and runc's) lives in /run, a tmpfs on a
+    // systemd host; this one's /run may not be: the same, here, for all.
+    if (::mount("tmpfs", (dir_ + "/run").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") < 0)
+      return errno_error("mount a tmpfs on '" + dir_ + "/run'");
+    run_ = dir_ + "/run";
+    for (const char* sub : {"/containers", "/cli", "/crun", "/runc"})
+      if (::mkdir((run_ + sub).c_str(), 0700) < 0) return errno_error("mkdir '" + run_ + sub + "'");
     return {};
   }
   // A root file system holding a static /bin/true and the mount points.
@@ -155,12 +165,16 @@ class Workspace {
   }
 
   const std::string& dir() const { return dir_; }
+  // On a tmpfs: containers/ (ours), cli/ (dcos-container's), crun/ and
+  // runc/ (their --root).
+  const std::string& run() const { return run_; }
   std::string rootfs() const { return dir_ + "/rootfs"; }
   // Relative to each hierarchy's mount.
   const std::string& cgroup_root() const { return cgroup_root_; }
 
  private:
   std::string dir_;
+  std::string run_;
   std::string cgroup_root_;
   std::set<std::string> mounts_;
 };
@@ -295,7 +309,7 @@ void Bench::add_floor() {
 void Bench::add_library() {
   const std::string host_label = "ours, library (host fs)", rootfs_label = "ours, library (rootfs)";
   isolation::LinuxContainerizerOptions options;
-  options.runtime_dir = ws.dir() + "/runtime";
+  options.runtime_dir = ws.run() + "/containers";
   options.image_cache = ws.dir() + "/images";
   options.scratch_dir = ws.dir() + "/scratch";
   options.cgroups_root = ws.cgroup_root() + "/lib";
@@ -355,7 +369,7 @@ void Bench::add_cli() {
         const std::string id = "cli-" + std::to_string(index);
         const std::string sandbox = ws.dir() + "/sandboxes/" + id;
         auto ms = run_timed({settings.container_binary, "run", "--id", id, "--mem", "64", "--pids", "64", "--cpus",
-                             "1", "--runtime-dir", ws.dir() + "/cli-runtime", "--image-cache", ws.dir() + "/images",
+                             "1", "--runtime-dir", ws.run() + "/cli", "--image-cache", ws.dir() + "/images",
                              "--cgroups-root", ws.cgroup_root() + "/cli", "--sandbox", sandbox, "--", "/bin/true"},
                             ws.dir() + "/cli.log", kLaunchTimeout);
         std::error_code ignored;
@@ -402,7 +416,7 @@ void Bench::add_runtimes() {
             auto bundle = bundle_for("crun", index);
             if (!bundle) return bundle.error();
             const std::string id = "bench-crun-" + std::to_string(index);
-            const std::string state = ws.dir() + "/crun-state";
+            const std::string state = ws.run() + "/crun";
             const auto argv = hybrid ? wrapped("exec " + sh_quoted(crun) + " --root " + sh_quoted(state) +
                                                " run --bundle " + sh_quoted(*bundle) + " " + id)
                                      : std::vector<std::string>{crun, "--root", state, "run", "--bundle", *bundle, id};
@@ -430,7 +444,7 @@ void Bench::add_runtimes() {
         [this, runc, bundle_for](int index) -> Result<double> {
           auto bundle = bundle_for("runc", index);
           if (!bundle) return bundle.error();
-          const std::vector<std::string> argv = {runc,     "--root", ws.dir() + "/runc-state", "run", "--bundle",
+          const std::vector<std::string> argv = {runc,     "--root", ws.run() + "/runc", "run", "--bundle",
                                                  *bundle, "bench-runc-" + std::to_string(index)};
           return run_timed(argv, ws.dir() + "/runc.log", kLaunchTimeout);
         },
