@@ -165,12 +165,13 @@ void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
   }
 }
 
-// A root file system of its own: the image as the lower layer of an overlay
-// whose changes land in the runtime directory, a minimal /dev, /proc, a
-// read-only /sys, the sandbox, then pivot_root into it.
-void plan_rootfs(const std::string& image, const std::string& scratch, const std::string& sandbox,
-                 std::vector<FsStep>& fs) {
-  const std::string root = scratch + "/rootfs";
+// A root file system of its own, mounted on <runtime_dir>/rootfs: the image
+// as the lower layer of an overlay whose changes land in the scratch
+// directory, a minimal /dev, /proc, a read-only /sys, the sandbox, then
+// pivot_root into it.
+void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& scratch,
+                 const std::string& sandbox, std::vector<FsStep>& fs) {
+  const std::string root = runtime + "/rootfs";
   fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
                           "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work"));
   for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs})
@@ -279,7 +280,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   if (context.rootfs.empty()) {
     plan_host_fs(spec.sandbox, plan.fs);
   } else {
-    plan_rootfs(context.rootfs, context.scratch_dir, spec.sandbox, plan.fs);
+    plan_rootfs(context.rootfs, context.runtime_dir, context.scratch_dir, spec.sandbox, plan.fs);
   }
 
   if (!context.rootfs.empty()) {

@@ -49,9 +49,11 @@ struct FsStep {
 
 // What the containerizer has prepared for the launch.
 struct LaunchContext {
-  std::string runtime_dir;  // this container's: its status file lives here
-  // With a root file system: this container's directory for the overlay
-  // (upper/, work/, rootfs/), on disk: what the task writes to its root.
+  // This container's: its status file lives here, and its root file system
+  // is mounted on rootfs/ there.
+  std::string runtime_dir;
+  // With a root file system: this container's directory for the overlay's
+  // upper/ and work/, on disk: what the task writes to its root.
   std::string scratch_dir;
   std::string rootfs;  // the prepared root file system directory, "" for the host's
   // cgroup v2: the container's cgroup directory, open, for

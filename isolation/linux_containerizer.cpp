@@ -168,7 +168,7 @@ Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const Lin
 }
 
 LinuxContainerizer::LinuxContainerizer(LinuxContainerizerOptions options, std::unique_ptr<Cgroups> cgroups)
-    : options_(std::move(options)), cgroups_(std::move(cgroups)) {}
+    : options_(std::move(options)), cgroups_(std::move(cgroups)), trash_(options_.scratch_dir + "/.trash") {}
 
 LinuxContainerizer::~LinuxContainerizer() {
   // Containers outlive the containerizer (the agent restarts and recovers
@@ -231,17 +231,18 @@ Result<void> LinuxContainerizer::checkpoint(const Container& container) {
 
 Result<void> LinuxContainerizer::remove(const std::string& id) {
   auto destroyed = cgroups_->destroy(id);
-  for (const std::string& dir : {runtime_dir(id), options_.scratch_dir + "/" + id}) {
-    // The overlay of a container that died with its mount namespace is
-    // gone with it; a retry covers a supervisor still writing its status.
-    std::error_code error;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      error.clear();
-      std::filesystem::remove_all(dir, error);
-      if (!error) break;
-    }
-    if (destroyed && error) destroyed = Error{"remove '" + dir + "': " + error.message()};
+  // The overlay of a container that died with its mount namespace is gone
+  // with it; a retry covers a supervisor still writing its status.
+  const std::string dir = runtime_dir(id);
+  std::error_code error;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    error.clear();
+    std::filesystem::remove_all(dir, error);
+    if (!error) break;
   }
+  if (destroyed && error) destroyed = Error{"remove '" + dir + "': " + error.message()};
+  auto discarded = trash_.discard(options_.scratch_dir + "/" + id);
+  if (destroyed && !discarded) destroyed = discarded;
   return destroyed;
 }
 
@@ -277,8 +278,12 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
     return error;
   };
   if (!context.rootfs.empty()) {
+    // The mount point in the runtime directory (memory), the overlay's
+    // upper and work directories on disk.
+    if (::mkdir((context.runtime_dir + "/rootfs").c_str(), 0755) < 0)
+      return undo(errno_error("mkdir '" + context.runtime_dir + "/rootfs'"));
     if (auto made = make_directories(context.scratch_dir, 0700); !made) return undo(made.error());
-    for (const char* dir : {"/rootfs", "/upper", "/work"}) {
+    for (const char* dir : {"/upper", "/work"}) {
       if (::mkdir((context.scratch_dir + dir).c_str(), 0755) < 0)
         return undo(errno_error("mkdir '" + context.scratch_dir + dir + "'"));
     }
@@ -444,7 +449,7 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
   // Root file system changes of containers that are gone.
   for (const auto& entry : std::filesystem::directory_iterator(options_.scratch_dir, error)) {
     const std::string id = entry.path().filename();
-    if (known.count(id) || find(id)) continue;
+    if (known.count(id) || find(id) || entry.path() == trash_.dir()) continue;
     std::error_code ignored;
     std::filesystem::remove_all(entry.path(), ignored);
   }

@@ -7,7 +7,10 @@
 // (even after kill -9) loses nothing:
 //   <runtime_dir>/<id>/container.json  who supervises the container
 //   <runtime_dir>/<id>/status          how it ended, from its supervisor
+//   <runtime_dir>/<id>/rootfs          where its root file system is mounted
 //   <scratch_dir>/<id>                 its root file system's changes
+//   <scratch_dir>/.trash               ... of ended containers, being removed
+//                                      in the background (trash.hpp)
 //   <cgroups root>/<id>                its processes
 // recover() reads them back. Thread-safe.
 #pragma once
@@ -22,6 +25,7 @@
 #include "isolation/containerizer.hpp"
 #include "isolation/linux/cgroup_layout.hpp"
 #include "isolation/linux/seccomp.hpp"
+#include "isolation/trash.hpp"
 
 namespace dcos::isolation {
 
@@ -65,7 +69,8 @@ class LinuxContainerizer final : public Containerizer {
   std::string runtime_dir(const std::string& id) const;
   Result<void> checkpoint(const Container& container);
   Result<std::shared_ptr<Container>> reattach(const std::string& id);
-  // Kills and removes what is left of a container: cgroup and runtime dir.
+  // Kills and removes what is left of a container: cgroup and runtime dir;
+  // its root file system's changes go to the trash.
   Result<void> remove(const std::string& id);
   // Reaps the supervisors that have exited (and adds `add` to those to reap).
   void reap_exited(std::optional<pid_t> add = std::nullopt);
@@ -76,6 +81,7 @@ class LinuxContainerizer final : public Containerizer {
   std::map<std::string, std::shared_ptr<Container>, std::less<>> containers_;
   std::map<std::string, std::shared_ptr<const seccomp::Filter>, std::less<>> filters_;
   std::vector<pid_t> exiting_;  // our supervisors, done and exiting, not yet reaped
+  Trash trash_;
 };
 
 }  // namespace dcos::isolation

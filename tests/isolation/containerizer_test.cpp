@@ -256,6 +256,11 @@ TEST_P(ContainerizerTest, ARootfsDirectoryIsTheWholeFileSystem) {
   write.rootfs = s.rootfs;
   EXPECT_EQ(run(write).exit_code, 0);
   EXPECT_FALSE(std::filesystem::exists(s.rootfs + "/bin/added"));
+  // Those changes leave with the container, into the trash, which the
+  // containerizer empties (at the latest when it goes away).
+  EXPECT_FALSE(std::filesystem::exists(options_.scratch_dir + "/" + write.id));
+  containerizer_.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(options_.scratch_dir + "/.trash"));
 }
 
 TEST_P(ContainerizerTest, ARootfsTarballIsUnpackedOnceAndUsed) {
