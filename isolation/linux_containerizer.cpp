@@ -168,7 +168,7 @@ Result<std::unique_ptr<LinuxContainerizer>> LinuxContainerizer::create(const Lin
 }
 
 LinuxContainerizer::LinuxContainerizer(LinuxContainerizerOptions options, std::unique_ptr<Cgroups> cgroups)
-    : options_(std::move(options)), cgroups_(std::move(cgroups)), trash_(options_.scratch_dir + "/.trash") {}
+    : options_(std::move(options)), cgroups_(std::move(cgroups)), scratch_(options_.scratch_dir) {}
 
 LinuxContainerizer::~LinuxContainerizer() {
   // Containers outlive the containerizer (the agent restarts and recovers
@@ -241,7 +241,7 @@ Result<void> LinuxContainerizer::remove(const std::string& id) {
     if (!error) break;
   }
   if (destroyed && error) destroyed = Error{"remove '" + dir + "': " + error.message()};
-  auto discarded = trash_.discard(options_.scratch_dir + "/" + id);
+  auto discarded = scratch_.discard(id);
   if (destroyed && !discarded) destroyed = discarded;
   return destroyed;
 }
@@ -282,11 +282,7 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
     // upper and work directories on disk.
     if (::mkdir((context.runtime_dir + "/rootfs").c_str(), 0755) < 0)
       return undo(errno_error("mkdir '" + context.runtime_dir + "/rootfs'"));
-    if (auto made = make_directories(context.scratch_dir, 0700); !made) return undo(made.error());
-    for (const char* dir : {"/upper", "/work"}) {
-      if (::mkdir((context.scratch_dir + dir).c_str(), 0755) < 0)
-        return undo(errno_error("mkdir '" + context.scratch_dir + dir + "'"));
-    }
+    if (auto taken = scratch_.take(spec.id); !taken) return undo(taken.error());
   }
   if (auto sandbox = prepare_sandbox(spec.sandbox, plan->user); !sandbox) return undo(sandbox.error());
   if (auto created = cgroups_->create(spec.id, spec.limits); !created) return undo(created.error());
@@ -449,7 +445,7 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
   // Root file system changes of containers that are gone.
   for (const auto& entry : std::filesystem::directory_iterator(options_.scratch_dir, error)) {
     const std::string id = entry.path().filename();
-    if (known.count(id) || find(id) || entry.path() == trash_.dir()) continue;
+    if (known.count(id) || find(id) || Scratch::is_own(id)) continue;
     std::error_code ignored;
     std::filesystem::remove_all(entry.path(), ignored);
   }

@@ -9,8 +9,8 @@
 //   <runtime_dir>/<id>/status          how it ended, from its supervisor
 //   <runtime_dir>/<id>/rootfs          where its root file system is mounted
 //   <scratch_dir>/<id>                 its root file system's changes
-//   <scratch_dir>/.trash               ... of ended containers, being removed
-//                                      in the background (trash.hpp)
+//                                      (scratch.hpp: made ahead, removed
+//                                      in the background)
 //   <cgroups root>/<id>                its processes
 // recover() reads them back. Thread-safe.
 #pragma once
@@ -25,7 +25,7 @@
 #include "isolation/containerizer.hpp"
 #include "isolation/linux/cgroup_layout.hpp"
 #include "isolation/linux/seccomp.hpp"
-#include "isolation/trash.hpp"
+#include "isolation/scratch.hpp"
 
 namespace dcos::isolation {
 
@@ -70,7 +70,7 @@ class LinuxContainerizer final : public Containerizer {
   Result<void> checkpoint(const Container& container);
   Result<std::shared_ptr<Container>> reattach(const std::string& id);
   // Kills and removes what is left of a container: cgroup and runtime dir;
-  // its root file system's changes go to the trash.
+  // its root file system's changes are discarded.
   Result<void> remove(const std::string& id);
   // Reaps the supervisors that have exited (and adds `add` to those to reap).
   void reap_exited(std::optional<pid_t> add = std::nullopt);
@@ -81,7 +81,7 @@ class LinuxContainerizer final : public Containerizer {
   std::map<std::string, std::shared_ptr<Container>, std::less<>> containers_;
   std::map<std::string, std::shared_ptr<const seccomp::Filter>, std::less<>> filters_;
   std::vector<pid_t> exiting_;  // our supervisors, done and exiting, not yet reaped
-  Trash trash_;
+  Scratch scratch_;
 };
 
 }  // namespace dcos::isolation
