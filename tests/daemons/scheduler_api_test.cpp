@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "runtime/http_client.hpp"
 #include "runtime/resources.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/fake_agent.hpp"
@@ -52,15 +53,16 @@ class SchedulerApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = free_port();
-    master_ = std::make_unique<DaemonProcess>(
-        master_binary(),
-        std::vector<std::string>{"--ip=127.0.0.1", "--port=" + std::to_string(port_),
-                                 "--work_dir=" + dir_.path() + "/master", "--allocation_interval=100ms",
-                                 "--heartbeat_interval=1secs"},
-        dir_.path() + "/master.log");
+    std::vector<std::string> flags{"--ip=127.0.0.1", "--port=" + std::to_string(port_),
+                                   "--work_dir=" + dir_.path() + "/master", "--allocation_interval=100ms",
+                                   "--heartbeat_interval=1secs"};
+    for (const auto& flag : extra_flags()) flags.push_back(flag);
+    master_ = std::make_unique<DaemonProcess>(master_binary(), flags, dir_.path() + "/master.log");
     master_->start();
     ASSERT_TRUE(wait_until([&] { return get_json(port_, "/health").has_value(); })) << master_->log();
   }
+
+  virtual std::vector<std::string> extra_flags() const { return {}; }
 
   std::unique_ptr<FakeAgent> agent(const std::string& hostname, const std::string& resources) {
     auto fake = std::make_unique<FakeAgent>(port_, hostname, resources);
@@ -460,6 +462,75 @@ TEST_F(SchedulerApiTest, AnAgentReregisteringWithTasksRebuildsThemForTheReturnin
   ASSERT_FALSE(offer.is_null());
   EXPECT_EQ(scalar(offer, "cpus"), 0.5);
   EXPECT_EQ(scalar(offer, "mem"), 384.0);
+}
+
+// Agents that stop answering pings become unreachable quickly here.
+class SchedulerApiAgentLossTest : public SchedulerApiTest {
+ protected:
+  std::vector<std::string> extra_flags() const override {
+    return {"--agent_ping_timeout=100ms", "--max_agent_ping_timeouts=2"};
+  }
+};
+
+TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableForPartitionAwareFrameworks) {
+  auto fake = agent("agent-one", "cpus:2;mem:1024");
+  const std::string agent_id = fake->wait_registered();
+  auto plain = subscribe(framework("plain"));
+  json aware_info = framework("aware");
+  aware_info["capabilities"] = json::parse(R"([{"type": "PARTITION_AWARE"}])");
+  auto aware = subscribe(aware_info);
+
+  std::size_t plain_cursor = 0, aware_cursor = 0;
+  json plain_offer = offer_on(*plain, &plain_cursor, agent_id);
+  ASSERT_FALSE(plain_offer.is_null()) << master_->log();
+  EXPECT_EQ(plain->call("ACCEPT", launch(plain_offer, json::array({task("p", plain_offer, 0.5, 64)}), 0)).status,
+            202u);
+  // The rest of the agent goes to whichever framework DRF picks next; wait
+  // until the partition-aware one holds an offer there.
+  json aware_offer = offer_on(*aware, &aware_cursor, agent_id);
+  ASSERT_FALSE(aware_offer.is_null()) << master_->log();
+  EXPECT_EQ(aware->call("ACCEPT", launch(aware_offer, json::array({task("a", aware_offer, 0.5, 64)}))).status, 202u);
+  std::size_t runs = 0;
+  ASSERT_TRUE(wait_until([&] {
+    runs = 0;
+    for (const auto& message : fake->received()) runs += message.has_run_task() ? 1 : 0;
+    return runs == 2;
+  })) << master_->log();
+
+  fake->disconnect();
+  auto lost = plain->next([](const json& e) { return is_update(e, "p", "TASK_LOST"); }, &plain_cursor);
+  ASSERT_TRUE(lost.has_value()) << master_->log();
+  EXPECT_EQ((*lost)["update"]["status"].value("reason", ""), "REASON_AGENT_REMOVED");
+  EXPECT_TRUE(aware->next([](const json& e) { return is_update(e, "a", "TASK_UNREACHABLE"); }, &aware_cursor))
+      << master_->log();
+
+  auto metrics = http::get("127.0.0.1", port_, "/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("dcos_master_frameworks_connected 2"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("dcos_master_tasks_launched_total 2"), std::string::npos) << metrics->body;
+}
+
+// A scheduler that speaks protobuf: the Call as application/x-protobuf, the
+// events back as protobuf records.
+TEST_F(SchedulerApiTest, SubscribeInProtobufStreamsProtobufEvents) {
+  auto fake = agent("agent-one", "cpus:1;mem:512");
+  const std::string agent_id = fake->wait_registered();
+  SubscribedScheduler scheduler(port_, framework("binary"), /*protobuf=*/true);
+  ASSERT_EQ(scheduler.status(), 200u) << master_->log();
+  EXPECT_EQ(scheduler.content_type(), "application/x-protobuf");
+  const std::string framework_id = scheduler.framework_id();
+  ASSERT_FALSE(framework_id.empty());
+  std::size_t cursor = 0;
+  json offer = offer_on(scheduler, &cursor, agent_id);
+  ASSERT_FALSE(offer.is_null());
+  const std::string decline = call_as_protobuf(
+      {{"type", "DECLINE"}, {"framework_id", {{"value", framework_id}}}, {"decline", {{"offer_ids", {offer["id"]}}}}});
+  ASSERT_FALSE(decline.empty());
+  auto reply = post_call(port_, decline, scheduler.stream_id(), "application/x-protobuf");
+  EXPECT_EQ(reply.status, 202u) << reply.body;
+  reply = post_call(port_, "\xff\xff garbage", scheduler.stream_id(), "application/x-protobuf");
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_NE(reply.body.find("Failed to parse body into Call"), std::string::npos) << reply.body;
 }
 
 }  // namespace

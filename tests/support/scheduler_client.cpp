@@ -7,7 +7,9 @@
 
 #include <algorithm>
 
+#include "runtime/proto_json.hpp"
 #include "runtime/recordio.hpp"
+#include "scheduler.pb.h"
 
 namespace dcos::testing {
 
@@ -50,7 +52,7 @@ bool read_until(int fd, std::string& buffer, const std::function<bool()>& done) 
 std::string request(uint16_t port, const std::string& body, const std::string& stream_id,
                     const std::string& content_type) {
   std::string out = "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nContent-Type: " + content_type + "\r\nAccept: application/json\r\nContent-Length: " +
+                    "\r\nContent-Type: " + content_type + "\r\nAccept: " + content_type + "\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\n";
   if (!stream_id.empty()) out += "Mesos-Stream-Id: " + stream_id + "\r\n";
   return out + "\r\n" + body;
@@ -103,18 +105,30 @@ HttpReply post_call(uint16_t port, const std::string& body, const std::string& s
   return reply;
 }
 
-SubscribedScheduler::SubscribedScheduler(uint16_t port, const nlohmann::json& framework_info) : port_(port) {
+std::string call_as_protobuf(const nlohmann::json& call) {
+  mesos::v1::scheduler::Call message;
+  if (!proto_json::parse(call.dump(), message)) return {};
+  return message.SerializeAsString();
+}
+
+SubscribedScheduler::SubscribedScheduler(uint16_t port, const nlohmann::json& framework_info, bool protobuf)
+    : port_(port), protobuf_(protobuf) {
   fd_ = connect_loopback(port);
   if (fd_ < 0) return;
   nlohmann::json call = {{"type", "SUBSCRIBE"}, {"subscribe", {{"framework_info", framework_info}}}};
   if (framework_info.contains("id")) call["framework_id"] = framework_info["id"];
-  send_all(fd_, request(port, call.dump(), {}, "application/json"));
+  if (protobuf) {
+    send_all(fd_, request(port, call_as_protobuf(call), {}, "application/x-protobuf"));
+  } else {
+    send_all(fd_, request(port, call.dump(), {}, "application/json"));
+  }
   std::string buffer;
   read_until(fd_, buffer, [&] { return buffer.find("\r\n\r\n") != std::string::npos; });
   const auto end = buffer.find("\r\n\r\n");
   if (end == std::string::npos) return;
   const HttpReply head = parse_head(buffer.substr(0, end));
   status_ = head.status;
+  content_type_ = head.header("content-type");
   stream_id_ = head.header("mesos-stream-id");
   if (status_ != 200) return;
   reader_ = std::thread([this, rest = buffer.substr(end + 4)] { read_loop(rest); });
@@ -128,6 +142,14 @@ SubscribedScheduler::~SubscribedScheduler() {
 
 void SubscribedScheduler::disconnect() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+nlohmann::json SubscribedScheduler::to_json(const std::string& record) const {
+  if (!protobuf_) return nlohmann::json::parse(record, nullptr, false);
+  mesos::v1::scheduler::Event event;
+  if (!event.ParseFromString(record)) return nlohmann::json();
+  auto printed = proto_json::print(event);
+  return printed ? nlohmann::json::parse(*printed, nullptr, false) : nlohmann::json();
 }
 
 // Undoes the chunked transfer encoding, then the RecordIO framing.
@@ -150,7 +172,7 @@ void SubscribedScheduler::read_loop(std::string pending) {
       (void)decoder.feed(std::string_view(pending).substr(line_end + 2, size), records);
       pending.erase(0, line_end + 2 + size + 2);
       std::lock_guard lock(mutex_);
-      for (const auto& record : records) events_.push_back(nlohmann::json::parse(record, nullptr, false));
+      for (const auto& record : records) events_.push_back(to_json(record));
       changed_.notify_all();
     }
     char chunk[16 * 1024];

@@ -26,6 +26,9 @@ struct HttpReply {
   std::string header(const std::string& name) const;
 };
 
+// The Call a JSON text describes, in protobuf's wire format ("" if invalid).
+std::string call_as_protobuf(const nlohmann::json& call);
+
 // POST /api/v1/scheduler with the given body and headers; status 0 when
 // the master could not be reached.
 HttpReply post_call(uint16_t port, const std::string& body, const std::string& stream_id = {},
@@ -34,13 +37,16 @@ HttpReply post_call(uint16_t port, const std::string& body, const std::string& s
 class SubscribedScheduler {
  public:
   // Sends SUBSCRIBE with `framework_info` (JSON); check status() and
-  // framework_id() before use.
-  SubscribedScheduler(uint16_t port, const nlohmann::json& framework_info);
+  // framework_id() before use. With `protobuf`, the SUBSCRIBE call goes as
+  // application/x-protobuf and the events come back as protobuf (events()
+  // still shows them as JSON, converted here).
+  SubscribedScheduler(uint16_t port, const nlohmann::json& framework_info, bool protobuf = false);
   ~SubscribedScheduler();
   SubscribedScheduler(const SubscribedScheduler&) = delete;
   SubscribedScheduler& operator=(const SubscribedScheduler&) = delete;
 
   unsigned status() const { return status_; }
+  const std::string& content_type() const { return content_type_; }
   const std::string& stream_id() const { return stream_id_; }
   std::string framework_id();  // from SUBSCRIBED, waited for
 
@@ -59,8 +65,11 @@ class SubscribedScheduler {
 
  private:
   void read_loop(std::string pending);
+  nlohmann::json to_json(const std::string& record) const;
 
   uint16_t port_;
+  bool protobuf_ = false;
+  std::string content_type_;
   int fd_ = -1;
   unsigned status_ = 0;
   std::string stream_id_;
