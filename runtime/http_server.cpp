@@ -133,7 +133,7 @@ asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view recei
       break;
     }
     if (ec == bhttp::error::body_limit) {
-      auto response = to_beast(Response::error(413, "request body is larger than " +
+      auto response = to_beast(Response::error(413, "request body over the body limit of " +
                                                         std::to_string(limits.max_body_bytes) + " bytes"),
                                11, false, false);
       stream.expires_after(limits.request_timeout);

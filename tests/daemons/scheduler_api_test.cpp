@@ -352,7 +352,7 @@ TEST_F(SchedulerApiTest, BadCallsGetTheStatusesAndMessagesMesosGives) {
   EXPECT_EQ(reply.status, 415u);
   reply = post_call(port_, std::string(2 * 1024 * 1024, ' '), scheduler->stream_id());
   EXPECT_EQ(reply.status, 413u);
-  EXPECT_NE(reply.body.find("larger than"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("body limit"), std::string::npos) << reply.body;
 
   // None of it disturbed the framework.
   reply = post_call(port_, call, scheduler->stream_id());
