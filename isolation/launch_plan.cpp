@@ -180,10 +180,8 @@ void plan_rootfs(const std::string& image, const std::string& runtime, const std
   fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
   protect_kernel_files(root, fs);
   fs.push_back(mount_step("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
-  for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"}) {
-    fs.push_back(step(FsStep::Kind::touch, root + "/dev/" + device));
-    fs.push_back(mount_step(std::string("/dev/") + device, root + "/dev/" + device, "", MS_BIND));
-  }
+  for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"})
+    fs.push_back(step(FsStep::Kind::device, root + "/dev/" + device, std::string("/dev/") + device));
   fs.push_back(step(FsStep::Kind::mkdir, root + "/dev/pts"));
   fs.push_back(
       mount_step("devpts", root + "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"));
@@ -210,8 +208,6 @@ std::string FsStep::describe() const {
       return (fstype.empty() ? "bind-mount '" + source + "'" : "mount " + fstype) + " on '" + target + "'";
     case Kind::mkdir:
       return "mkdir '" + target + "'";
-    case Kind::touch:
-      return "create '" + target + "'";
     case Kind::symlink:
       return "symlink '" + target + "' -> '" + source + "'";
     case Kind::pivot_root:
@@ -222,6 +218,8 @@ std::string FsStep::describe() const {
       return "make '" + target + "' read-only";
     case Kind::mask:
       return "mask '" + target + "'";
+    case Kind::device:
+      return "make the device node '" + target + "' (as '" + source + "')";
   }
   return "file system step";
 }

@@ -29,8 +29,10 @@ struct FsStep {
   // read_only: bind `target` on itself and make it read-only, with what is
   // mounted below it; mask: hide `target` (/dev/null over a file, an empty
   // read-only tmpfs over a directory). Both skip a target that does not
-  // exist (it differs by kernel).
-  enum class Kind { mount, mkdir, touch, symlink, pivot_root, chdir, read_only, mask };
+  // exist (it differs by kernel). device: make `target` a device node of the
+  // type and number of `source` (the host's, read before pivot_root), mode
+  // 0666: cheaper than a bind mount of it, to make and to unmount.
+  enum class Kind { mount, mkdir, symlink, pivot_root, chdir, read_only, mask, device };
   // Where a bind mount's source (or a chdir's target) comes from: the path,
   // or the sandbox (or its tmp/) through a descriptor the child opens in
   // its mount namespace, tmp/ without following a symbolic link, so that a

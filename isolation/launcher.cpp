@@ -157,12 +157,6 @@ int run_fs_step(const FsStep& step, const SandboxFds& sandbox) noexcept {
     }
     case FsStep::Kind::mkdir:
       return ::mkdir(step.target.c_str(), 0755) < 0 && errno != EEXIST ? errno : 0;
-    case FsStep::Kind::touch: {
-      const int fd = ::open(step.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-      if (fd < 0) return errno;
-      ::close(fd);
-      return 0;
-    }
     case FsStep::Kind::symlink:
       return ::symlink(step.source.c_str(), step.target.c_str()) < 0 && errno != EEXIST ? errno : 0;
     case FsStep::Kind::pivot_root:
@@ -185,6 +179,14 @@ int run_fs_step(const FsStep& step, const SandboxFds& sandbox) noexcept {
       if (::syscall(SYS_mount_setattr, AT_FDCWD, step.target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) return 0;
       if (errno != ENOSYS) return errno;
       return ::mount(nullptr, step.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0 ? errno : 0;
+    }
+    case FsStep::Kind::device: {
+      struct stat st {};
+      if (::stat(step.source.c_str(), &st) < 0) return errno;
+      if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return ENODEV;
+      if (::mknod(step.target.c_str(), (st.st_mode & S_IFMT) | 0666, st.st_rdev) < 0) return errno;
+      // Whatever the umask took away.
+      return ::chmod(step.target.c_str(), 0666) < 0 ? errno : 0;
     }
     case FsStep::Kind::mask: {
       struct stat st {};

@@ -246,6 +246,17 @@ TEST_P(ContainerizerTest, ARootfsDirectoryIsTheWholeFileSystem) {
   pid.hostname = "rooted";
   EXPECT_EQ(run(pid).exit_code, 0);
   EXPECT_EQ(output(pid), "pid=1 procs=1 host=rooted\n");
+  // /dev holds the usual devices, writable and readable by anyone.
+  for (const char* device : {"/dev/null", "/dev/zero", "/dev/full", "/dev/urandom"}) {
+    auto poke = spec({"payload", "poke", device});
+    poke.rootfs = s.rootfs;
+    poke.user = "65534";
+    EXPECT_EQ(run(poke).exit_code, std::string(device) == "/dev/full" ? ENOSPC : 0) << device;
+  }
+  auto size = spec({"payload", "size", "/dev/zero"});
+  size.rootfs = s.rootfs;
+  EXPECT_EQ(run(size).exit_code, 0);
+  EXPECT_EQ(output(size), "1048576\n") << "reads stop at 1 MiB; /dev/zero never ends";
   // The sandbox is bind-mounted, and what the task writes there is the host's.
   auto touch = spec({"payload", "touch", std::string(kSandboxInRootfs) + "/made-inside"});
   touch.rootfs = s.rootfs;
