@@ -14,6 +14,8 @@ namespace {
 
 using mesos::v1::TaskStatus;
 
+constexpr int kMaxStatuses = 64;
+
 bool has_update(const mesos::v1::Task& task, const std::string& uuid) {
   for (const auto& status : task.statuses())
     if (status.uuid() == uuid) return true;
@@ -35,12 +37,22 @@ void Master::status_update(const std::string& agent_id, const internal::StatusUp
   if (!status.has_agent_id()) status.mutable_agent_id()->set_value(agent_id);
   const std::string task_id = status.task_id().value();
   auto it = framework->tasks.find(task_id);
-  if (it != framework->tasks.end() && it->second.agent_id().value() == agent_id) {
+  if (it != framework->tasks.end() && it->second.agent_id().value() != agent_id) {
+    // An agent speaks for its own tasks only.
+    log::warning("ignoring status update from agent " + agent_id + " for task " + task_id + " of agent " +
+                     it->second.agent_id().value(),
+                 {{"AGENT_ID", agent_id}, {"TASK_ID", task_id}});
+    return;
+  }
+  if (it != framework->tasks.end()) {
     mesos::v1::Task& task = it->second;
     task.set_state(update.has_latest_state() ? update.latest_state() : status.state());
     task.set_status_update_state(status.state());
     task.set_status_update_uuid(status.uuid());
     if (!has_update(task, status.uuid())) *task.add_statuses() = status;
+    // A task sees a handful of states; an agent resending with fresh uuids
+    // must not grow the master without bound.
+    if (task.statuses_size() > kMaxStatuses) task.mutable_statuses()->DeleteSubrange(0, 1);
     if (is_terminal(task.state())) end_task(*framework, task_id);
   }
   if (!framework->connected()) return;  // the agent retries until it is acknowledged

@@ -21,7 +21,8 @@ void Master::install_routes(http::Router& router) {
   router.get("/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
   router.post("/api/v1/scheduler", [this](const http::Request& request) { return scheduler_call(request); });
   router.get("/master/frameworks", [this](const http::Request&) {
-    return http::Response::json(json{{"frameworks", frameworks_json()}, {"completed_frameworks", json::array()}}.dump());
+    return http::Response::json(
+        json{{"frameworks", frameworks_json()}, {"completed_frameworks", completed_frameworks_json()}}.dump());
   });
   router.get("/health", [](const http::Request&) { return http::Response::json(R"({"healthy":true})"); });
   router.get("/metrics", [this](const http::Request&) {
@@ -156,6 +157,12 @@ json Master::frameworks_json() const {
   return out;
 }
 
+json Master::completed_frameworks_json() const {
+  json out = json::array();
+  for (const auto& framework : frameworks_.completed_frameworks()) out.push_back(framework_json(framework));
+  return out;
+}
+
 json Master::state_json() const {
   json slaves = json::array();
   json recovered = json::array();
@@ -202,7 +209,7 @@ json Master::state_json() const {
       // ours, so operators and the CLI can see which agents were lost.
       {"unreachable_agents", std::move(unreachable)},
       {"frameworks", frameworks_json()},
-      {"completed_frameworks", json::array()},
+      {"completed_frameworks", completed_frameworks_json()},
       {"flags", options_.flags},
   };
 }

@@ -62,7 +62,14 @@ FrameworkRecord& FrameworkRegistry::add(const mesos::v1::FrameworkInfo& info) {
   return record;
 }
 
-void FrameworkRegistry::remove(const std::string& framework_id) { frameworks_.erase(framework_id); }
+void FrameworkRegistry::remove(const std::string& framework_id) {
+  auto it = frameworks_.find(framework_id);
+  if (it == frameworks_.end()) return;
+  it->second.stream.reset();
+  completed_frameworks_.push_back(std::move(it->second));
+  frameworks_.erase(it);
+  while (completed_frameworks_.size() > max_completed_frameworks_) completed_frameworks_.pop_front();
+}
 
 mesos::v1::Task* FrameworkRegistry::find_task(const std::string& framework_id, const std::string& task_id) {
   auto* framework = find(framework_id);

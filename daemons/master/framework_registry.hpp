@@ -55,13 +55,17 @@ struct FrameworkRecord {
 
 class FrameworkRegistry {
  public:
-  explicit FrameworkRegistry(std::size_t max_completed_tasks = 1000) : max_completed_(max_completed_tasks) {}
+  explicit FrameworkRegistry(std::size_t max_completed_tasks = 1000, std::size_t max_completed_frameworks = 50)
+      : max_completed_(max_completed_tasks), max_completed_frameworks_(max_completed_frameworks) {}
 
   FrameworkRecord* find(const std::string& framework_id);
   const FrameworkRecord* find(const std::string& framework_id) const;
   // Adds (or returns) the framework with `info.id()`.
   FrameworkRecord& add(const mesos::v1::FrameworkInfo& info);
+  // Keeps it (without its stream) among the last `max_completed_frameworks`
+  // removed frameworks, for /master/state's completed_frameworks.
   void remove(const std::string& framework_id);
+  const std::deque<FrameworkRecord>& completed_frameworks() const { return completed_frameworks_; }
 
   mesos::v1::Task* find_task(const std::string& framework_id, const std::string& task_id);
   // Moves a live task to the completed list (bounded: the oldest is dropped).
@@ -74,7 +78,9 @@ class FrameworkRegistry {
 
  private:
   std::size_t max_completed_;
+  std::size_t max_completed_frameworks_;
   std::map<std::string, FrameworkRecord> frameworks_;
+  std::deque<FrameworkRecord> completed_frameworks_;
 };
 
 // The roles of a FrameworkInfo: `roles` (MULTI_ROLE) or else `role`.

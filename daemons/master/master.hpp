@@ -161,6 +161,7 @@ class Master {
 
   nlohmann::json state_json() const;
   nlohmann::json frameworks_json() const;
+  nlohmann::json completed_frameworks_json() const;
   nlohmann::json framework_json(const FrameworkRecord& framework) const;
   nlohmann::json agent_json(const AgentRecord& agent) const;
   std::string metrics_text() const;

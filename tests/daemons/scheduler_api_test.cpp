@@ -177,6 +177,7 @@ TEST_F(SchedulerApiTest, LaunchRunsTheTaskOnTheAgentRelaysUpdatesAndAcknowledgem
   EXPECT_EQ(state_task["labels"][0].value("key", ""), "owner");
   EXPECT_EQ(state_task["discovery"]["ports"]["ports"][0]["labels"]["labels"][0].value("value", ""), "/web:80");
   EXPECT_EQ(state_task["statuses"][0].value("state", ""), "TASK_RUNNING");
+  EXPECT_EQ((*framework_state(framework_id))["used_resources"].value("cpus", 0.0), 0.5);
 
   // A terminal update moves the task to completed_tasks.
   fake->send(FakeAgent::status_update(agent_id, framework_id, "web-1", mesos::v1::TASK_FINISHED));
@@ -222,7 +223,22 @@ TEST_F(SchedulerApiTest, InvalidTasksGetTaskErrorAndNothingIsLaunched) {
   reply = scheduler->call("ACCEPT", launch(offer, json::array({task("late", offer, 0.1, 32)})));
   EXPECT_EQ(reply.status, 202u);
   ASSERT_TRUE(scheduler->next([](const json& e) { return is_update(e, "late", "TASK_LOST"); }, &cursor));
-  EXPECT_TRUE(fake->received().size() == 1) << "only AgentRegistered expected";
+  // Another framework's offer is not ours to accept; the offer stays with its owner.
+  auto other = subscribe(framework("other"));
+  reply = other->call("ACCEPT", launch(again, json::array({task("stolen", again, 0.1, 32)})));
+  EXPECT_EQ(reply.status, 202u);
+  std::size_t other_cursor = 0;
+  auto stolen = other->next([](const json& e) { return is_update(e, "stolen", "TASK_LOST"); }, &other_cursor);
+  ASSERT_TRUE(stolen.has_value());
+  EXPECT_EQ((*stolen)["update"]["status"].value("reason", ""), "REASON_INVALID_OFFERS");
+  EXPECT_NE((*stolen)["update"]["status"].value("message", "").find("not offered to framework"), std::string::npos);
+  EXPECT_EQ(scheduler->call("ACCEPT", launch(again, json::array({task("mine", again, 0.1, 32)}))).status, 202u);
+  auto run = fake->wait_for([](const internal::Envelope& e) { return e.has_run_task(); });
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->run_task().task().task_id().value(), "mine");
+  std::size_t runs = 0;
+  for (const auto& message : fake->received()) runs += message.has_run_task() ? 1 : 0;
+  EXPECT_EQ(runs, 1u);
 }
 
 TEST_F(SchedulerApiTest, DeclineWithRefuseSecondsHoldsTheAgentBackUntilRevive) {
@@ -348,6 +364,10 @@ TEST_F(SchedulerApiTest, BadCallsGetTheStatusesAndMessagesMesosGives) {
   reply = post_call(port_, json{{"type", "KILL"}, {"framework_id", {{"value", id}}}}.dump(), scheduler->stream_id());
   EXPECT_EQ(reply.status, 400u);
   EXPECT_NE(reply.body.find("'kill'"), std::string::npos) << reply.body;
+  reply = post_call(port_, json{{"type", "LAUNCH_ROCKETS"}, {"framework_id", {{"value", id}}}}.dump(),
+                    scheduler->stream_id());
+  EXPECT_EQ(reply.status, 400u);
+  EXPECT_NE(reply.body.find("LAUNCH_ROCKETS"), std::string::npos) << reply.body;
   reply = post_call(port_, call, scheduler->stream_id(), "text/plain");
   EXPECT_EQ(reply.status, 415u);
   reply = post_call(port_, std::string(2 * 1024 * 1024, ' '), scheduler->stream_id());
@@ -409,6 +429,11 @@ TEST_F(SchedulerApiTest, TeardownShutsTheFrameworkDownAndEndsItsStream) {
   EXPECT_TRUE(fake->wait_for([](const internal::Envelope& e) { return e.has_shutdown_framework(); }).has_value());
   EXPECT_TRUE(wait_until([&] { return scheduler->ended(); }));
   EXPECT_FALSE(framework_state(framework_id).has_value());
+  const auto state = get_json(port_, "/master/state");
+  ASSERT_TRUE(state.has_value());
+  ASSERT_EQ((*state)["completed_frameworks"].size(), 1u);
+  EXPECT_EQ((*state)["completed_frameworks"][0].value("id", ""), framework_id);
+  EXPECT_FALSE((*state)["completed_frameworks"][0].value("active", true));
   EXPECT_EQ(scheduler->call("REVIVE").status, 403u);
 }
 

@@ -1,0 +1,99 @@
+// Launch validation and the offer book, as plain classes.
+#include "daemons/master/task_validation.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemons/master/offer_book.hpp"
+
+namespace dcos::master {
+namespace {
+
+mesos::v1::TaskInfo task(const std::string& id, const std::string& resources) {
+  mesos::v1::TaskInfo info;
+  info.set_name("t-" + id);
+  info.mutable_task_id()->set_value(id);
+  info.mutable_agent_id()->set_value("agent-1");
+  info.mutable_command()->set_value("true");
+  const Resources parsed = parse_resources(resources).value();
+  for (const auto& resource : parsed) *info.add_resources() = resource;
+  return info;
+}
+
+struct Fixture {
+  Fixture() {
+    info.mutable_id()->set_value("fw-1");
+    info.set_user("root");
+    info.set_name("fw");
+    auto parts = compact_by_role(parse_resources("cpus:1;mem:256;ports:[31000-31001]").value()).value();
+    for (const auto& part : parts) pool.add(part.role, part.resources);
+  }
+  mesos::v1::FrameworkInfo info;
+  FrameworkRecord framework;
+  std::set<std::string> launching;
+  ResourcePool pool;
+  LaunchCheck check() { return LaunchCheck{framework, "agent-1", launching, pool}; }
+};
+
+TEST(TaskValidation, ValidTasksTakeTheirResourcesUntilTheOffersRunOut) {
+  Fixture f;
+  auto check = f.check();
+  EXPECT_TRUE(validate_task(task("a", "cpus:0.5;mem:128;ports:[31000-31000]"), check));
+  EXPECT_TRUE(validate_task(task("b", "cpus:0.5;mem:128"), check));
+  auto third = validate_task(task("c", "cpus:0.1;mem:1"), check);
+  ASSERT_FALSE(third);
+  EXPECT_NE(third.error().message.find("not in the offers"), std::string::npos) << third.error().message;
+  EXPECT_EQ(format_resources(f.pool.remaining()), "ports:[31001-31001]");
+}
+
+TEST(TaskValidation, EachMistakeIsNamedAndTakesNothing) {
+  Fixture f;
+  auto check = f.check();
+  auto no_name = task("a", "cpus:0.1");
+  no_name.clear_name();
+  auto wrong_agent = task("b", "cpus:0.1");
+  wrong_agent.mutable_agent_id()->set_value("agent-2");
+  auto no_command = task("c", "cpus:0.1");
+  no_command.clear_command();
+  auto no_resources = task("d", "cpus:0.1");
+  no_resources.clear_resources();
+  auto port_not_offered = task("e", "cpus:0.1;ports:[80-80]");
+  for (const auto& [info, words] : std::vector<std::pair<mesos::v1::TaskInfo, std::string>>{
+           {no_name, "no name"},
+           {wrong_agent, "agent-2"},
+           {no_command, "no command"},
+           {no_resources, "no resources"},
+           {port_not_offered, "ports:[80-80]"}}) {
+    auto result = validate_task(info, check);
+    ASSERT_FALSE(result) << words;
+    EXPECT_NE(result.error().message.find(words), std::string::npos) << result.error().message;
+  }
+  EXPECT_EQ(format_resources(f.pool.remaining()), "cpus:1;mem:256;ports:[31000-31001]");
+}
+
+TEST(TaskValidation, TaskIdsAreUniqueAmongLiveTasksAndWithinOneAccept) {
+  Fixture f;
+  f.framework.tasks["running"] = mesos::v1::Task();
+  auto check = f.check();
+  EXPECT_FALSE(validate_task(task("running", "cpus:0.1"), check));
+  EXPECT_TRUE(validate_task(task("new", "cpus:0.1"), check));
+  EXPECT_FALSE(validate_task(task("new", "cpus:0.1"), check));
+}
+
+TEST(OfferBook, IdsAreUniqueAndAnOfferLeavesOnce) {
+  OfferBook book("m1");
+  Offer allocation;
+  allocation.framework_id = "fw-1";
+  allocation.agent_id = "agent-1";
+  const std::string first = book.add(allocation, {}).offer.id().value();
+  const std::string second = book.add(allocation, {}).offer.id().value();
+  EXPECT_NE(first, second);
+  EXPECT_EQ(book.of_agent("agent-1").size(), 2u);
+  EXPECT_EQ(book.of_framework("fw-2").size(), 0u);
+  EXPECT_TRUE(book.take(first).has_value());
+  EXPECT_FALSE(book.take(first).has_value());
+  EXPECT_EQ(book.size(), 1u);
+  EXPECT_EQ(book.made(), 2u);
+}
+
+}  // namespace
+}  // namespace dcos::master
