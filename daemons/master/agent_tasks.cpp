@@ -88,7 +88,7 @@ void Master::recover_agent_tasks(const std::string& agent_id, const internal::Re
       if (is_terminal(task.state())) end_task(*framework, task.task_id().value());
       continue;
     }
-    framework->tasks[task.task_id().value()] = task;
+    frameworks_.add_task(*framework, task);
     if (is_terminal(task.state())) {
       frameworks_.complete_task(*framework, task.task_id().value());
       continue;
@@ -100,34 +100,27 @@ void Master::recover_agent_tasks(const std::string& agent_id, const internal::Re
   }
   // Tasks the master launched there that the agent does not have: the
   // RunTask was lost with the connection.
-  for (auto& [framework_id, framework] : frameworks_.all()) {
-    std::vector<std::string> missing;
-    for (const auto& [task_id, task] : framework.tasks)
-      if (task.agent_id().value() == agent_id && !reported.count({framework_id, task_id})) missing.push_back(task_id);
-    for (const auto& task_id : missing) {
-      auto& task = framework.tasks.at(task_id);
-      const auto state = framework.partition_aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
-      task.set_state(state);
-      master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REREGISTERED,
-                    "Task was not found on the agent when it re-registered");
-      end_task(framework, task_id);
-    }
+  for (const auto& [framework_id, task_id] : frameworks_.tasks_on(agent_id)) {
+    if (reported.count({framework_id, task_id})) continue;
+    FrameworkRecord& framework = *frameworks_.find(framework_id);
+    auto& task = framework.tasks.at(task_id);
+    const auto state = framework.partition_aware ? mesos::v1::TASK_DROPPED : mesos::v1::TASK_LOST;
+    task.set_state(state);
+    master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REREGISTERED,
+                  "Task was not found on the agent when it re-registered");
+    end_task(framework, task_id);
   }
 }
 
 void Master::agent_tasks_lost(const std::string& agent_id) {
-  for (auto& [framework_id, framework] : frameworks_.all()) {
-    std::vector<std::string> lost;
-    for (const auto& [task_id, task] : framework.tasks)
-      if (task.agent_id().value() == agent_id) lost.push_back(task_id);
-    for (const auto& task_id : lost) {
-      auto& task = framework.tasks.at(task_id);
-      const auto state = framework.partition_aware ? mesos::v1::TASK_UNREACHABLE : mesos::v1::TASK_LOST;
-      task.set_state(state);
-      master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REMOVED,
-                    "Agent " + agent_id + " is unreachable");
-      end_task(framework, task_id);
-    }
+  for (const auto& [framework_id, task_id] : frameworks_.tasks_on(agent_id)) {
+    FrameworkRecord& framework = *frameworks_.find(framework_id);
+    auto& task = framework.tasks.at(task_id);
+    const auto state = framework.partition_aware ? mesos::v1::TASK_UNREACHABLE : mesos::v1::TASK_LOST;
+    task.set_state(state);
+    master_update(framework, task.task_id(), agent_id, state, TaskStatus::REASON_AGENT_REMOVED,
+                  "Agent " + agent_id + " is unreachable");
+    end_task(framework, task_id);
   }
 }
 

@@ -65,6 +65,9 @@ FrameworkRecord& FrameworkRegistry::add(const mesos::v1::FrameworkInfo& info) {
 void FrameworkRegistry::remove(const std::string& framework_id) {
   auto it = frameworks_.find(framework_id);
   if (it == frameworks_.end()) return;
+  std::vector<std::string> live;
+  for (const auto& [task_id, task] : it->second.tasks) live.push_back(task_id);
+  for (const auto& task_id : live) complete_task(it->second, task_id);
   it->second.stream.reset();
   completed_frameworks_.push_back(std::move(it->second));
   frameworks_.erase(it);
@@ -78,9 +81,28 @@ mesos::v1::Task* FrameworkRegistry::find_task(const std::string& framework_id, c
   return it == framework->tasks.end() ? nullptr : &it->second;
 }
 
+mesos::v1::Task& FrameworkRegistry::add_task(FrameworkRecord& framework, mesos::v1::Task task) {
+  const std::string task_id = task.task_id().value();
+  auto [it, inserted] = framework.tasks.try_emplace(task_id);
+  if (!inserted) by_agent_[it->second.agent_id().value()].erase({framework.id(), task_id});
+  it->second = std::move(task);
+  by_agent_[it->second.agent_id().value()].emplace(framework.id(), task_id);
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> FrameworkRegistry::tasks_on(const std::string& agent_id) const {
+  auto it = by_agent_.find(agent_id);
+  if (it == by_agent_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
 void FrameworkRegistry::complete_task(FrameworkRecord& framework, const std::string& task_id) {
   auto it = framework.tasks.find(task_id);
   if (it == framework.tasks.end()) return;
+  if (auto agent = by_agent_.find(it->second.agent_id().value()); agent != by_agent_.end()) {
+    agent->second.erase({framework.id(), task_id});
+    if (agent->second.empty()) by_agent_.erase(agent);
+  }
   framework.completed.push_back(std::move(it->second));
   framework.tasks.erase(it);
   while (framework.completed.size() > max_completed_) framework.completed.pop_front();

@@ -18,6 +18,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,11 @@ class FrameworkRegistry {
   const std::deque<FrameworkRecord>& completed_frameworks() const { return completed_frameworks_; }
 
   mesos::v1::Task* find_task(const std::string& framework_id, const std::string& task_id);
+  // Adds (or replaces) a live task. Live tasks enter only here and leave
+  // only through complete_task() and remove(), which keep the index by agent.
+  mesos::v1::Task& add_task(FrameworkRecord& framework, mesos::v1::Task task);
+  // (framework id, task id) of the live tasks on an agent.
+  std::vector<std::pair<std::string, std::string>> tasks_on(const std::string& agent_id) const;
   // Moves a live task to the completed list (bounded: the oldest is dropped).
   void complete_task(FrameworkRecord& framework, const std::string& task_id);
 
@@ -81,6 +88,9 @@ class FrameworkRegistry {
   std::size_t max_completed_frameworks_;
   std::map<std::string, FrameworkRecord> frameworks_;
   std::deque<FrameworkRecord> completed_frameworks_;
+  // Agent failover re-registers every agent: finding an agent's tasks must
+  // not walk every task of the cluster.
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> by_agent_;
 };
 
 // The roles of a FrameworkInfo: `roles` (MULTI_ROLE) or else `role`.

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -42,6 +43,9 @@ class OfferBook {
   std::string prefix_;
   uint64_t next_ = 0;
   std::unordered_map<std::string, OfferEntry> offers_;
+  // So that losing an agent or a framework costs its offers, not all offers.
+  std::unordered_map<std::string, std::set<std::string>> by_agent_;
+  std::unordered_map<std::string, std::set<std::string>> by_framework_;
 };
 
 }  // namespace dcos::master

@@ -116,7 +116,7 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   const Resources resources(task.resources().begin(), task.resources().end());
   if (auto used = allocator_.use_offered(framework.id(), info.agent_id().value(), role, resources); !used)
     log::error("allocator refused the launch's resources: " + used.error().message, {{"TASK_ID", info.task_id().value()}});
-  framework.tasks[info.task_id().value()] = std::move(task);
+  frameworks_.add_task(framework, std::move(task));
 
   internal::Envelope run;
   *run.mutable_run_task()->mutable_framework() = framework.info;

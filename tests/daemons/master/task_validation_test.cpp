@@ -97,3 +97,32 @@ TEST(OfferBook, IdsAreUniqueAndAnOfferLeavesOnce) {
 
 }  // namespace
 }  // namespace dcos::master
+
+namespace dcos::master {
+namespace {
+
+TEST(FrameworkRegistry, TasksAreIndexedByAgentUntilTheyComplete) {
+  FrameworkRegistry registry(/*max_completed_tasks=*/1);
+  mesos::v1::FrameworkInfo info;
+  info.mutable_id()->set_value("fw-1");
+  FrameworkRecord& framework = registry.add(info);
+  for (const auto& [task_id, agent_id] : {std::pair{"a", "agent-1"}, std::pair{"b", "agent-1"}, std::pair{"c", "agent-2"}}) {
+    mesos::v1::Task task;
+    task.mutable_task_id()->set_value(task_id);
+    task.mutable_agent_id()->set_value(agent_id);
+    registry.add_task(framework, task);
+  }
+  EXPECT_EQ(registry.tasks_on("agent-1").size(), 2u);
+  registry.complete_task(framework, "a");
+  registry.complete_task(framework, "b");
+  EXPECT_TRUE(registry.tasks_on("agent-1").empty());
+  ASSERT_EQ(framework.completed.size(), 1u);  // bounded: the oldest went
+  EXPECT_EQ(framework.completed.front().task_id().value(), "b");
+  registry.remove("fw-1");
+  EXPECT_TRUE(registry.tasks_on("agent-2").empty());
+  ASSERT_EQ(registry.completed_frameworks().size(), 1u);
+  EXPECT_EQ(registry.completed_frameworks().front().completed.size(), 1u);
+}
+
+}  // namespace
+}  // namespace dcos::master
