@@ -143,6 +143,8 @@ class Master {
   void rescind_offers_of_agent(const std::string& agent_id);
   void rescind_offers_of_framework(const std::string& framework_id);
   void add_agent_to_allocator(const AgentRecord& agent);
+  // A DECLINE's or ACCEPT's filter duration, defaulted and bounded as Mesos does.
+  static double refuse_seconds(const mesos::v1::Filters& filters);
 
   // tasks.cpp
   void accept(FrameworkRecord& framework, const Call::Accept& accept);

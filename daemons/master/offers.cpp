@@ -1,6 +1,8 @@
 // Offers: DRF allocation cycles (every --allocation_interval, and soon after
 // anything frees resources, coalesced into one cycle), OFFERS events, and
 // rescinding offers whose agent or framework went away.
+#include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "daemons/master/master.hpp"
@@ -9,6 +11,14 @@
 namespace dcos::master {
 
 namespace asio = boost::asio;
+
+double Master::refuse_seconds(const mesos::v1::Filters& filters) {
+  constexpr double kYear = 365.0 * 24 * 3600;
+  const double seconds = filters.refuse_seconds();
+  // As Mesos: negative means the default; NaN is no duration at all.
+  if (std::isnan(seconds) || seconds < 0) return mesos::v1::Filters().refuse_seconds();
+  return std::min(seconds, kYear);
+}
 
 void Master::request_allocation() {
   if (allocation_requested_) return;

@@ -139,8 +139,7 @@ http::Response Master::subscribe(const Call& call, bool protobuf_out) {
 }
 
 void Master::decline(FrameworkRecord& framework, const Call::Decline& decline) {
-  std::optional<double> refuse = decline.filters().refuse_seconds();
-  if (*refuse < 0) refuse = mesos::v1::Filters().refuse_seconds();
+  const std::optional<double> refuse = refuse_seconds(decline.filters());
   const auto now = Clock::now();
   for (const auto& offer_id : decline.offer_ids()) {
     const OfferEntry* entry = offers_.find(offer_id.value());

@@ -17,14 +17,6 @@ namespace {
 using mesos::v1::TaskState;
 using mesos::v1::TaskStatus;
 
-constexpr double kMaxRefuseSeconds = 365.0 * 24 * 3600;
-
-std::optional<double> refuse_seconds(const mesos::v1::Filters& filters) {
-  double seconds = filters.refuse_seconds();
-  if (seconds < 0 || !std::isfinite(seconds)) seconds = mesos::v1::Filters().refuse_seconds();
-  return std::min(seconds, kMaxRefuseSeconds);
-}
-
 Resources with_role(const google::protobuf::RepeatedPtrField<mesos::v1::Resource>& in, const std::string& role) {
   Resources out(in.begin(), in.end());
   for (auto& resource : out) resource.mutable_allocation_info()->set_role(role);
