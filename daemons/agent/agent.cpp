@@ -62,6 +62,7 @@ asio::awaitable<void> Agent::run() {
     }
     const bool was_registered = registered_;
     registered_ = false;
+    if (tasks_) tasks_->set_sender(nullptr);
     if (stopping_) break;
     const auto delay = backoff_.next();
     // The first failure after a success is worth a warning; retries are noise.
@@ -80,6 +81,7 @@ asio::awaitable<Result<void>> Agent::session(net::Connection& master) {
   internal::Envelope hello;
   if (info_.has_id()) {
     *hello.mutable_reregister_agent()->mutable_agent() = info_;
+    if (tasks_) tasks_->describe(hello.mutable_reregister_agent());
   } else {
     *hello.mutable_register_agent()->mutable_agent() = info_;
   }
@@ -94,15 +96,14 @@ asio::awaitable<Result<void>> Agent::session(net::Connection& master) {
         if (auto saved = checkpoint(registered.agent_id().value()); !saved)
           co_return Error{"cannot checkpoint agent id: " + saved.error().message};
         const bool again = registrations_++ > 0 || hello.has_reregister_agent();
-        registered_ = true;
-        master_pid_ = registered.master().pid();
-        backoff_.reset();
         // Silence longer than the master's ping policy means the master is gone.
         const auto interval = std::chrono::nanoseconds(registered.ping_interval_ns());
         if (interval > Duration::zero()) master.set_idle_timeout(interval * (registered.max_missed_pings() + 1));
-        log::info(std::string(again ? "re-registered" : "registered") + " with master " + master_pid_ + " as agent " +
-                      info_.id().value(),
+        log::info(std::string(again ? "re-registered" : "registered") + " with master " +
+                      registered.master().pid() + " as agent " + info_.id().value(),
                   {{"AGENT_ID", info_.id().value()}});
+        master_pid_ = registered.master().pid();
+        on_registered();
         break;
       }
       case internal::Envelope::kRegistrationRefused:
@@ -113,12 +114,56 @@ asio::awaitable<Result<void>> Agent::session(net::Connection& master) {
         master.send(pong);
         break;
       }
+      case internal::Envelope::kRunTask:
+      case internal::Envelope::kKillTask:
+      case internal::Envelope::kStatusUpdateAcknowledgement:
+      case internal::Envelope::kShutdownFramework:
+        on_task_message(*message);
+        break;
       case internal::Envelope::kError:
         co_return Error{"master closed the connection: " + message->error().message()};
       default:
         log::warning("ignoring unexpected " + wire::body_name(*message) + " message from the master");
         break;
     }
+  }
+}
+
+void Agent::on_registered() {
+  registered_ = true;
+  backoff_.reset();
+  if (!tasks_) return;
+  tasks_->set_agent_id(info_.id().value());
+  // The connection outlives the session only while master_ holds it.
+  tasks_->set_sender([this](const internal::StatusUpdate& update) {
+    if (!master_ || !registered_) return;
+    internal::Envelope envelope;
+    *envelope.mutable_status_update() = update;
+    master_->send(envelope);
+  });
+  tasks_->resend_all();
+}
+
+void Agent::on_task_message(const internal::Envelope& message) {
+  if (!registered_ || !tasks_) {
+    log::warning("ignoring " + wire::body_name(message) + " from the master: not registered yet");
+    return;
+  }
+  switch (message.body_case()) {
+    case internal::Envelope::kRunTask:
+      tasks_->run_task(message.run_task());
+      break;
+    case internal::Envelope::kKillTask:
+      tasks_->kill_task(message.kill_task());
+      break;
+    case internal::Envelope::kStatusUpdateAcknowledgement:
+      tasks_->acknowledge(message.status_update_acknowledgement());
+      break;
+    case internal::Envelope::kShutdownFramework:
+      tasks_->shutdown_framework(message.shutdown_framework().framework_id().value());
+      break;
+    default:
+      break;
   }
 }
 

@@ -7,6 +7,10 @@
 // and start again. The agent id is checkpointed before the agent counts
 // itself registered, so it survives restarts of either side.
 //
+// Task messages from the master go to the TaskBook; once (re)registered the
+// agent lets it send status updates and resend every unacknowledged one. A
+// re-registration carries the book's tasks and frameworks.
+//
 // Runs on one io thread; not thread-safe.
 #pragma once
 
@@ -18,6 +22,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include "runtime/asio.hpp"
 
+#include "daemons/agent/task_book.hpp"
 #include "mesos.pb.h"
 #include "runtime/backoff.hpp"
 #include "runtime/connection.hpp"
@@ -36,6 +41,10 @@ struct Options {
   std::string default_role = "*";
   Duration backoff_factor = std::chrono::seconds(1);  // --registration_backoff_factor
   Duration backoff_max = std::chrono::minutes(1);
+  // First resend of an unacknowledged status update; doubles up to the max
+  // (Mesos' STATUS_UPDATE_RETRY_INTERVAL_MIN and _MAX).
+  Duration status_update_retry = std::chrono::seconds(10);  // --status_update_retry_interval
+  Duration status_update_retry_max = std::chrono::minutes(10);
   std::map<std::string, std::string> flags;  // as given, for /state
 };
 
@@ -46,6 +55,9 @@ class Agent {
 
   // Loads the checkpointed agent id, if any.
   Result<void> recover();
+  const mesos::v1::AgentInfo& info() const { return info_; }
+  // Where task messages go; set before run().
+  void set_tasks(TaskBook* tasks) { tasks_ = tasks; }
   boost::asio::awaitable<void> run();
   void stop();
 
@@ -54,6 +66,8 @@ class Agent {
 
  private:
   boost::asio::awaitable<Result<void>> session(net::Connection& master);
+  void on_registered();
+  void on_task_message(const internal::Envelope& message);
   Result<void> checkpoint(const std::string& agent_id);
   nlohmann::json state_json() const;
   std::string metrics_text() const;
@@ -70,6 +84,7 @@ class Agent {
   double start_time_ = 0;
   uint64_t registrations_ = 0;
   net::WireCounters counters_;
+  TaskBook* tasks_ = nullptr;
 };
 
 }  // namespace dcos::agent

@@ -1,8 +1,9 @@
 // The agent's HTTP endpoints: /state (the shape of Mesos' agent /state for
-// the parts that exist), /health and /metrics.
+// the parts that exist), /files/read, /health and /metrics.
 #include <nlohmann/json.hpp>
 
 #include "daemons/agent/agent.hpp"
+#include "daemons/agent/files.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/resources.hpp"
 #include "runtime/service.hpp"
@@ -13,6 +14,9 @@ using nlohmann::json;
 
 void Agent::install_routes(http::Router& router) {
   router.get("/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
+  router.get("/files/read", [this](const http::Request& request) {
+    return read_sandbox_file(options_.work_dir + "/slaves", request);
+  });
   router.get("/health", [this](const http::Request&) {
     return http::Response::json(json{{"healthy", true}, {"registered", registered_}}.dump());
   });
@@ -36,7 +40,7 @@ json Agent::state_json() const {
       {"registered", registered_},
       {"master_hostname", options_.master_host},
       {"master", options_.master_host + ":" + std::to_string(options_.master_port)},
-      {"frameworks", json::array()},
+      {"frameworks", tasks_ ? tasks_->frameworks_json() : json::array()},
       {"completed_frameworks", json::array()},
       {"flags", options_.flags},
   };
@@ -53,6 +57,7 @@ std::string Agent::metrics_text() const {
       .counter("dcos_agent_frames_sent_total", "Frames sent to the master.", counters_.frames_out)
       .counter("dcos_agent_bad_frames_total", "Frames rejected as malformed.", counters_.bad_frames)
       .gauge("dcos_agent_uptime_seconds", "Seconds since the agent started.", wall_seconds() - start_time_);
+  if (tasks_) tasks_->metrics(m);
   return m.text();
 }
 

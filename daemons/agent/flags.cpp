@@ -45,6 +45,9 @@ FlagSet make_flags(Config* config) {
   add_positive_duration_flag(flags, "registration_backoff_factor",
                              "First delay before reconnecting to a lost master; doubles up to 1mins",
                              &options->backoff_factor);
+  add_positive_duration_flag(flags, "status_update_retry_interval",
+                             "First resend of an unacknowledged status update; doubles up to 10mins",
+                             &options->status_update_retry);
   add_log_level_flag(flags, &config->log_level);
   return flags;
 }

@@ -42,13 +42,21 @@ int main(int argc, char** argv) {
     log::error("cannot recover: " + recovered.error().message);
     return 1;
   }
-  // Before READY: under systemd the agent first moves into its leaf cgroup.
-  // Tasks (issue 4) will launch through it; today it recovers and cleans up.
+  // Before READY: under systemd the agent first moves into its leaf cgroup;
+  // then the tasks of an earlier run are recovered.
   auto containerizer = agent::start_containerizer(config.containerizer, options.work_dir);
   if (!containerizer) {
     log::error("cannot start the containerizer: " + containerizer.error().message);
     return 1;
   }
+  agent::TaskBook tasks(io, **containerizer, options.work_dir, options.status_update_retry,
+                        options.status_update_retry_max);
+  if (agent.info().has_id()) tasks.set_agent_id(agent.info().id().value());
+  if (auto recovered = tasks.recover(); !recovered) {
+    log::error("cannot recover tasks: " + recovered.error().message);
+    return 1;
+  }
+  agent.set_tasks(&tasks);
   http::Router router;
   agent.install_routes(router);
   auto listener = net::Listener::bind(io.get_executor(), {boost::asio::ip::make_address(options.ip), options.port},

@@ -1,0 +1,119 @@
+#include "daemons/agent/status_update_manager.hpp"
+
+#include "runtime/log.hpp"
+
+namespace dcos::agent {
+
+namespace asio = boost::asio;
+
+struct StatusUpdateManager::Delivery {
+  Delivery(asio::io_context& io, std::unique_ptr<StatusUpdateStream> s, Duration min, Duration max)
+      : stream(std::move(s)), timer(io), backoff(min, max) {}
+  std::unique_ptr<StatusUpdateStream> stream;
+  asio::steady_timer timer;
+  Backoff backoff;
+  bool running = false;  // a deliver() coroutine owns this stream
+  bool closed = false;   // forgotten: deliver() must stop
+};
+
+StatusUpdateManager::StatusUpdateManager(asio::io_context& io, Duration retry_min, Duration retry_max)
+    : io_(io), retry_min_(retry_min), retry_max_(retry_max) {}
+
+StatusUpdateManager::~StatusUpdateManager() {
+  for (auto& [key, delivery] : streams_) {
+    delivery->closed = true;
+    delivery->timer.cancel();
+  }
+}
+
+void StatusUpdateManager::adopt(const TaskKey& key, std::unique_ptr<StatusUpdateStream> stream) {
+  streams_[key] = std::make_shared<Delivery>(io_, std::move(stream), retry_min_, retry_max_);
+}
+
+Result<void> StatusUpdateManager::update(const TaskKey& key, const std::string& log_path,
+                                         const internal::StatusUpdate& update) {
+  auto found = streams_.find(key);
+  if (found == streams_.end()) {
+    auto stream = StatusUpdateStream::open(log_path);
+    if (!stream) return stream.error();
+    found = streams_.emplace(key, std::make_shared<Delivery>(io_, std::move(*stream), retry_min_, retry_max_)).first;
+  }
+  auto delivery = found->second;
+  if (auto appended = delivery->stream->append(update); !appended) return appended;
+  start(delivery);
+  return {};
+}
+
+void StatusUpdateManager::start(const std::shared_ptr<Delivery>& delivery) {
+  if (delivery->running || delivery->stream->head() == nullptr) return;
+  delivery->running = true;
+  asio::co_spawn(io_, deliver(delivery), asio::detached);
+}
+
+// One coroutine per stream with updates in flight: sends the head, waits
+// for its acknowledgement (which cancels the timer) or the backoff, and
+// resends or moves to the next head.
+asio::awaitable<void> StatusUpdateManager::deliver(std::shared_ptr<Delivery> delivery) {
+  std::string last_sent;
+  while (!delivery->closed && delivery->stream->head() != nullptr) {
+    const internal::StatusUpdate head = *delivery->stream->head();
+    const bool again = head.status().uuid() == last_sent;
+    if (!again) delivery->backoff.reset();
+    send(head, again);
+    last_sent = head.status().uuid();
+    delivery->timer.expires_after(delivery->backoff.next());
+    boost::system::error_code ec;
+    co_await delivery->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  delivery->running = false;
+}
+
+void StatusUpdateManager::send(const internal::StatusUpdate& update, bool again) {
+  if (!sender_) return;
+  (again ? counters_.retried : counters_.sent)++;
+  sender_(update);
+}
+
+Result<void> StatusUpdateManager::acknowledge(const TaskKey& key, const std::string& uuid) {
+  auto found = streams_.find(key);
+  if (found == streams_.end()) {
+    counters_.ignored_acks++;
+    return {};
+  }
+  auto delivery = found->second;
+  auto advanced = delivery->stream->acknowledge(uuid);
+  if (!advanced) return advanced.error();
+  if (!*advanced) {
+    counters_.ignored_acks++;
+    return {};
+  }
+  counters_.acknowledged++;
+  if (delivery->stream->done()) {
+    delivery->closed = true;
+    delivery->timer.cancel();
+    streams_.erase(found);
+    if (on_done_) on_done_(key);
+    return {};
+  }
+  // Wakes deliver(), which sends the next head at once.
+  delivery->timer.cancel();
+  return {};
+}
+
+void StatusUpdateManager::resend_all() {
+  for (auto& [key, delivery] : streams_) {
+    delivery->backoff.reset();
+    if (delivery->running) {
+      delivery->timer.cancel();
+    } else {
+      start(delivery);
+    }
+  }
+}
+
+const StatusUpdateStream* StatusUpdateManager::stream(const TaskKey& key) const {
+  auto found = streams_.find(key);
+  return found == streams_.end() ? nullptr : found->second->stream.get();
+}
+
+}  // namespace dcos::agent

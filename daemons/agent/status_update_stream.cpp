@@ -1,0 +1,73 @@
+#include "daemons/agent/status_update_stream.hpp"
+
+namespace dcos::agent {
+
+bool is_terminal(mesos::v1::TaskState state) {
+  using mesos::v1::TaskState;
+  switch (state) {
+    case TaskState::TASK_FINISHED:
+    case TaskState::TASK_FAILED:
+    case TaskState::TASK_KILLED:
+    case TaskState::TASK_ERROR:
+    case TaskState::TASK_LOST:
+    case TaskState::TASK_DROPPED:
+    case TaskState::TASK_GONE:
+    case TaskState::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<std::unique_ptr<StatusUpdateStream>> StatusUpdateStream::open(const std::string& path) {
+  auto opened = RecordLog::open(path);
+  if (!opened) return opened.error();
+  std::unique_ptr<StatusUpdateStream> stream(new StatusUpdateStream(std::move(opened->log)));
+  for (const auto& bytes : opened->records) {
+    internal::Envelope record;
+    // A record that passed its checksum but does not parse was not written
+    // by us: refusing the stream beats guessing the task's state.
+    if (!record.ParseFromString(bytes)) return Error{"status update log '" + path + "' holds a record that is not ours"};
+    stream->apply(record);
+  }
+  return stream;
+}
+
+void StatusUpdateStream::apply(const internal::Envelope& record) {
+  if (record.has_status_update()) {
+    pending_.push_back(record.status_update());
+    latest_ = record.status_update().status();
+  } else if (record.has_status_update_acknowledgement() && !pending_.empty() &&
+             pending_.front().status().uuid() == record.status_update_acknowledgement().uuid()) {
+    if (is_terminal(pending_.front().status().state())) done_ = true;
+    pending_.pop_front();
+  }
+}
+
+Result<void> StatusUpdateStream::write(const internal::Envelope& record) {
+  if (auto appended = log_.append(RecordLog::encode(record.SerializeAsString())); !appended) return appended;
+  if (auto synced = log_.sync(); !synced) return synced;
+  apply(record);
+  return {};
+}
+
+Result<void> StatusUpdateStream::append(const internal::StatusUpdate& update) {
+  if (update.status().uuid().empty()) return Error{"a status update needs a uuid"};
+  if (ended()) return Error{"the task already ended with " + mesos::v1::TaskState_Name(latest_->state())};
+  internal::Envelope record;
+  *record.mutable_status_update() = update;
+  return write(record);
+}
+
+Result<bool> StatusUpdateStream::acknowledge(const std::string& uuid) {
+  if (pending_.empty() || pending_.front().status().uuid() != uuid) return false;
+  internal::Envelope record;
+  auto* ack = record.mutable_status_update_acknowledgement();
+  ack->set_uuid(uuid);
+  *ack->mutable_task_id() = pending_.front().status().task_id();
+  *ack->mutable_framework_id() = pending_.front().framework_id();
+  if (auto written = write(record); !written) return written.error();
+  return true;
+}
+
+}  // namespace dcos::agent

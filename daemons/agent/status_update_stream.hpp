@@ -1,0 +1,63 @@
+// One task's status updates: an ordered, durable stream (Mesos'
+// StatusUpdateStream).
+//
+// Every update is appended to the stream's log (runtime/record_log.hpp,
+// fdatasync'd) before anyone may send it, and so is every acknowledgement:
+// after a crash, open() replays the log and the stream is exactly where it
+// was. Only the head (the oldest unacknowledged update) is in flight; an
+// acknowledgement advances the stream only when it names the head's uuid,
+// so duplicate and stale acknowledgements change nothing. Once a terminal
+// update is acknowledged the stream is done and the task can be forgotten.
+//
+// Records are dcos.internal.Envelope messages holding a status_update or a
+// status_update_acknowledgement: the same types as on the wire.
+// Not thread-safe.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "internal.pb.h"
+#include "runtime/record_log.hpp"
+#include "runtime/result.hpp"
+
+namespace dcos::agent {
+
+bool is_terminal(mesos::v1::TaskState state);
+
+class StatusUpdateStream {
+ public:
+  // Opens the log at `path`, creating it, and replays what it holds.
+  static Result<std::unique_ptr<StatusUpdateStream>> open(const std::string& path);
+
+  // Checkpoints `update` (whose status.uuid must be set and new) and queues it.
+  // Refused after a terminal update: a task ends once.
+  Result<void> append(const internal::StatusUpdate& update);
+
+  // Checkpoints the acknowledgement when `uuid` is the head's; true then.
+  // False (and nothing written) for any other uuid.
+  Result<bool> acknowledge(const std::string& uuid);
+
+  // The update in flight, or nullptr when every update was acknowledged.
+  const internal::StatusUpdate* head() const { return pending_.empty() ? nullptr : &pending_.front(); }
+  std::size_t pending() const { return pending_.size(); }
+  // The newest update appended, acknowledged or not.
+  const std::optional<mesos::v1::TaskStatus>& latest() const { return latest_; }
+  // A terminal update was appended (the task ended) / acknowledged (done).
+  bool ended() const { return latest_ && is_terminal(latest_->state()); }
+  bool done() const { return done_; }
+
+ private:
+  explicit StatusUpdateStream(RecordLog log) : log_(std::move(log)) {}
+  Result<void> write(const internal::Envelope& record);
+  void apply(const internal::Envelope& record);
+
+  RecordLog log_;
+  std::deque<internal::StatusUpdate> pending_;
+  std::optional<mesos::v1::TaskStatus> latest_;
+  bool done_ = false;
+};
+
+}  // namespace dcos::agent

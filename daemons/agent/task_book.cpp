@@ -1,0 +1,261 @@
+#include "daemons/agent/task_book.hpp"
+
+#include <set>
+
+#include "runtime/ids.hpp"
+#include "runtime/log.hpp"
+#include "runtime/service.hpp"
+
+namespace dcos::agent {
+
+namespace asio = boost::asio;
+using mesos::v1::TaskState;
+using mesos::v1::TaskStatus;
+
+namespace {
+
+// Mesos' status update uuids are the 16 bytes of a UUID, not its text.
+std::string uuid_bytes() {
+  const std::string text = random_uuid();
+  std::string bytes;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '-') continue;
+    bytes.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+    ++i;
+  }
+  return bytes;
+}
+
+bool partition_aware(const mesos::v1::FrameworkInfo& framework) {
+  for (const auto& capability : framework.capabilities())
+    if (capability.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE) return true;
+  return false;
+}
+
+}  // namespace
+
+TaskBook::TaskBook(asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
+                   Duration retry_min, Duration retry_max)
+    : io_(io), containerizer_(containerizer), checkpoints_(std::move(work_dir)), updates_(io, retry_min, retry_max) {
+  updates_.on_done([this](const TaskKey& key) { forget(key); });
+}
+
+TaskBook::~TaskBook() { workers_.join(); }
+
+void TaskBook::set_sender(Sender sender) {
+  sender_ = sender;
+  updates_.set_sender(std::move(sender));
+}
+
+TaskStatus TaskBook::status(const Task& task, const TaskReport& report) const {
+  TaskStatus status;
+  *status.mutable_task_id() = task.task.task_id();
+  status.set_state(report.state);
+  status.set_source(TaskStatus::SOURCE_EXECUTOR);
+  if (report.reason) {
+    status.set_reason(*report.reason);
+    // The agent, not the task, decided these.
+    if (*report.reason != TaskStatus::REASON_COMMAND_EXECUTOR_FAILED) status.set_source(TaskStatus::SOURCE_AGENT);
+  }
+  if (!report.message.empty()) status.set_message(report.message);
+  status.mutable_agent_id()->set_value(agent_id_);
+  status.mutable_executor_id()->set_value(task.task.task_id().value());
+  status.set_timestamp(wall_seconds());
+  status.set_uuid(uuid_bytes());
+  if (!task.placement.container_id.empty())
+    status.mutable_container_status()->mutable_container_id()->set_value(task.placement.container_id);
+  return status;
+}
+
+void TaskBook::on_report(const TaskKey& key, const TaskReport& report) {
+  auto found = tasks_.find(key);
+  if (found == tasks_.end()) return;
+  Task& task = found->second;
+  internal::StatusUpdate update;
+  update.mutable_framework_id()->set_value(key.first);
+  *update.mutable_status() = status(task, report);
+  const std::string& task_id = key.second;
+  if (auto saved = updates_.update(key, checkpoints_.updates_path(key.first, task_id), update); !saved) {
+    // Without its checkpoint the update could be lost in a crash; sending it
+    // anyway would break the stream's order. The task's state stays as it
+    // was, and the operator has the log line.
+    log::error("task " + task_id + ": cannot checkpoint " + TaskState_Name(report.state) + ": " +
+                   saved.error().message,
+               {{"TASK_ID", task_id}, {"FRAMEWORK_ID", key.first}});
+    return;
+  }
+  task.state = report.state;
+  log::info("task " + task_id + " is " + TaskState_Name(report.state) +
+                (report.message.empty() ? "" : " (" + report.message + ")"),
+            {{"TASK_ID", task_id}, {"FRAMEWORK_ID", key.first}});
+  if (is_terminal(report.state)) task.runner.reset();
+}
+
+void TaskBook::run_task(const internal::RunTask& message) {
+  const auto& framework = message.framework();
+  const auto& info = message.task();
+  const std::string& framework_id = framework.id().value();
+  if (!valid_id(framework_id)) {
+    log::warning("ignoring RunTask for task " + info.task_id().value() + ": framework id '" + framework_id +
+                 "' is not usable as a directory name");
+    return;
+  }
+  TaskKey key{framework_id, info.task_id().value()};
+  if (tasks_.count(key)) {
+    log::warning("ignoring RunTask for task " + key.second + ": the agent already has it",
+                 {{"TASK_ID", key.second}, {"FRAMEWORK_ID", framework_id}});
+    return;
+  }
+  const auto valid = validate_task(info);
+  // An id unusable as a path cannot be checkpointed: that TASK_ERROR is
+  // sent once, like the reply to a kill of an unknown task.
+  if (!valid_id(key.second)) {
+    send_once(framework.id(), info.task_id(), mesos::v1::TASK_ERROR, TaskStatus::REASON_TASK_INVALID,
+              valid.error().message);
+    return;
+  }
+  Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING};
+  if (auto saved = checkpoints_.save_framework(framework); !saved) {
+    log::error("cannot checkpoint framework " + framework_id + ", dropping task " + key.second + ": " +
+               saved.error().message);
+    return;
+  }
+  if (auto saved = checkpoints_.save_task(framework_id, info); !saved) {
+    log::error("cannot checkpoint task " + key.second + ", dropping it: " + saved.error().message);
+    return;
+  }
+  auto& stored = tasks_.emplace(key, std::move(task)).first->second;
+  if (!valid) {
+    on_report(key, {mesos::v1::TASK_ERROR, TaskStatus::REASON_TASK_INVALID, valid.error().message});
+    return;
+  }
+  launch(stored);
+}
+
+void TaskBook::launch(Task& task) {
+  TaskKey key{task.framework.id().value(), task.task.task_id().value()};
+  task.placement.container_id = random_uuid();
+  task.placement.sandbox = checkpoints_.sandbox(agent_id_, key.first, key.second, task.placement.container_id);
+  if (auto saved = checkpoints_.save_container(key.first, key.second, task.placement.container_id); !saved) {
+    on_report(key, {mesos::v1::TASK_FAILED, TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                    "cannot checkpoint the container id: " + saved.error().message});
+    return;
+  }
+  task.runner = std::make_shared<TaskRunner>(io_, workers_, containerizer_, task.framework, task.task, task.placement,
+                                             [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
+  task.runner->start();
+}
+
+void TaskBook::kill_task(const internal::KillTask& message) {
+  auto found = tasks_.find({message.framework_id().value(), message.task_id().value()});
+  if (found == tasks_.end()) {
+    send_unknown(message);
+    return;
+  }
+  log::info("killing task " + message.task_id().value(), {{"TASK_ID", message.task_id().value()}});
+  if (found->second.runner) found->second.runner->kill(message.has_kill_policy() ? &message.kill_policy() : nullptr);
+}
+
+void TaskBook::send_unknown(const internal::KillTask& message) {
+  log::warning("kill of unknown task " + message.task_id().value() + ": answering TASK_LOST",
+               {{"TASK_ID", message.task_id().value()}, {"FRAMEWORK_ID", message.framework_id().value()}});
+  send_once(message.framework_id(), message.task_id(), mesos::v1::TASK_LOST, TaskStatus::REASON_TASK_UNKNOWN,
+            "the agent does not know this task");
+}
+
+void TaskBook::send_once(const mesos::v1::FrameworkID& framework_id, const mesos::v1::TaskID& task_id,
+                         TaskState state, TaskStatus::Reason reason, const std::string& message) {
+  if (!sender_) return;
+  internal::StatusUpdate update;
+  *update.mutable_framework_id() = framework_id;
+  auto* status = update.mutable_status();
+  *status->mutable_task_id() = task_id;
+  status->set_state(state);
+  status->set_reason(reason);
+  status->set_source(TaskStatus::SOURCE_AGENT);
+  status->set_message(message);
+  status->mutable_agent_id()->set_value(agent_id_);
+  status->set_timestamp(wall_seconds());
+  sender_(update);
+}
+
+void TaskBook::shutdown_framework(const std::string& framework_id) {
+  log::info("shutting down framework " + framework_id + ": killing its tasks", {{"FRAMEWORK_ID", framework_id}});
+  for (auto& [key, task] : tasks_)
+    if (key.first == framework_id && task.runner) task.runner->kill();
+}
+
+void TaskBook::acknowledge(const internal::StatusUpdateAcknowledgement& message) {
+  TaskKey key{message.framework_id().value(), message.task_id().value()};
+  if (auto acked = updates_.acknowledge(key, message.uuid()); !acked)
+    log::error("task " + key.second + ": cannot checkpoint an acknowledgement: " + acked.error().message,
+               {{"TASK_ID", key.second}});
+}
+
+void TaskBook::forget(const TaskKey& key) {
+  if (auto removed = checkpoints_.forget_task(key.first, key.second); !removed)
+    log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
+  tasks_.erase(key);
+  log::debug("forgot task " + key.second + " (terminal update acknowledged)", {{"TASK_ID", key.second}});
+}
+
+Result<void> TaskBook::recover() {
+  std::vector<std::string> problems;
+  auto checkpointed = checkpoints_.load(&problems);
+  if (!checkpointed) return checkpointed.error();
+  for (const auto& problem : problems) log::warning("cannot recover " + problem + ", ignoring it");
+  std::set<std::string> claimed;
+  for (auto& task : *checkpointed) {
+    if (task.container_id) claimed.insert(*task.container_id);
+    const std::string task_id = task.task.task_id().value();
+    if (auto recovered = recover_task(std::move(task)); !recovered)
+      log::error("cannot recover task " + task_id + ": " + recovered.error().message, {{"TASK_ID", task_id}});
+  }
+  for (const auto& container : containerizer_.containers()) {
+    if (claimed.count(container.id)) continue;
+    log::warning("destroying container " + container.id + ": no task claims it", {{"CONTAINER_ID", container.id}});
+    (void)containerizer_.destroy(container.id);
+    (void)containerizer_.wait(container.id);
+  }
+  return {};
+}
+
+Result<void> TaskBook::recover_task(CheckpointedTask checkpointed) {
+  const std::string framework_id = checkpointed.framework.id().value();
+  const TaskKey key{framework_id, checkpointed.task.task_id().value()};
+  auto stream = StatusUpdateStream::open(checkpointed.updates_path);
+  if (!stream) return stream.error();
+  if ((*stream)->done()) {
+    forget(key);
+    return {};
+  }
+  const auto latest = (*stream)->latest();
+  Task task{checkpointed.framework, checkpointed.task, TaskPlacement{agent_id_, "", ""}, nullptr,
+            latest ? latest->state() : mesos::v1::TASK_STAGING};
+  if (checkpointed.container_id) {
+    task.placement.container_id = *checkpointed.container_id;
+    task.placement.sandbox = checkpoints_.sandbox(agent_id_, key.first, key.second, task.placement.container_id);
+  }
+  updates_.adopt(key, std::move(*stream));
+  auto& stored = tasks_.emplace(key, std::move(task)).first->second;
+  if (is_terminal(stored.state)) return {};  // its last update waits for its acknowledgement
+  bool attached = false;
+  for (const auto& container : containerizer_.containers())
+    attached = attached || container.id == stored.placement.container_id;
+  if (!attached) {
+    const auto state = partition_aware(stored.framework) ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST;
+    on_report(key, {state, TaskStatus::REASON_EXECUTOR_TERMINATED,
+                    "the task's container is gone and left no exit status (the agent died before launching it, "
+                    "or the host rebooted)"});
+    return {};
+  }
+  stored.runner = std::make_shared<TaskRunner>(io_, workers_, containerizer_, stored.framework, stored.task,
+                                               stored.placement,
+                                               [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
+  stored.runner->resume(stored.state == mesos::v1::TASK_RUNNING || stored.state == mesos::v1::TASK_KILLING);
+  log::info("recovered task " + key.second + " in container " + stored.placement.container_id,
+            {{"TASK_ID", key.second}, {"FRAMEWORK_ID", key.first}});
+  return {};
+}
+
+}  // namespace dcos::agent

@@ -1,0 +1,98 @@
+// The agent's frameworks and their tasks: what RunTask, KillTask,
+// ShutdownFramework and acknowledgements from the master do, what survives
+// a restart of the agent, and what /state and ReregisterAgent show.
+//
+// A task is known from its RunTask until its terminal update is
+// acknowledged; then its checkpoints go (its sandbox stays). Every state
+// change becomes a status update with a fresh uuid in the task's stream
+// (StatusUpdateManager): checkpointed, then sent until acknowledged.
+//
+// Choices where Mesos leaves room (documented in daemons/agent/README.md):
+//   - a task the agent cannot run (no command, custom executor, image,
+//     unusable id) gets TASK_ERROR with REASON_TASK_INVALID;
+//   - a RunTask for a task id the agent still knows is ignored with a
+//     warning: an update for it would land in the live task's stream;
+//   - a KillTask for an unknown task is answered with TASK_LOST
+//     (REASON_TASK_UNKNOWN), sent once and without a uuid, like Mesos'
+//     replies to reconciliation: nothing to acknowledge or retry;
+//   - after a restart, a task whose container is gone without an exit
+//     status (a reboot wiped /run, or the agent died before launching it)
+//     gets TASK_GONE for PARTITION_AWARE frameworks, else TASK_LOST, with
+//     REASON_EXECUTOR_TERMINATED.
+//
+// Runs on the agent's io thread; not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "daemons/agent/status_update_manager.hpp"
+#include "daemons/agent/task_checkpoints.hpp"
+#include "daemons/agent/task_runner.hpp"
+#include "runtime/metrics.hpp"
+
+namespace dcos::agent {
+
+class TaskBook {
+ public:
+  using Sender = std::function<void(const internal::StatusUpdate&)>;
+
+  TaskBook(boost::asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
+           Duration retry_min, Duration retry_max);
+  ~TaskBook();
+
+  void set_agent_id(const std::string& agent_id) { agent_id_ = agent_id; }
+  // After the containerizer's recover(): reads the checkpoints, replays the
+  // streams, re-attaches to running containers, reports those that ended
+  // meanwhile, and destroys containers no task claims.
+  Result<void> recover();
+
+  // `sender` is set while registered with a master, empty otherwise.
+  void set_sender(Sender sender);
+  void resend_all() { updates_.resend_all(); }
+
+  void run_task(const internal::RunTask& message);
+  void kill_task(const internal::KillTask& message);
+  void shutdown_framework(const std::string& framework_id);
+  void acknowledge(const internal::StatusUpdateAcknowledgement& message);
+
+  // The tasks and frameworks an agent re-registers with.
+  void describe(internal::ReregisterAgent* message) const;
+  nlohmann::json frameworks_json() const;
+  void metrics(MetricsText& text) const;
+
+ private:
+  struct Task {
+    mesos::v1::FrameworkInfo framework;
+    mesos::v1::TaskInfo task;
+    TaskPlacement placement;
+    std::shared_ptr<TaskRunner> runner;  // null once ended, or when it never ran
+    mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
+  };
+
+  void launch(Task& task);
+  Result<void> recover_task(CheckpointedTask checkpointed);
+  void on_report(const TaskKey& key, const TaskReport& report);
+  void forget(const TaskKey& key);
+  mesos::v1::TaskStatus status(const Task& task, const TaskReport& report) const;
+  void send_unknown(const internal::KillTask& message);
+  // An update without a uuid: nothing to checkpoint, acknowledge or retry.
+  void send_once(const mesos::v1::FrameworkID& framework_id, const mesos::v1::TaskID& task_id,
+                 mesos::v1::TaskState state, mesos::v1::TaskStatus::Reason reason, const std::string& message);
+
+  boost::asio::io_context& io_;
+  isolation::Containerizer& containerizer_;
+  boost::asio::thread_pool workers_{1};
+  TaskCheckpoints checkpoints_;
+  StatusUpdateManager updates_;
+  Sender sender_;
+  std::string agent_id_;
+  std::map<TaskKey, Task> tasks_;
+};
+
+}  // namespace dcos::agent

@@ -1,0 +1,153 @@
+#include "daemons/agent/task_runner.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "runtime/log.hpp"
+
+namespace dcos::agent {
+
+namespace asio = boost::asio;
+using mesos::v1::TaskStatus;
+
+namespace {
+
+// Runs f() on the worker pool and resumes the caller on its own executor
+// with the result: blocking containerizer calls stay off the io thread.
+template <class F>
+asio::awaitable<std::invoke_result_t<F>> on_workers(asio::thread_pool& workers, F f) {
+  std::optional<std::invoke_result_t<F>> result;
+  co_await asio::co_spawn(
+      workers,
+      [&]() -> asio::awaitable<void> {
+        result.emplace(f());
+        co_return;
+      },
+      asio::use_awaitable);
+  co_return std::move(*result);
+}
+
+bool has_capability(const mesos::v1::FrameworkInfo& framework, mesos::v1::FrameworkInfo::Capability::Type type) {
+  for (const auto& capability : framework.capabilities())
+    if (capability.type() == type) return true;
+  return false;
+}
+
+}  // namespace
+
+TaskRunner::TaskRunner(asio::io_context& io, asio::thread_pool& workers, isolation::Containerizer& containerizer,
+                       mesos::v1::FrameworkInfo framework, mesos::v1::TaskInfo task, TaskPlacement placement,
+                       Reporter reporter)
+    : io_(io),
+      workers_(workers),
+      containerizer_(containerizer),
+      framework_(std::move(framework)),
+      task_(std::move(task)),
+      placement_(std::move(placement)),
+      reporter_(std::move(reporter)) {}
+
+void TaskRunner::report(mesos::v1::TaskState state, std::optional<TaskStatus::Reason> reason, std::string message) {
+  if (ended_) return;
+  reporter_(*this, TaskReport{state, reason, std::move(message)});
+}
+
+void TaskRunner::start() {
+  report(mesos::v1::TASK_STARTING);
+  asio::co_spawn(io_, [self = shared_from_this()] { return self->launch(); }, asio::detached);
+}
+
+void TaskRunner::resume(bool running) {
+  launched_ = true;
+  for (const auto& info : containerizer_.containers())
+    if (info.id == placement_.container_id) pid_ = info.pid;
+  if (!running) report(mesos::v1::TASK_RUNNING);
+  asio::co_spawn(io_, [self = shared_from_this()] { return self->watch(); }, asio::detached);
+}
+
+asio::awaitable<void> TaskRunner::launch() {
+  if (pending_kill_) {
+    report(mesos::v1::TASK_KILLED, TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "killed before it was launched");
+    ended_ = true;
+    co_return;
+  }
+  const auto spec = container_spec(framework_, task_, placement_);
+  auto& containerizer = containerizer_;
+  auto launched = co_await on_workers(workers_, [&containerizer, &spec] { return containerizer.launch(spec); });
+  if (!launched) {
+    report(mesos::v1::TASK_FAILED, TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, launched.error().message);
+    ended_ = true;
+    co_return;
+  }
+  launched_ = true;
+  pid_ = launched->pid;
+  report(mesos::v1::TASK_RUNNING);
+  if (pending_kill_) {
+    killing_ = true;
+    asio::co_spawn(io_, terminate(*pending_kill_), asio::detached);
+  }
+  co_await watch();
+}
+
+asio::awaitable<void> TaskRunner::watch() {
+  auto self = shared_from_this();
+  const std::string id = placement_.container_id;
+  if (auto fd = containerizer_.ended_fd(id); fd) {
+    // A duplicate: the descriptor stays the containerizer's to close.
+    asio::posix::stream_descriptor ended(io_, ::dup(*fd));
+    boost::system::error_code ec;
+    co_await ended.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) log::warning("container " + id + ": waiting for its end: " + ec.message() + ", asking the containerizer");
+  } else {
+    log::warning("container " + id + ": " + fd.error().message + ", asking the containerizer");
+  }
+  auto& containerizer = containerizer_;
+  auto termination = co_await on_workers(workers_, [&containerizer, &id] { return containerizer.wait(id); });
+  const TaskReport end = ending(termination);
+  report(end.state, end.reason, end.message);
+  ended_ = true;
+}
+
+TaskReport TaskRunner::ending(const Result<isolation::Termination>& termination) const {
+  if (!termination)
+    return {mesos::v1::TASK_FAILED, TaskStatus::REASON_EXECUTOR_TERMINATED,
+            "cannot tell how the container ended: " + termination.error().message};
+  const auto& end = *termination;
+  if (killing_) return {mesos::v1::TASK_KILLED, std::nullopt, "killed: " + end.message};
+  if (end.oom_killed) return {mesos::v1::TASK_FAILED, TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY, end.message};
+  if (end.exit_code && *end.exit_code == 0) return {mesos::v1::TASK_FINISHED, std::nullopt, end.message};
+  if (end.destroyed) return {mesos::v1::TASK_FAILED, TaskStatus::REASON_EXECUTOR_TERMINATED, end.message};
+  return {mesos::v1::TASK_FAILED, TaskStatus::REASON_COMMAND_EXECUTOR_FAILED, end.message};
+}
+
+void TaskRunner::kill(const mesos::v1::KillPolicy* override) {
+  if (ended_ || killing_) return;
+  const auto grace = grace_period(task_, override);
+  if (has_capability(framework_, mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE))
+    report(mesos::v1::TASK_KILLING);
+  if (!launched_) {
+    pending_kill_ = grace;
+    return;
+  }
+  killing_ = true;
+  asio::co_spawn(io_, [self = shared_from_this(), grace] { return self->terminate(grace); }, asio::detached);
+}
+
+asio::awaitable<void> TaskRunner::terminate(std::chrono::nanoseconds grace) {
+  auto self = shared_from_this();
+  if (pid_ > 0 && ::kill(pid_, SIGTERM) != 0 && errno != ESRCH)
+    log::warning("task " + task_.task_id().value() + ": SIGTERM to pid " + std::to_string(pid_) + ": " +
+                 std::strerror(errno) + ", ignoring");
+  asio::steady_timer timer(io_, grace);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (ended_) co_return;
+  const std::string id = placement_.container_id;
+  auto& containerizer = containerizer_;
+  auto destroyed = co_await on_workers(workers_, [&containerizer, &id] { return containerizer.destroy(id); });
+  if (!destroyed && !ended_)
+    log::error("task " + task_.task_id().value() + ": destroy container " + id + ": " + destroyed.error().message);
+}
+
+}  // namespace dcos::agent
