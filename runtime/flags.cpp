@@ -231,7 +231,15 @@ Result<void> FlagSet::parse(int argc, const char* const* argv, const char* const
       positional_.emplace_back(*arg);
       continue;
     }
-    auto resolved = resolve_argument(flags_, *arg);
+    std::string spaced;
+    if (spaced_values_ && arg->find('=') == std::string_view::npos && arg + 1 != end_of_flags) {
+      const auto flag = flags_.find(arg->substr(2));
+      if (flag != flags_.end() && !flag->second.is_bool) {
+        spaced = std::string(*arg) + "=";
+        spaced += *++arg;
+      }
+    }
+    auto resolved = resolve_argument(flags_, spaced.empty() ? *arg : std::string_view(spaced));
     if (!resolved) return resolved.error();
     const auto& [name, value] = *resolved;
     if (!given.insert(name).second && !flags_.at(name).repeatable)

@@ -57,6 +57,11 @@ class FlagSet {
 
   std::string usage() const;
 
+  // Command-line tools also take "--name VALUE" for a flag that is not a
+  // switch (the brief's `dcos task run --name N`); daemons keep Mesos'
+  // "--name=VALUE" only.
+  void allow_spaced_values() { spaced_values_ = true; }
+
   // Every flag's value as text (as given, or the default), as Mesos shows
   // them under "flags" in /state.
   std::map<std::string, std::string> values() const;
@@ -79,6 +84,7 @@ class FlagSet {
   std::map<std::string, Flag, std::less<>> flags_;
   std::vector<std::string> positional_;
   bool help_requested_ = false;
+  bool spaced_values_ = false;
 };
 
 }  // namespace dcos

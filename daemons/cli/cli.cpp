@@ -5,6 +5,7 @@
 
 #include "daemons/cli/master_client.hpp"
 #include "daemons/cli/node_list.hpp"
+#include "daemons/cli/task_commands.hpp"
 #include "runtime/flags.hpp"
 
 namespace dcos::cli {
@@ -14,11 +15,17 @@ constexpr const char* kSummary =
     "The cluster's command-line tool: tables for people, --json for programs.\n"
     "\n"
     "Commands:\n"
-    "  node list    List the agents: hostname, IP, id, status, resources";
+    "  node list                 List the agents: hostname, IP, id, status, resources\n"
+    "  task list [--all]         List the tasks (--all: with the completed ones)\n"
+    "  task run --name N [--cpus C] [--mem MB] -- CMD [ARGS...]\n"
+    "                            Run one task through the master as a one-shot framework,\n"
+    "                            print its states, exit 0 if it finished";
 
 struct Options {
   MasterAddress master;
   bool json = false;
+  bool all = false;
+  TaskRunOptions run;
 };
 
 int usage_error(std::ostream& err, const std::string& message) {
@@ -41,9 +48,40 @@ int node_list(const Options& options, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int task_list(const Options& options, std::ostream& out, std::ostream& err) {
+  auto state = fetch_state(options.master);
+  if (!state) {
+    err << "dcos: " << state.error().message << "\n";
+    return 1;
+  }
+  auto tasks = tasks_from_state(*state, options.all);
+  if (!tasks) {
+    err << "dcos: bad state from master at " << options.master.text() << ": " << tasks.error().message << "\n";
+    return 1;
+  }
+  out << (options.json ? task_json(*tasks) : task_table(*tasks));
+  return 0;
+}
+
+int task(const std::vector<std::string>& words, Options options, std::ostream& out, std::ostream& err) {
+  if (words.size() < 2) return usage_error(err, "'dcos task' needs a subcommand: list, run (see --help)");
+  if (words[1] == "list") {
+    if (words.size() > 2) return usage_error(err, "unexpected argument '" + words[2] + "' (see --help)");
+    return task_list(options, out, err);
+  }
+  if (words[1] != "run") return usage_error(err, "unknown command 'task " + words[1] + "' (see --help)");
+  options.run.command.assign(words.begin() + 2, words.end());
+  if (options.run.command.empty()) return usage_error(err, "'dcos task run' needs a command after '--'");
+  if (options.run.name.empty()) return usage_error(err, "'dcos task run' needs --name");
+  if (!(options.run.cpus > 0) || !(options.run.mem > 0))
+    return usage_error(err, "--cpus and --mem must be more than 0");
+  return task_run(options.master, options.run, options.json, out, err);
+}
+
 // Runs the command named by the positional words, or says why it cannot.
 int dispatch(const std::vector<std::string>& words, const Options& options, std::ostream& out, std::ostream& err) {
   if (words.empty()) return usage_error(err, "no command given, e.g. 'dcos node list' (see --help)");
+  if (words[0] == "task") return task(words, options, out, err);
   if (words[0] != "node") return usage_error(err, "unknown command '" + words[0] + "' (see --help)");
   if (words.size() < 2) return usage_error(err, "'dcos node' needs a subcommand: list (see --help)");
   if (words[1] != "list") return usage_error(err, "unknown command 'node " + words[1] + "' (see --help)");
@@ -64,6 +102,11 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
               return {};
             });
   flags.add("json", "Print JSON for programs instead of a table", &options.json);
+  flags.add("all", "task list: the completed tasks too", &options.all);
+  flags.add("name", "task run: the task's name", &options.run.name);
+  flags.add("cpus", "task run: cpus for the task", &options.run.cpus);
+  flags.add("mem", "task run: memory for the task, in MiB", &options.run.mem);
+  flags.allow_spaced_values();
   if (auto parsed = flags.parse(argc, argv, environment); !parsed) return usage_error(err, parsed.error().message);
   if (flags.help_requested()) {
     out << flags.usage();

@@ -47,28 +47,6 @@ struct Options {
   bool json = false;
 };
 
-// "--cpus 2" -> "--cpus=2" for the flags that take a value, so both
-// spellings work (the brief's interface uses the spaced one).
-std::vector<std::string> joined_values(int argc, const char* const* argv) {
-  static const std::set<std::string, std::less<>> kSwitches = {"--json", "--no-json", "--keep-sandbox",
-                                                               "--no-keep-sandbox", "--help"};
-  std::vector<std::string> out;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--") {
-      for (; i < argc; ++i) out.emplace_back(argv[i]);
-      break;
-    }
-    if (i > 0 && arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos && !kSwitches.count(arg) &&
-        i + 1 < argc && std::string_view(argv[i + 1]) != "--") {
-      arg += "=";
-      arg += argv[++i];
-    }
-    out.push_back(std::move(arg));
-  }
-  return out;
-}
-
 Result<ContainerSpec> spec_from(const Options& options, const std::vector<std::string>& command) {
   ContainerSpec spec;
   spec.id = options.id;
@@ -266,11 +244,9 @@ int run(int argc, const char* const* argv, const char* const* /*environment*/, s
   flags.add("cgroups-root", "Parent cgroup of the containers, in each hierarchy", &o.cgroups_root);
   flags.add("json", "Print a JSON report (exit status, signal, OOM, usage) instead of the output", &o.json);
 
-  const std::vector<std::string> args = joined_values(argc, argv);
-  std::vector<const char*> pointers;
-  for (const auto& a : args) pointers.push_back(a.c_str());
+  flags.allow_spaced_values();  // the brief's interface uses "--cpus 2"
   const char* const no_environment[] = {nullptr};
-  if (auto parsed = flags.parse(static_cast<int>(pointers.size()), pointers.data(), no_environment); !parsed) {
+  if (auto parsed = flags.parse(argc, argv, no_environment); !parsed) {
     err << "dcos-container: " << parsed.error().message << "\n";
     return kCannotStart;
   }

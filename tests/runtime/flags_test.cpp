@@ -162,6 +162,15 @@ TEST_F(FlagsTest, NeedsAValueForNonBooleans) {
   EXPECT_EQ(parse_error({"--port", "5051"}), "flag '--port' needs a value (--port=VALUE)");
 }
 
+TEST_F(FlagsTest, ToolsTakeSpacedValuesForNonBooleansOnly) {
+  flags.allow_spaced_values();
+  ASSERT_TRUE(parse({"--port", "5051", "--verbose", "word", "--", "--port", "x"}));
+  EXPECT_EQ(port, 5051);
+  EXPECT_TRUE(verbose);
+  EXPECT_EQ(flags.positional(), (std::vector<std::string>{"word", "--port", "x"}));
+  EXPECT_EQ(parse_error({"--port"}), "flag '--port' needs a value (--port=VALUE)");
+}
+
 TEST_F(FlagsTest, RejectsAFlagGivenTwice) {
   EXPECT_EQ(parse_error({"--port=1", "--port=2"}), "flag '--port' is given more than once");
   EXPECT_EQ(parse_error({"--verbose", "--no-verbose"}), "flag '--verbose' is given more than once");

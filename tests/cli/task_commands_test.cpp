@@ -1,0 +1,97 @@
+// `dcos task list` from a /master/state (its shape and bad shapes), and
+// `dcos task run`'s usage errors. Running a task for real is in
+// tests/daemons/tasks_test.cpp, against a real cluster.
+#include "daemons/cli/task_commands.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "daemons/cli/cli.hpp"
+
+namespace dcos::cli {
+namespace {
+
+using nlohmann::json;
+
+json state() {
+  return json::parse(R"({
+    "slaves": [{"id": "A1", "hostname": "agent-one"}],
+    "frameworks": [
+      {"id": "F2", "name": "web",
+       "tasks": [{"id": "web.2", "name": "web", "state": "TASK_RUNNING", "slave_id": "A1"},
+                 {"id": "web.1", "name": "web", "state": "TASK_STAGING", "slave_id": "A9"}],
+       "completed_tasks": [{"id": "web.0", "name": "web", "state": "TASK_FAILED", "slave_id": "A1"}]},
+      {"id": "F1", "name": "batch", "tasks": [{"id": "job", "name": "job\u001b[2J", "state": "TASK_RUNNING",
+                                               "slave_id": "A1"}]}]})");
+}
+
+TEST(TaskListTest, RowsAreSortedByFrameworkThenIdWithTheAgentsHostname) {
+  auto rows = tasks_from_state(state(), false);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].id, "job");
+  EXPECT_EQ((*rows)[1].id, "web.1");
+  EXPECT_EQ((*rows)[1].agent, "A9") << "an agent the state does not list shows as its id";
+  EXPECT_EQ((*rows)[2].agent, "agent-one");
+  EXPECT_EQ(task_table(*rows),
+            "ID     NAME     STATE         FRAMEWORK  AGENT\n"
+            "job    job?[2J  TASK_RUNNING  batch      agent-one\n"
+            "web.1  web      TASK_STAGING  web        A9\n"
+            "web.2  web      TASK_RUNNING  web        agent-one\n");
+  auto all = tasks_from_state(state(), true);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 4u);
+  EXPECT_EQ(json::parse(task_json(*all))[1].value("state", ""), "TASK_FAILED");
+}
+
+TEST(TaskListTest, NoTasksSaysSo) {
+  auto rows = tasks_from_state(json::parse(R"({"frameworks": []})"), true);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(task_table(*rows), "ID  NAME  STATE  FRAMEWORK  AGENT\nno tasks\n");
+  EXPECT_EQ(task_json(*rows), "[]\n");
+}
+
+TEST(TaskListTest, ABadStateIsAnErrorNamingTheField) {
+  EXPECT_EQ(tasks_from_state(json::array(), false).error().message, "the state is not a JSON object");
+  EXPECT_EQ(tasks_from_state(json::parse(R"({"frameworks": {}})"), false).error().message,
+            "frameworks is not an array");
+  EXPECT_EQ(tasks_from_state(json::parse(R"({"frameworks": [{"tasks": [{"id": 3}]}]})"), false).error().message,
+            "frameworks[0].tasks[0].id is not a string");
+}
+
+int run_dcos(std::vector<std::string> args, std::string& err) {
+  args.insert(args.begin(), "dcos");
+  std::vector<const char*> argv;
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  argv.push_back(nullptr);
+  const char* const no_environment[] = {nullptr};
+  std::ostringstream out, errors;
+  const int code = run(static_cast<int>(args.size()), argv.data(), no_environment, out, errors);
+  err = errors.str();
+  return code;
+}
+
+TEST(TaskRunTest, UsageErrorsNameWhatIsMissing) {
+  std::string err;
+  EXPECT_EQ(run_dcos({"task"}, err), 2);
+  EXPECT_EQ(err, "dcos: 'dcos task' needs a subcommand: list, run (see --help)\n");
+  EXPECT_EQ(run_dcos({"task", "run", "--name", "x"}, err), 2);
+  EXPECT_EQ(err, "dcos: 'dcos task run' needs a command after '--'\n");
+  EXPECT_EQ(run_dcos({"task", "run", "--", "true"}, err), 2);
+  EXPECT_EQ(err, "dcos: 'dcos task run' needs --name\n");
+  EXPECT_EQ(run_dcos({"task", "run", "--name", "x", "--mem", "0", "--", "true"}, err), 2);
+  EXPECT_EQ(err, "dcos: --cpus and --mem must be more than 0\n");
+  EXPECT_EQ(run_dcos({"task", "list", "extra"}, err), 2);
+  EXPECT_EQ(err, "dcos: unexpected argument 'extra' (see --help)\n");
+}
+
+TEST(TaskRunTest, AnUnreachableMasterIsOneLine) {
+  std::string err;
+  // Port 1 on loopback: nothing listens there.
+  EXPECT_EQ(run_dcos({"--master=127.0.0.1:1", "task", "run", "--name", "x", "--", "true"}, err), 1);
+  EXPECT_EQ(err, "dcos: cannot reach master at 127.0.0.1:1: Connection refused\n");
+}
+
+}  // namespace
+}  // namespace dcos::cli
