@@ -118,9 +118,12 @@ TEST_F(SchedulerApiTest, SubscribeGetsSubscribedThenOffersOfTheAgentsResources) 
   EXPECT_EQ(offer.value("hostname", ""), "agent-one");
   EXPECT_EQ(offer["framework_id"].value("value", ""), scheduler->framework_id());
   EXPECT_TRUE(scheduler->next_of_type("HEARTBEAT", &cursor).has_value());
-  const auto metrics = get_json(port_, "/master/frameworks");
-  ASSERT_TRUE(metrics.has_value());
-  EXPECT_EQ((*metrics)["frameworks"].size(), 1u);
+  const auto listed = get_json(port_, "/master/frameworks");
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ((*listed)["frameworks"].size(), 1u);
+  EXPECT_EQ((*listed)["frameworks"][0].value("name", ""), "first");
+  EXPECT_TRUE((*listed)["frameworks"][0].value("active", false));
+  EXPECT_EQ((*listed)["frameworks"][0]["offered_resources"].value("cpus", 0.0), 2.0);
 }
 
 TEST_F(SchedulerApiTest, LaunchRunsTheTaskOnTheAgentRelaysUpdatesAndAcknowledgements) {
