@@ -40,10 +40,11 @@ json Agent::state_json() const {
       {"registered", registered_},
       {"master_hostname", options_.master_host},
       {"master", options_.master_host + ":" + std::to_string(options_.master_port)},
-      {"frameworks", tasks_ ? tasks_->frameworks_json() : json::array()},
+      {"frameworks", json::array()},
       {"completed_frameworks", json::array()},
       {"flags", options_.flags},
   };
+  if (tasks_) tasks_->add_state(out);
   if (info_.has_id()) out["id"] = info_.id().value();
   if (!master_pid_.empty() && registered_) out["master_pid"] = master_pid_;
   return out;

@@ -56,7 +56,10 @@ void StatusUpdateManager::start(const std::shared_ptr<Delivery>& delivery) {
 asio::awaitable<void> StatusUpdateManager::deliver(std::shared_ptr<Delivery> delivery) {
   std::string last_sent;
   while (!delivery->closed && delivery->stream->head() != nullptr) {
-    const internal::StatusUpdate head = *delivery->stream->head();
+    internal::StatusUpdate head = *delivery->stream->head();
+    // The master shows a task's newest state, not the one being retried.
+    if (const auto& latest = delivery->stream->latest(); latest && latest->state() != head.status().state())
+      head.set_latest_state(latest->state());
     const bool again = head.status().uuid() == last_sent;
     if (!again) delivery->backoff.reset();
     send(head, again);

@@ -85,6 +85,7 @@ void TaskBook::on_report(const TaskKey& key, const TaskReport& report) {
     return;
   }
   task.state = report.state;
+  task.last_status = update.status();
   log::info("task " + task_id + " is " + TaskState_Name(report.state) +
                 (report.message.empty() ? "" : " (" + report.message + ")"),
             {{"TASK_ID", task_id}, {"FRAMEWORK_ID", key.first}});
@@ -114,7 +115,7 @@ void TaskBook::run_task(const internal::RunTask& message) {
               valid.error().message);
     return;
   }
-  Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING};
+  Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING, std::nullopt};
   if (auto saved = checkpoints_.save_framework(framework); !saved) {
     log::error("cannot checkpoint framework " + framework_id + ", dropping task " + key.second + ": " +
                saved.error().message);
@@ -195,7 +196,12 @@ void TaskBook::acknowledge(const internal::StatusUpdateAcknowledgement& message)
 void TaskBook::forget(const TaskKey& key) {
   if (auto removed = checkpoints_.forget_task(key.first, key.second); !removed)
     log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
-  tasks_.erase(key);
+  if (auto found = tasks_.find(key); found != tasks_.end()) {
+    found->second.runner.reset();
+    completed_.push_back(std::move(found->second));
+    if (completed_.size() > kMaxCompletedTasks) completed_.pop_front();
+    tasks_.erase(found);
+  }
   log::debug("forgot task " + key.second + " (terminal update acknowledged)", {{"TASK_ID", key.second}});
 }
 
@@ -231,7 +237,7 @@ Result<void> TaskBook::recover_task(CheckpointedTask checkpointed) {
   }
   const auto latest = (*stream)->latest();
   Task task{checkpointed.framework, checkpointed.task, TaskPlacement{agent_id_, "", ""}, nullptr,
-            latest ? latest->state() : mesos::v1::TASK_STAGING};
+            latest ? latest->state() : mesos::v1::TASK_STAGING, latest};
   if (checkpointed.container_id) {
     task.placement.container_id = *checkpointed.container_id;
     task.placement.sandbox = checkpoints_.sandbox(agent_id_, key.first, key.second, task.placement.container_id);

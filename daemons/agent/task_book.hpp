@@ -23,7 +23,9 @@
 // Runs on the agent's io thread; not thread-safe.
 #pragma once
 
+#include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,7 +65,10 @@ class TaskBook {
 
   // The tasks and frameworks an agent re-registers with.
   void describe(internal::ReregisterAgent* message) const;
-  nlohmann::json frameworks_json() const;
+  // Sets /state's "frameworks" (those with tasks the agent still knows,
+  // each task under its own command executor) and "completed_frameworks"
+  // (the rest of the last kMaxCompletedTasks forgotten tasks).
+  void add_state(nlohmann::json& state) const;
   void metrics(MetricsText& text) const;
 
  private:
@@ -73,12 +78,15 @@ class TaskBook {
     TaskPlacement placement;
     std::shared_ptr<TaskRunner> runner;  // null once ended, or when it never ran
     mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
+    std::optional<mesos::v1::TaskStatus> last_status;
   };
+  static constexpr std::size_t kMaxCompletedTasks = 1000;
 
   void launch(Task& task);
   Result<void> recover_task(CheckpointedTask checkpointed);
   void on_report(const TaskKey& key, const TaskReport& report);
   void forget(const TaskKey& key);
+  nlohmann::json executor_json(const Task& task) const;
   mesos::v1::TaskStatus status(const Task& task, const TaskReport& report) const;
   void send_unknown(const internal::KillTask& message);
   // An update without a uuid: nothing to checkpoint, acknowledge or retry.
@@ -93,6 +101,7 @@ class TaskBook {
   Sender sender_;
   std::string agent_id_;
   std::map<TaskKey, Task> tasks_;
+  std::deque<Task> completed_;  // forgotten, newest last: for /state
 };
 
 }  // namespace dcos::agent

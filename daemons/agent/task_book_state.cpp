@@ -37,11 +37,9 @@ void TaskBook::describe(internal::ReregisterAgent* message) const {
 namespace {
 
 json task_json(const std::string& agent_id, const mesos::v1::TaskInfo& task, const std::string& framework_id,
-               mesos::v1::TaskState state, const StatusUpdateStream* stream) {
+               mesos::v1::TaskState state, const std::optional<mesos::v1::TaskStatus>& last) {
   json statuses = json::array();
-  if (stream && stream->latest())
-    statuses.push_back({{"state", TaskState_Name(stream->latest()->state())},
-                        {"timestamp", stream->latest()->timestamp()}});
+  if (last) statuses.push_back({{"state", TaskState_Name(last->state())}, {"timestamp", last->timestamp()}});
   return {{"id", task.task_id().value()},
           {"name", task.name()},
           {"framework_id", framework_id},
@@ -73,30 +71,44 @@ json framework_json(const mesos::v1::FrameworkInfo& framework) {
 
 }  // namespace
 
+json TaskBook::executor_json(const Task& task) const {
+  const std::string& task_id = task.task.task_id().value();
+  json executor = {{"id", task_id},
+                   {"name", "Command Executor (Task: " + task_id + ")"},
+                   {"source", task_id},
+                   {"container", task.placement.container_id},
+                   {"directory", task.placement.sandbox},
+                   {"resources", resources_json(Resources(task.task.resources().begin(), task.task.resources().end()))},
+                   {"tasks", json::array()},
+                   {"queued_tasks", json::array()},
+                   {"completed_tasks", json::array()}};
+  executor[is_terminal(task.state) ? "completed_tasks" : "tasks"].push_back(
+      task_json(agent_id_, task.task, task.framework.id().value(), task.state, task.last_status));
+  return executor;
+}
+
 // Each task runs under its own command executor (named by the task id), as
 // Mesos' agent shows tasks launched without an executor.
-json TaskBook::frameworks_json() const {
-  std::map<std::string, json> frameworks;
+void TaskBook::add_state(json& state) const {
+  std::map<std::string, json> live;
   for (const auto& [key, task] : tasks_) {
-    auto [entry, added] = frameworks.emplace(key.first, json());
+    auto [entry, added] = live.emplace(key.first, json());
     if (added) entry->second = framework_json(task.framework);
-    const bool ended = is_terminal(task.state);
-    json executor = {{"id", key.second},
-                     {"name", "Command Executor (Task: " + key.second + ")"},
-                     {"source", key.second},
-                     {"container", task.placement.container_id},
-                     {"directory", task.placement.sandbox},
-                     {"resources", resources_json(Resources(task.task.resources().begin(), task.task.resources().end()))},
-                     {"tasks", json::array()},
-                     {"queued_tasks", json::array()},
-                     {"completed_tasks", json::array()}};
-    executor[ended ? "completed_tasks" : "tasks"].push_back(
-        task_json(agent_id_, task.task, key.first, task.state, updates_.stream(key)));
-    entry->second["executors"].push_back(std::move(executor));
+    entry->second["executors"].push_back(executor_json(task));
   }
-  json out = json::array();
-  for (auto& [id, framework] : frameworks) out.push_back(std::move(framework));
-  return out;
+  std::map<std::string, json> completed;
+  for (const auto& task : completed_) {
+    const std::string& framework_id = task.framework.id().value();
+    auto found = live.find(framework_id);
+    if (found == live.end()) {
+      found = completed.emplace(framework_id, framework_json(task.framework)).first;
+    }
+    found->second["completed_executors"].push_back(executor_json(task));
+  }
+  state["frameworks"] = json::array();
+  for (auto& [id, framework] : live) state["frameworks"].push_back(std::move(framework));
+  state["completed_frameworks"] = json::array();
+  for (auto& [id, framework] : completed) state["completed_frameworks"].push_back(std::move(framework));
 }
 
 void TaskBook::metrics(MetricsText& text) const {

@@ -66,6 +66,15 @@ class AgentTest : public ::testing::Test {
 
   std::string log() const { return agent_ ? agent_->log() : ""; }
 
+  // A metric's value from /metrics; -1 when it is not there.
+  double metric(const std::string& name) const {
+    auto reply = http::get("127.0.0.1", http_port_, "/metrics", std::chrono::seconds(5));
+    if (!reply) return -1;
+    const auto at = reply->body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(reply->body.substr(at + name.size() + 2));
+  }
+
   // The HTTP status of GET `target` on the agent; 0 when it does not answer.
   unsigned http_status(const std::string& target) const {
     auto reply = http::get("127.0.0.1", http_port_, target, std::chrono::seconds(5));

@@ -27,8 +27,18 @@ TEST_F(AgentTest, ROOT_TaskRunsAndFinishes) {
   // Acknowledged terminal update: the task's checkpoints go, its sandbox stays.
   EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(work_dir() + "/meta/frameworks/fw-1"); }))
       << log();
+  auto state = get_json(http_port_, "/state");
+  ASSERT_TRUE(state);
+  EXPECT_TRUE((*state)["frameworks"].empty()) << state->dump();
+  ASSERT_EQ((*state)["completed_frameworks"].size(), 1u) << state->dump();
+  const auto& executor = (*state)["completed_frameworks"][0]["completed_executors"][0];
+  EXPECT_EQ(executor["completed_tasks"][0]["state"], "TASK_FINISHED");
+  EXPECT_EQ(metric("dcos_agent_status_updates_acknowledged_total"), 3) << log();
+  EXPECT_EQ(metric("dcos_agent_tasks_running"), 0);
+
   const std::string runs = work_dir() + "/slaves/" + FakeMaster::kAgentId + "/frameworks/fw-1/executors/hello/runs";
   ASSERT_TRUE(std::filesystem::exists(runs));
+  EXPECT_EQ(executor["directory"].get<std::string>().rfind(runs, 0), 0u) << executor.dump();
   for (const auto& run : std::filesystem::directory_iterator(runs)) {
     std::ifstream stdout_file(run.path() / "stdout");
     std::string line;
@@ -108,6 +118,8 @@ TEST_F(AgentTest, ROOT_UpdatesAreResentInOrderUntilAcknowledged) {
       order += (order.empty() ? "" : " ") + state;
   }
   EXPECT_EQ(order, "TASK_STARTING TASK_RUNNING TASK_FINISHED");
+  EXPECT_GE(metric("dcos_agent_status_updates_retried_total"), 2) << log();
+  EXPECT_GE(metric("dcos_agent_status_update_acks_ignored_total"), 1) << log();
 }
 
 TEST_F(AgentTest, ROOT_KillAfterGracePeriodWhenSigtermIsIgnored) {
