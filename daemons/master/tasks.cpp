@@ -188,6 +188,15 @@ void Master::reconcile(FrameworkRecord& framework, const Call::Reconcile& reconc
                     TaskStatus::REASON_RECONCILIATION, "Reconciliation: latest task status");
       continue;
     }
+    // An ended task is answered with how it ended (Mesos forgets it once
+    // acknowledged and says LOST/GONE; the truth is more useful).
+    auto done = std::find_if(framework.completed.rbegin(), framework.completed.rend(),
+                             [&](const mesos::v1::Task& task) { return task.task_id().value() == wanted.task_id().value(); });
+    if (done != framework.completed.rend()) {
+      master_update(framework, wanted.task_id(), done->agent_id().value(), done->state(),
+                    TaskStatus::REASON_RECONCILIATION, "Reconciliation: task has ended");
+      continue;
+    }
     auto agent = agent_id.empty() ? agents_.end() : agents_.find(agent_id);
     if (agent != agents_.end() && agent->second.status == AgentStatus::recovered) continue;  // wait: it may return
     TaskState state = lost ? mesos::v1::TASK_UNKNOWN : mesos::v1::TASK_LOST;

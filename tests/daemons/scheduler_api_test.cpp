@@ -340,6 +340,15 @@ TEST_F(SchedulerApiTest, ReconcileAnswersExplicitlyAndImplicitly) {
   EXPECT_EQ(reply.status, 202u);
   EXPECT_TRUE(scheduler->next([](const json& e) { return is_update(e, "kept", "TASK_RUNNING"); }, &cursor));
   EXPECT_TRUE(scheduler->next([](const json& e) { return is_update(e, "ghost", "TASK_LOST"); }, &cursor));
+
+  // An ended task is reported as it ended.
+  fake->send(FakeAgent::status_update(agent_id, framework_id, "kept", mesos::v1::TASK_FAILED));
+  ASSERT_TRUE(scheduler->next([](const json& e) { return is_update(e, "kept", "TASK_FAILED"); }, &cursor));
+  reply = scheduler->call("RECONCILE", {{"tasks", {{{"task_id", {{"value", "kept"}}}}}}});
+  EXPECT_EQ(reply.status, 202u);
+  auto ended = scheduler->next([](const json& e) { return is_update(e, "kept", "TASK_FAILED"); }, &cursor);
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ((*ended)["update"]["status"].value("reason", ""), "REASON_RECONCILIATION");
 }
 
 TEST_F(SchedulerApiTest, BadCallsGetTheStatusesAndMessagesMesosGives) {
