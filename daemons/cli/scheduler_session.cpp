@@ -59,7 +59,8 @@ Result<UniqueFd> connect_to(const MasterAddress& master, Clock::time_point deadl
 
 std::string request(const MasterAddress& master, const std::string& body, const std::string& stream_id) {
   std::string text = std::string("POST ") + kPath + " HTTP/1.1\r\nHost: " + master.text() +
-                     "\r\nUser-Agent: dcos/" DCOS_VERSION "\r\nContent-Type: application/json\r\n"
+                     "\r\nUser-Agent: dcos/" DCOS_VERSION
+                     "\r\nContent-Type: application/json\r\n"
                      "Accept: application/json\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n";
   if (!stream_id.empty()) text += "Mesos-Stream-Id: " + stream_id + "\r\n";

@@ -164,11 +164,14 @@ int task_run(const MasterAddress& master, const TaskRunOptions& options, bool js
   auto task = launch(**session, options);
   std::optional<std::vector<TaskStatus>> statuses;
   if (task) {
-    if (!json) out << "launched " << printable(task->task_id().value()) << " on agent "
-                   << printable(task->agent_id().value()) << "\n";
+    if (!json)
+      out << "launched " << printable(task->task_id().value()) << " on agent " << printable(task->agent_id().value())
+          << "\n";
     auto followed = follow(**session, *task, json, out);
-    if (followed) statuses = std::move(*followed);
-    else err << "dcos: " << followed.error().message << "\n";
+    if (followed)
+      statuses = std::move(*followed);
+    else
+      err << "dcos: " << followed.error().message << "\n";
   } else {
     err << "dcos: " << task.error().message << "\n";
   }
@@ -180,30 +183,47 @@ int task_run(const MasterAddress& master, const TaskRunOptions& options, bool js
   return !statuses->empty() && statuses->back().state() == mesos::v1::TASK_FINISHED ? 0 : 1;
 }
 
+namespace {
+
+// The rows of one task list (`where`: its place in the state, for errors).
+Result<void> add_rows(const nlohmann::json& tasks, const std::string& where, const std::string& framework,
+                      const std::map<std::string, std::string>& hostnames, std::vector<TaskRow>& rows) {
+  if (!tasks.is_array()) return Error{where + " is not an array"};
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto& task = tasks[t];
+    if (!task.is_object() || !task.value("id", nlohmann::json()).is_string())
+      return Error{where + "[" + std::to_string(t) + "].id is not a string"};
+    const std::string agent = task.value("slave_id", "");
+    const auto host = hostnames.find(agent);
+    rows.push_back({task.value("id", ""), task.value("name", ""), task.value("state", ""), framework,
+                    host != hostnames.end() && !host->second.empty() ? host->second : agent, task});
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<TaskRow>> tasks_from_state(const nlohmann::json& state, bool completed) {
   if (!state.is_object()) return Error{"the state is not a JSON object"};
   std::map<std::string, std::string> hostnames;
   for (const auto& agent : state.value("slaves", nlohmann::json::array()))
     if (agent.is_object()) hostnames[agent.value("id", "")] = agent.value("hostname", "");
+  std::vector<std::string> groups = {"frameworks"}, lists = {"tasks"};
+  if (completed) {
+    groups.push_back("completed_frameworks");
+    lists.push_back("completed_tasks");
+  }
   std::vector<TaskRow> rows;
-  const auto frameworks = state.value("frameworks", nlohmann::json::array());
-  if (!frameworks.is_array()) return Error{"frameworks is not an array"};
-  for (std::size_t f = 0; f < frameworks.size(); ++f) {
-    const auto& framework = frameworks[f];
-    if (!framework.is_object()) return Error{"frameworks[" + std::to_string(f) + "] is not an object"};
-    for (const char* list : {"tasks", "completed_tasks"}) {
-      if (list == std::string("completed_tasks") && !completed) continue;
-      const auto tasks = framework.value(list, nlohmann::json::array());
-      for (std::size_t t = 0; t < tasks.size(); ++t) {
-        const auto& task = tasks[t];
-        const std::string where = "frameworks[" + std::to_string(f) + "]." + list + "[" + std::to_string(t) + "]";
-        if (!task.is_object() || !task.value("id", nlohmann::json()).is_string())
-          return Error{where + ".id is not a string"};
-        const std::string agent = task.value("slave_id", "");
-        const auto host = hostnames.find(agent);
-        rows.push_back({task.value("id", ""), task.value("name", ""), task.value("state", ""),
-                        framework.value("name", ""),
-                        host != hostnames.end() && !host->second.empty() ? host->second : agent, task});
+  for (const auto& group : groups) {
+    const auto frameworks = state.value(group, nlohmann::json::array());
+    if (!frameworks.is_array()) return Error{group + " is not an array"};
+    for (std::size_t f = 0; f < frameworks.size(); ++f) {
+      const std::string where = group + "[" + std::to_string(f) + "]";
+      if (!frameworks[f].is_object()) return Error{where + " is not an object"};
+      for (const auto& list : lists) {
+        auto added = add_rows(frameworks[f].value(list, nlohmann::json::array()), where + "." + list,
+                              frameworks[f].value("name", ""), hostnames, rows);
+        if (!added) return added.error();
       }
     }
   }

@@ -8,8 +8,9 @@
 // --json prints one object at the end instead: the task, its agent and
 // every status.
 //
-// task list: the tasks of /master/state (running ones; --all adds the
-// completed), as a table or JSON. Sorted by framework, then task id.
+// task list: the tasks of /master/state's frameworks (--all adds their
+// completed tasks and those of completed frameworks, such as task run's),
+// as a table or JSON. Sorted by framework, then task id.
 #pragma once
 
 #include <chrono>
