@@ -95,7 +95,9 @@ class TaskBook {
 
   boost::asio::io_context& io_;
   isolation::Containerizer& containerizer_;
-  boost::asio::thread_pool workers_{1};
+  // Launches and ends wait on the kernel (cgroup creation and removal sleep
+  // in RCU grace periods), so a few threads overlap them.
+  boost::asio::thread_pool workers_{2};
   TaskCheckpoints checkpoints_;
   StatusUpdateManager updates_;
   Sender sender_;

@@ -28,9 +28,15 @@ Result<Message> load_message(const std::string& path) {
   return message;
 }
 
+// Whole-or-nothing, but not fsync'd: these files matter while the task's
+// container runs, and a power loss that could lose them also ends every
+// container (the runtime state lives in /run). A task whose files are gone
+// is then not re-registered, and the master accounts for it. The status
+// update streams, which are the task's record for its framework, are
+// fsync'd.
 Result<void> save(const std::string& dir, const std::string& name, const std::string& bytes) {
   if (auto made = make_directories(dir, 0700); !made) return made;
-  return write_file_atomically(dir + "/" + name, bytes, 0600);
+  return write_file_atomically(dir + "/" + name, bytes, 0600, /*durable=*/false);
 }
 
 }  // namespace

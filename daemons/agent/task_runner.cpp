@@ -1,5 +1,6 @@
 #include "daemons/agent/task_runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -93,14 +94,18 @@ asio::awaitable<void> TaskRunner::launch() {
 asio::awaitable<void> TaskRunner::watch() {
   auto self = shared_from_this();
   const std::string id = placement_.container_id;
-  if (auto fd = containerizer_.ended_fd(id); fd) {
-    // A duplicate: the descriptor stays the containerizer's to close.
-    asio::posix::stream_descriptor ended(io_, ::dup(*fd));
+  // Without a descriptor to poll, wait() blocks a worker until the end.
+  if (auto fd = containerizer_.ended_fd(id); !fd) {
+    log::warning("container " + id + ": " + fd.error().message + ", waiting on a worker thread");
+  } else if (const int copy = ::fcntl(*fd, F_DUPFD_CLOEXEC, 0); copy < 0) {
+    log::warning("container " + id + ": " + errno_error("dup its end descriptor").message +
+                 ", waiting on a worker thread");
+  } else {
+    // A duplicate: the containerizer's descriptor stays its own to close.
+    asio::posix::stream_descriptor ended(io_, copy);
     boost::system::error_code ec;
     co_await ended.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) log::warning("container " + id + ": waiting for its end: " + ec.message() + ", asking the containerizer");
-  } else {
-    log::warning("container " + id + ": " + fd.error().message + ", asking the containerizer");
+    if (ec) log::warning("container " + id + ": polling for its end: " + ec.message() + ", waiting on a worker thread");
   }
   auto& containerizer = containerizer_;
   auto termination = co_await on_workers(workers_, [&containerizer, &id] { return containerizer.wait(id); });
