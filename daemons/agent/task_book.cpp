@@ -258,7 +258,7 @@ Result<void> TaskBook::recover_task(CheckpointedTask checkpointed) {
   stored.runner = std::make_shared<TaskRunner>(io_, workers_, containerizer_, stored.framework, stored.task,
                                                stored.placement,
                                                [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
-  stored.runner->resume(stored.state == mesos::v1::TASK_RUNNING || stored.state == mesos::v1::TASK_KILLING);
+  stored.runner->resume(stored.state);
   log::info("recovered task " + key.second + " in container " + stored.placement.container_id,
             {{"TASK_ID", key.second}, {"FRAMEWORK_ID", key.first}});
   return {};

@@ -59,12 +59,17 @@ void TaskRunner::start() {
   asio::co_spawn(io_, [self = shared_from_this()] { return self->launch(); }, asio::detached);
 }
 
-void TaskRunner::resume(bool running) {
+void TaskRunner::resume(mesos::v1::TaskState state) {
   launched_ = true;
   for (const auto& info : containerizer_.containers())
     if (info.id == placement_.container_id) pid_ = info.pid;
-  if (!running) report(mesos::v1::TASK_RUNNING);
+  if (state != mesos::v1::TASK_RUNNING && state != mesos::v1::TASK_KILLING) report(mesos::v1::TASK_RUNNING);
   asio::co_spawn(io_, [self = shared_from_this()] { return self->watch(); }, asio::detached);
+  if (state == mesos::v1::TASK_KILLING) {
+    killing_ = true;
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->terminate(grace_period(self->task_, nullptr)); },
+                   asio::detached);
+  }
 }
 
 asio::awaitable<void> TaskRunner::launch() {

@@ -48,8 +48,9 @@ class TaskRunner : public std::enable_shared_from_this<TaskRunner> {
              Reporter reporter);
 
   void start();
-  // `running`: whether TASK_RUNNING was reported before the agent restarted.
-  void resume(bool running);
+  // `state`: the last state reported before the agent restarted. A task
+  // that was being killed is killed again (SIGTERM, then the grace period).
+  void resume(mesos::v1::TaskState state);
   void kill(const mesos::v1::KillPolicy* override = nullptr);
 
   const mesos::v1::FrameworkInfo& framework() const { return framework_; }

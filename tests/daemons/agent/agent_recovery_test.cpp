@@ -144,6 +144,21 @@ TEST_F(AgentRecoveryTest, ROOT_UnacknowledgedUpdatesAreResentAfterRestart) {
   EXPECT_EQ(uuids.size(), 3u) << states(master_.updates("patient"));
 }
 
+TEST_F(AgentRecoveryTest, ROOT_KillInterruptedByARestartIsCarriedOut) {
+  auto task = shell_task("doomed", "trap '' TERM; while :; do sleep 1; done");
+  task.mutable_kill_policy()->mutable_grace_period()->set_nanoseconds(500'000'000);
+  master_.run_task(test_framework("fw-1", true), task);
+  ASSERT_TRUE(master_.wait_for_state("doomed", mesos::v1::TASK_RUNNING)) << log();
+  // A grace period the agent does not live to see the end of.
+  master_.kill_task("fw-1", "doomed", std::chrono::minutes(10));
+  ASSERT_TRUE(master_.wait_for_state("doomed", mesos::v1::TASK_KILLING)) << log();
+  kill_agent();
+  start_agent();
+  auto killed = master_.wait_for_end("doomed");
+  ASSERT_TRUE(killed) << log();
+  EXPECT_EQ(killed->status().state(), mesos::v1::TASK_KILLED) << killed->status().message();
+}
+
 TEST_F(AgentRecoveryTest, ROOT_TaskWhoseContainerVanishedIsLost) {
   master_.run_task(test_framework(), shell_task("vanished", "sleep 1000"));
   ASSERT_TRUE(master_.wait_for_state("vanished", mesos::v1::TASK_RUNNING)) << log();
