@@ -31,6 +31,16 @@ FlagSet make_flags(Options* options, log::Level* level) {
   add_positive_duration_flag(flags, "heartbeat_interval",
                              "Time between HEARTBEAT events on a scheduler's event stream",
                              &options->heartbeat_interval);
+  flags.add("max_frameworks", "Frameworks the master keeps at once; a SUBSCRIBE of one more gets a 503",
+            std::to_string(options->max_frameworks), [options](std::string_view text) -> Result<void> {
+              const std::string value(text);
+              char* end = nullptr;
+              const unsigned long long count = std::strtoull(value.c_str(), &end, 10);
+              if (value.empty() || *end != '\0' || count < 1 || count > 1000000)
+                return Error{"'" + value + "' is not a count from 1 to 1000000"};
+              options->max_frameworks = static_cast<std::size_t>(count);
+              return {};
+            });
   add_log_level_flag(flags, level);
   return flags;
 }

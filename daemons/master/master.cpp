@@ -161,6 +161,8 @@ void Master::handle(const std::shared_ptr<net::Connection>& connection, std::str
       }
       it->second.info = info;
       registry_->admit(info, it->second.registered_time, nullptr);
+      // Offers of the old total would pin it: take them back first.
+      rescind_offers_of_agent(agent_id);
       add_agent_to_allocator(it->second);
       request_allocation();
       return;

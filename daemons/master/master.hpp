@@ -64,6 +64,9 @@ struct Options {
   Duration heartbeat_interval = std::chrono::seconds(15);  // --heartbeat_interval
   std::size_t max_completed_tasks = 1000;                  // per framework
   std::size_t max_call_bytes = 1024 * 1024;                // a scheduler call's body
+  // Frameworks kept at once (each SUBSCRIBE without an id makes one, and a
+  // disconnected one stays for its failover_timeout).
+  std::size_t max_frameworks = 10000;
 };
 
 enum class AgentStatus { recovered, connected, disconnected, unreachable };

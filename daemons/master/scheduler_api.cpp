@@ -127,6 +127,9 @@ http::Response Master::subscribe(const Call& call, bool protobuf_out) {
       return http::Response::error(400, "role '" + role + "' is invalid");
   if (!std::isfinite(info.failover_timeout()) || info.failover_timeout() < 0)
     return http::Response::error(400, "'framework_info.failover_timeout' must be a finite, non-negative number");
+  if (!frameworks_.find(info.id().value()) && frameworks_.all().size() >= options_.max_frameworks)
+    return http::Response::error(503, "The master already holds " + std::to_string(options_.max_frameworks) +
+                                          " frameworks; try again once some are removed");
   if (!info.has_id()) info.mutable_id()->set_value(next_framework_id());
 
   auto stream = std::make_shared<http::Stream>();

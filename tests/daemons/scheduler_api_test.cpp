@@ -547,6 +547,22 @@ TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableF
   EXPECT_NE(metrics->body.find("dcos_master_tasks_launched_total 2"), std::string::npos) << metrics->body;
 }
 
+class SchedulerApiLimitTest : public SchedulerApiTest {
+ protected:
+  std::vector<std::string> extra_flags() const override { return {"--max_frameworks=1"}; }
+};
+
+TEST_F(SchedulerApiLimitTest, ASubscribeBeyondMaxFrameworksGets503AndTheFirstKeepsItsPlace) {
+  auto first = subscribe(framework("first", 3600));
+  SubscribedScheduler second(port_, framework("second"));
+  EXPECT_EQ(second.status(), 503u);
+  // Re-subscribing a known framework is not a new one.
+  json again = framework("first", 3600);
+  again["id"] = {{"value", first->framework_id()}};
+  SubscribedScheduler failover(port_, again);
+  EXPECT_EQ(failover.status(), 200u);
+}
+
 // A scheduler that speaks protobuf: the Call as application/x-protobuf, the
 // events back as protobuf records.
 TEST_F(SchedulerApiTest, SubscribeInProtobufStreamsProtobufEvents) {
