@@ -48,14 +48,25 @@ json Master::agent_json(const AgentRecord& agent) const {
   }
   json reserved_json = json::object();
   for (const auto& [role, list] : reserved) reserved_json[role] = resources_json(list);
+  // resources_json sums by name, so the lists can simply be appended.
+  const std::string& agent_id = agent.info.id().value();
+  Resources used, offered;
+  for (const auto& [framework_id, task_id] : frameworks_.tasks_on(agent_id)) {
+    if (const auto* task = frameworks_.find_task(framework_id, task_id))
+      used.insert(used.end(), task->resources().begin(), task->resources().end());
+  }
+  for (const auto& offer_id : offers_.of_agent(agent_id)) {
+    if (const auto* entry = offers_.find(offer_id))
+      offered.insert(offered.end(), entry->offer.resources().begin(), entry->offer.resources().end());
+  }
   json out = {
       {"id", agent.info.id().value()},
       {"hostname", agent.info.hostname()},
       {"port", agent.info.port()},
       {"registered_time", agent.registered_time},
       {"resources", resources_json(resources)},
-      {"used_resources", resources_json({})},
-      {"offered_resources", resources_json({})},
+      {"used_resources", resources_json(used)},
+      {"offered_resources", resources_json(offered)},
       {"reserved_resources", std::move(reserved_json)},
       {"unreserved_resources", resources_json(unreserved)},
       {"attributes", attributes_json(attributes)},

@@ -96,6 +96,13 @@ std::vector<std::pair<std::string, std::string>> FrameworkRegistry::tasks_on(con
   return {it->second.begin(), it->second.end()};
 }
 
+const mesos::v1::Task* FrameworkRegistry::find_task(const std::string& framework_id, const std::string& task_id) const {
+  const auto* framework = find(framework_id);
+  if (!framework) return nullptr;
+  auto it = framework->tasks.find(task_id);
+  return it == framework->tasks.end() ? nullptr : &it->second;
+}
+
 void FrameworkRegistry::complete_task(FrameworkRecord& framework, const std::string& task_id) {
   auto it = framework.tasks.find(task_id);
   if (it == framework.tasks.end()) return;

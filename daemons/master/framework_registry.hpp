@@ -70,6 +70,7 @@ class FrameworkRegistry {
   const std::deque<FrameworkRecord>& completed_frameworks() const { return completed_frameworks_; }
 
   mesos::v1::Task* find_task(const std::string& framework_id, const std::string& task_id);
+  const mesos::v1::Task* find_task(const std::string& framework_id, const std::string& task_id) const;
   // Adds (or replaces) a live task. Live tasks enter only here and leave
   // only through complete_task() and remove(), which keep the index by agent.
   mesos::v1::Task& add_task(FrameworkRecord& framework, mesos::v1::Task task);

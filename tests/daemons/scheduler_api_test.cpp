@@ -181,6 +181,9 @@ TEST_F(SchedulerApiTest, LaunchRunsTheTaskOnTheAgentRelaysUpdatesAndAcknowledgem
   EXPECT_EQ(state_task["discovery"]["ports"]["ports"][0]["labels"]["labels"][0].value("value", ""), "/web:80");
   EXPECT_EQ(state_task["statuses"][0].value("state", ""), "TASK_RUNNING");
   EXPECT_EQ((*framework_state(framework_id))["used_resources"].value("cpus", 0.0), 0.5);
+  const auto state = get_json(port_, "/master/state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ((*state)["slaves"][0]["used_resources"].value("cpus", 0.0), 0.5);
 
   // A terminal update moves the task to completed_tasks.
   fake->send(FakeAgent::status_update(agent_id, framework_id, "web-1", mesos::v1::TASK_FINISHED));
