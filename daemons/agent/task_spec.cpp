@@ -1,5 +1,7 @@
 #include "daemons/agent/task_spec.hpp"
 
+#include <cmath>
+
 #include "daemons/agent/task_checkpoints.hpp"
 
 namespace dcos::agent {
@@ -19,6 +21,13 @@ Result<void> validate_task(const mesos::v1::TaskInfo& task) {
   if (!valid_id(task.task_id().value()))
     return Error{"task id '" + task.task_id().value() + "' is not usable: printable ASCII without '/' or spaces"};
   if (task.has_executor()) return Error{"custom executors are not supported: give the task a command"};
+  for (const auto& resource : task.resources()) {
+    // The master checked them against its offers; the agent still will not
+    // turn an infinite or negative amount into a limit.
+    if (resource.has_scalar() && !(std::isfinite(resource.scalar().value()) && resource.scalar().value() >= 0))
+      return Error{"resource '" + resource.name() + "' has no usable amount"};
+  }
+  if (scalar_sum(task, "mem") * 1024 * 1024 >= 9.2e18) return Error{"resource 'mem' is larger than any memory"};
   if (!task.has_command()) return Error{"the task has no command"};
   const auto& command = task.command();
   if (!command.has_value() || command.value().empty()) return Error{"the task's command has no value"};

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -88,6 +89,32 @@ TEST_F(AgentTest, ROOT_TaskWithoutCommandIsAnError) {
   ASSERT_TRUE(error) << log();
   EXPECT_EQ(error->status().reason(), TaskStatus::REASON_TASK_INVALID);
   EXPECT_EQ(states(distinct(master_.updates("nothing"))), "TASK_ERROR");
+}
+
+TEST_F(AgentTest, ROOT_TasksTheAgentCannotRunAreErrorsAndHarmNothing) {
+  master_.run_task(test_framework(), shell_task("a/b", "true"));
+  master_.run_task(test_framework(), shell_task("huge", "true", std::numeric_limits<double>::infinity()));
+  auto with_executor = shell_task("custom", "true");
+  with_executor.mutable_executor()->mutable_executor_id()->set_value("e");
+  master_.run_task(test_framework(), with_executor);
+  auto with_secret = shell_task("secret", "true");
+  auto* variable = with_secret.mutable_command()->mutable_environment()->add_variables();
+  variable->set_name("TOKEN");
+  variable->set_type(mesos::v1::Environment::Variable::SECRET);
+  master_.run_task(test_framework(), with_secret);
+  master_.run_task(test_framework("../escape"), shell_task("escapee", "true"));
+  for (const char* id : {"a/b", "huge", "custom", "secret"}) {
+    auto error = master_.wait_for_end(id);
+    ASSERT_TRUE(error) << id << log();
+    EXPECT_EQ(error->status().state(), mesos::v1::TASK_ERROR) << id;
+    EXPECT_EQ(error->status().reason(), TaskStatus::REASON_TASK_INVALID) << id;
+  }
+  // Still serving, and nothing was written outside the work dir.
+  master_.run_task(test_framework(), shell_task("after", "true"));
+  ASSERT_TRUE(master_.wait_for_state("after", mesos::v1::TASK_FINISHED)) << log();
+  EXPECT_TRUE(master_.updates("escapee").empty());
+  EXPECT_FALSE(std::filesystem::exists(work_dir() + "/meta/escape"));
+  EXPECT_TRUE(agent_->running());
 }
 
 TEST_F(AgentTest, ROOT_UnlaunchableCommandFailsWithLaunchReason) {
