@@ -38,6 +38,9 @@ class AgentTest : public ::testing::Test {
   void TearDown() override {
     if (cgroups_root_.empty()) return;
     if (agent_) agent_->stop();
+    // In a sanitizer build the agent reports into its log, not our exit code.
+    for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"})
+      EXPECT_EQ(log().find(report), std::string::npos) << log();
     agent_.reset();
     destroy_leftovers();
     while (::waitpid(-1, nullptr, WNOHANG) > 0) {
