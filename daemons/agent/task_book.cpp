@@ -116,13 +116,16 @@ void TaskBook::run_task(const internal::RunTask& message) {
     return;
   }
   Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING, std::nullopt};
-  if (auto saved = checkpoints_.save_framework(framework); !saved) {
-    log::error("cannot checkpoint framework " + framework_id + ", dropping task " + key.second + ": " +
-               saved.error().message);
-    return;
-  }
-  if (auto saved = checkpoints_.save_task(framework_id, info); !saved) {
-    log::error("cannot checkpoint task " + key.second + ", dropping it: " + saved.error().message);
+  // A task the agent cannot checkpoint would be forgotten by a restart:
+  // it is not started, and the framework hears so (once: there is no stream
+  // to keep the update in).
+  auto saved = checkpoints_.save_framework(framework);
+  if (saved) saved = checkpoints_.save_task(framework_id, info);
+  if (!saved) {
+    log::error("cannot checkpoint task " + key.second + ", dropping it: " + saved.error().message,
+               {{"TASK_ID", key.second}, {"FRAMEWORK_ID", framework_id}});
+    send_once(framework.id(), info.task_id(), mesos::v1::TASK_DROPPED, TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+              "the agent cannot checkpoint the task: " + saved.error().message);
     return;
   }
   auto& stored = tasks_.emplace(key, std::move(task)).first->second;

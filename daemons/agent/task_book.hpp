@@ -12,6 +12,8 @@
 //     unusable id) gets TASK_ERROR with REASON_TASK_INVALID;
 //   - a RunTask for a task id the agent still knows is ignored with a
 //     warning: an update for it would land in the live task's stream;
+//   - a task the agent cannot checkpoint (disk full) is not started and
+//     gets TASK_DROPPED, sent once;
 //   - a KillTask for an unknown task is answered with TASK_LOST
 //     (REASON_TASK_UNKNOWN), sent once and without a uuid, like Mesos'
 //     replies to reconciliation: nothing to acknowledge or retry;
