@@ -109,6 +109,16 @@ bool FakeMaster::send(const internal::Envelope& envelope) {
 
 void FakeMaster::acknowledge(const internal::StatusUpdate& update) { send(Impl::ack_for(update)); }
 
+void FakeMaster::disconnect() {
+  std::promise<void> done;
+  auto closed = done.get_future();
+  asio::post(impl_->io, [this, &done] {
+    if (impl_->agent) impl_->agent->close();
+    done.set_value();
+  });
+  closed.get();
+}
+
 void FakeMaster::run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task) {
   internal::Envelope envelope;
   *envelope.mutable_run_task()->mutable_framework() = framework;

@@ -39,6 +39,8 @@ class FakeMaster {
   // Sends to the agent on its current connection; false if none.
   bool send(const internal::Envelope& envelope);
   void acknowledge(const internal::StatusUpdate& update);
+  // Closes the agent's connection, as a master restart would.
+  void disconnect();
   void run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task);
   void kill_task(const std::string& framework_id, const std::string& task_id,
                  std::optional<std::chrono::milliseconds> grace = std::nullopt);

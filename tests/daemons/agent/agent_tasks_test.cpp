@@ -162,6 +162,32 @@ TEST_F(AgentTest, ROOT_UpdatesAreResentInOrderUntilAcknowledged) {
   EXPECT_GE(metric("dcos_agent_status_update_acks_ignored_total"), 1) << log();
 }
 
+TEST_F(AgentTest, ROOT_UnacknowledgedUpdateIsResentAfterReregistering) {
+  master_.set_auto_acknowledge(false);
+  master_.run_task(test_framework(), shell_task("reconnect", "exit 0"));
+  auto starting = master_.wait_for_state("reconnect", mesos::v1::TASK_STARTING);
+  ASSERT_TRUE(starting) << log();
+  const int registrations = master_.registrations();
+  master_.disconnect();
+  ASSERT_TRUE(master_.wait_for([&](const std::vector<internal::Envelope>& received) {
+    int seen = 0;
+    bool resent = false;
+    for (const auto& envelope : received) {
+      seen += envelope.has_register_agent() || envelope.has_reregister_agent();
+      resent = resent || (seen > registrations && envelope.has_status_update() &&
+                          envelope.status_update().status().uuid() == starting->status().uuid());
+    }
+    return resent;
+  })) << log();
+  auto reregistered = master_.last_reregistration();
+  ASSERT_TRUE(reregistered);
+  ASSERT_EQ(reregistered->tasks_size(), 1) << reregistered->DebugString();
+  EXPECT_EQ(reregistered->tasks(0).status_update_uuid(), starting->status().uuid());
+  master_.set_auto_acknowledge(true);
+  master_.acknowledge(*starting);
+  ASSERT_TRUE(master_.wait_for_state("reconnect", mesos::v1::TASK_FINISHED)) << log();
+}
+
 TEST_F(AgentTest, ROOT_KillAfterGracePeriodWhenSigtermIsIgnored) {
   master_.run_task(test_framework("fw-1", true), shell_task("stubborn", "trap '' TERM; while :; do sleep 1; done"));
   ASSERT_TRUE(master_.wait_for_state("stubborn", mesos::v1::TASK_RUNNING)) << log();
