@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the daemons and runs a single-node cluster on this machine: one
 # master (registry on local disk, no ZooKeeper) and one agent, on loopback.
-# Prints the node list once the agent is registered, then keeps the cluster
-# running until Ctrl-C.
+# Prints the node list once the agent is registered, runs an example task
+# through the master (`dcos task run`, in a container on the agent) and shows
+# it running, then keeps the cluster running until Ctrl-C, which ends the
+# task (the one-shot framework tears itself down) and then the daemons.
 #   scripts/run-cluster.sh [WORK_DIR]     (default: a new temporary folder)
 # Ports: DCOS_MASTER_PORT (5050) and DCOS_AGENT_PORT (5051).
 set -euo pipefail
@@ -19,9 +21,15 @@ agent_port=${DCOS_AGENT_PORT:-5051}
 bin=build/daemons
 
 pids=()
+task_pid=
 stop() {
   trap - INT TERM EXIT
   echo "== stopping the cluster" >&2
+  if [ -n "$task_pid" ]; then
+    # The task's framework tears itself down: the agent kills the task.
+    kill -TERM "$task_pid" 2>/dev/null || true
+    wait "$task_pid" 2>/dev/null || true
+  fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "logs and state are in $work" >&2
@@ -46,13 +54,27 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-"$bin/cli/dcos" --master="127.0.0.1:$master_port" node list
+dcos=("$bin/cli/dcos" --master="127.0.0.1:$master_port")
+"${dcos[@]}" node list
+
+echo "== an example task: dcos task run --name hello --cpus 0.1 --mem 32 -- 'echo hello from a container; sleep 3600'" >&2
+"${dcos[@]}" task run --name hello --cpus 0.1 --mem 32 -- 'echo hello from a container; sleep 3600' \
+  >"$work/task.log" 2>&1 &
+task_pid=$!
+for _ in $(seq 1 100); do
+  grep -q TASK_RUNNING "$work/task.log" 2>/dev/null && break
+  kill -0 "$task_pid" 2>/dev/null || break
+  sleep 0.1
+done
+cat "$work/task.log"
+"${dcos[@]}" task list
 cat <<EOT
 
 The cluster is running:
   master  http://127.0.0.1:$master_port/master/state   log: $work/master.log
   agent   http://127.0.0.1:$agent_port/state            log: $work/agent.log
-  CLI     $bin/cli/dcos --master=127.0.0.1:$master_port node list
+  task    its stdout is in the agent's sandbox: $work/agent/slaves/*/frameworks/*/executors/hello.*/runs/*/stdout
+  CLI     $bin/cli/dcos --master=127.0.0.1:$master_port task list
 Press Ctrl-C to stop it.
 EOT
-wait
+wait "${pids[@]}"

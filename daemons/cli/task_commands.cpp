@@ -1,6 +1,7 @@
 #include "daemons/cli/task_commands.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,10 @@ using mesos::v1::TaskState;
 using mesos::v1::TaskStatus;
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
+
+// Set by SIGINT/SIGTERM: the run stops following and tears the framework
+// down, which ends the task.
+volatile sig_atomic_t interrupted = 0;
 
 bool terminal(TaskState state) {
   switch (state) {
@@ -84,8 +89,9 @@ Call decline(const Offer& offer) {
 Result<mesos::v1::TaskInfo> launch(SchedulerSession& session, const TaskRunOptions& options) {
   const auto deadline = Clock::now() + options.offer_timeout;
   while (Clock::now() < deadline) {
-    auto event = session.next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+    auto event = session.next(std::chrono::milliseconds(200));
     if (!event) return event.error();
+    if (interrupted) return Error{"interrupted before the task was launched"};
     if (!*event || (*event)->type() != Event::OFFERS) continue;
     std::optional<mesos::v1::TaskInfo> launched;
     for (const Offer& offer : (*event)->offers().offers()) {
@@ -113,8 +119,9 @@ Result<std::vector<TaskStatus>> follow(SchedulerSession& session, const mesos::v
                                        std::ostream& out) {
   std::vector<TaskStatus> statuses;
   for (;;) {
-    auto event = session.next(std::chrono::hours(24));
+    auto event = session.next(std::chrono::milliseconds(200));
     if (!event) return event.error();
+    if (interrupted) return Error{"interrupted: tearing the framework down, which kills the task"};
     if (!*event || (*event)->type() != Event::UPDATE) continue;
     const TaskStatus& status = (*event)->update().status();
     if (status.task_id().value() != task.task_id().value()) continue;
@@ -156,6 +163,10 @@ int task_run(const MasterAddress& master, const TaskRunOptions& options, bool js
   framework.set_user(current_user());
   framework.set_name("dcos task run " + options.name);
   framework.set_failover_timeout(0);
+  struct sigaction on_signal {};
+  on_signal.sa_handler = [](int) { interrupted = 1; };
+  ::sigaction(SIGINT, &on_signal, nullptr);
+  ::sigaction(SIGTERM, &on_signal, nullptr);
   auto session = SchedulerSession::subscribe(master, framework);
   if (!session) {
     err << "dcos: " << session.error().message << "\n";

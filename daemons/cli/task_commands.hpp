@@ -4,7 +4,8 @@
 // (failover_timeout 0: if the CLI goes away, the master ends its task),
 // takes the first offer holding the task's cpus and mem, declines the rest,
 // launches, prints each state as it comes (acknowledging it), tears the
-// framework down at the end and exits 0 for TASK_FINISHED, 1 otherwise.
+// framework down at the end (or on SIGINT/SIGTERM, which kills the task) and
+// exits 0 for TASK_FINISHED, 1 otherwise.
 // --json prints one object at the end instead: the task, its agent and
 // every status.
 //
