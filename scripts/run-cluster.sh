@@ -26,9 +26,15 @@ stop() {
   trap - INT TERM EXIT
   echo "== stopping the cluster" >&2
   if [ -n "$task_pid" ]; then
-    # The task's framework tears itself down: the agent kills the task.
+    # The task's framework tears itself down and the agent kills the task
+    # (a grace period, then SIGKILL): wait for that before stopping the
+    # daemons, since tasks outlive their agent by design.
     kill -TERM "$task_pid" 2>/dev/null || true
     wait "$task_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      "${dcos[@]}" task list 2>/dev/null | grep -q 'TASK_\(STAGING\|STARTING\|RUNNING\|KILLING\)' || break
+      sleep 0.1
+    done
   fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -36,10 +42,13 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$bin/master/dcos-master" --ip=127.0.0.1 --port="$master_port" --work_dir="$work/master" \
+dcos=("$bin/cli/dcos" --master="127.0.0.1:$master_port")
+# The daemons in sessions of their own: a Ctrl-C reaches this script (and
+# the task's CLI), which stops them in order.
+setsid "$bin/master/dcos-master" --ip=127.0.0.1 --port="$master_port" --work_dir="$work/master" \
   >"$work/master.log" 2>&1 &
 pids+=($!)
-"$bin/agent/dcos-agent" --master="127.0.0.1:$master_port" --ip=127.0.0.1 --port="$agent_port" \
+setsid "$bin/agent/dcos-agent" --master="127.0.0.1:$master_port" --ip=127.0.0.1 --port="$agent_port" \
   --work_dir="$work/agent" --attributes="node:local" >"$work/agent.log" 2>&1 &
 pids+=($!)
 
@@ -54,7 +63,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-dcos=("$bin/cli/dcos" --master="127.0.0.1:$master_port")
 "${dcos[@]}" node list
 
 echo "== an example task: dcos task run --name hello --cpus 0.1 --mem 32 -- 'echo hello from a container; sleep 3600'" >&2
