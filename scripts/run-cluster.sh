@@ -32,7 +32,8 @@ stop() {
     kill -TERM "$task_pid" 2>/dev/null || true
     wait "$task_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      "${dcos[@]}" task list 2>/dev/null | grep -q 'TASK_\(STAGING\|STARTING\|RUNNING\|KILLING\)' || break
+      # The agent's /state lists a task under "tasks" until it has ended.
+      curl -sf "http://127.0.0.1:$agent_port/state" | grep -q '"tasks":\[{' || break
       sleep 0.1
     done
   fi
