@@ -44,9 +44,11 @@ void StatusUpdateStream::apply(const internal::Envelope& record) {
   }
 }
 
-Result<void> StatusUpdateStream::write(const internal::Envelope& record) {
+Result<void> StatusUpdateStream::write(const internal::Envelope& record, bool durable) {
   if (auto appended = log_.append(RecordLog::encode(record.SerializeAsString())); !appended) return appended;
-  if (auto synced = log_.sync(); !synced) return synced;
+  if (durable) {
+    if (auto synced = log_.sync(); !synced) return synced;
+  }
   apply(record);
   return {};
 }
@@ -56,7 +58,7 @@ Result<void> StatusUpdateStream::append(const internal::StatusUpdate& update) {
   if (ended()) return Error{"the task already ended with " + mesos::v1::TaskState_Name(latest_->state())};
   internal::Envelope record;
   *record.mutable_status_update() = update;
-  return write(record);
+  return write(record, /*durable=*/true);
 }
 
 Result<bool> StatusUpdateStream::acknowledge(const std::string& uuid) {
@@ -66,7 +68,7 @@ Result<bool> StatusUpdateStream::acknowledge(const std::string& uuid) {
   ack->set_uuid(uuid);
   *ack->mutable_task_id() = pending_.front().status().task_id();
   *ack->mutable_framework_id() = pending_.front().framework_id();
-  if (auto written = write(record); !written) return written.error();
+  if (auto written = write(record, /*durable=*/false); !written) return written.error();
   return true;
 }
 

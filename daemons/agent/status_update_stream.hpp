@@ -2,9 +2,12 @@
 // StatusUpdateStream).
 //
 // Every update is appended to the stream's log (runtime/record_log.hpp,
-// fdatasync'd) before anyone may send it, and so is every acknowledgement:
-// after a crash, open() replays the log and the stream is exactly where it
-// was. Only the head (the oldest unacknowledged update) is in flight; an
+// fdatasync'd) before anyone may send it, and so is every acknowledgement,
+// without the fdatasync: after a crash of the agent, open() replays the log
+// and the stream is exactly where it was; after a power loss an
+// acknowledgement may be missing, and its update is sent once more (the
+// same uuid: a duplicate the framework ignores), which costs less than a
+// disk flush per acknowledgement. Only the head (the oldest unacknowledged update) is in flight; an
 // acknowledgement advances the stream only when it names the head's uuid,
 // so duplicate and stale acknowledgements change nothing. Once a terminal
 // update is acknowledged the stream is done and the task can be forgotten.
@@ -51,7 +54,7 @@ class StatusUpdateStream {
 
  private:
   explicit StatusUpdateStream(RecordLog log) : log_(std::move(log)) {}
-  Result<void> write(const internal::Envelope& record);
+  Result<void> write(const internal::Envelope& record, bool durable);
   void apply(const internal::Envelope& record);
 
   RecordLog log_;
