@@ -88,10 +88,12 @@ asio::awaitable<void> TaskRunner::launch() {
   }
   launched_ = true;
   pid_ = launched->pid;
-  report(mesos::v1::TASK_RUNNING);
   if (pending_kill_) {
+    // Killed while it launched: it goes from STARTING (or KILLING) to KILLED.
     killing_ = true;
     asio::co_spawn(io_, terminate(*pending_kill_), asio::detached);
+  } else {
+    report(mesos::v1::TASK_RUNNING);
   }
   co_await watch();
 }

@@ -205,6 +205,15 @@ TEST_F(AgentTest, ROOT_KillWithoutKillingStateGoesStraightToKilled) {
   EXPECT_EQ(states(distinct(master_.updates("polite"))), "TASK_STARTING TASK_RUNNING TASK_KILLED");
 }
 
+TEST_F(AgentTest, ROOT_KillDuringLaunchNeverReportsRunning) {
+  master_.run_task(test_framework(), shell_task("short-lived", "sleep 1000"));
+  master_.kill_task("fw-1", "short-lived", std::chrono::milliseconds(0));
+  auto killed = master_.wait_for_end("short-lived");
+  ASSERT_TRUE(killed) << log();
+  EXPECT_EQ(killed->status().state(), mesos::v1::TASK_KILLED);
+  EXPECT_EQ(states(distinct(master_.updates("short-lived"))), "TASK_STARTING TASK_KILLED");
+}
+
 TEST_F(AgentTest, ROOT_KillOfAnUnknownTaskAnswersLost) {
   master_.kill_task("fw-1", "never-seen");
   auto lost = master_.wait_for_state("never-seen", mesos::v1::TASK_LOST);
