@@ -163,7 +163,7 @@ void Master::handle(const std::shared_ptr<net::Connection>& connection, std::str
       registry_->admit(info, it->second.registered_time, nullptr);
       // Offers of the old total would pin it: take them back first.
       rescind_offers_of_agent(agent_id);
-      add_agent_to_allocator(it->second);
+      add_agent_to_allocator(it->second, it->second.status == AgentStatus::connected);
       request_allocation();
       return;
     }
@@ -215,8 +215,10 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   }
   agent.pid =
       "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" + std::to_string(info.port());
-  add_agent_to_allocator(agent);
-  request_allocation();
+  // Known to the allocator (its tasks are accounted at once) but offered
+  // only once the agent has been told it is registered: a RunTask must not
+  // overtake its AgentRegistered.
+  add_agent_to_allocator(agent, /*active=*/false);
 
   const char* how = !reregister ? "registered"
                     : known     ? "re-registered"
@@ -246,6 +248,11 @@ void Master::admitted(const std::shared_ptr<net::Connection>& link, const std::s
   link->send(registered_message(agent_id));
   log::info("agent " + agent_id + " " + how + " from " + link->peer(),
             {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
+  auto it = agents_.find(agent_id);
+  if (it != agents_.end() && it->second.connection == link && it->second.status == AgentStatus::connected) {
+    (void)allocator_.activate_agent(agent_id);
+    request_allocation();
+  }
 }
 
 internal::Envelope Master::registered_message(const std::string& agent_id) const {

@@ -145,7 +145,8 @@ class Master {
   void rescind(const std::string& offer_id, bool tell_framework);
   void rescind_offers_of_agent(const std::string& agent_id);
   void rescind_offers_of_framework(const std::string& framework_id);
-  void add_agent_to_allocator(const AgentRecord& agent);
+  // Adds or updates the agent's total; `active` decides whether it is offered.
+  void add_agent_to_allocator(const AgentRecord& agent, bool active);
   // A DECLINE's or ACCEPT's filter duration, defaulted and bounded as Mesos does.
   static double refuse_seconds(const mesos::v1::Filters& filters);
 

@@ -98,15 +98,16 @@ void Master::rescind_offers_of_framework(const std::string& framework_id) {
   for (const auto& offer_id : offers_.of_framework(framework_id)) rescind(offer_id, false);
 }
 
-void Master::add_agent_to_allocator(const AgentRecord& agent) {
+void Master::add_agent_to_allocator(const AgentRecord& agent, bool active) {
   const std::string& id = agent.info.id().value();
   const Resources total(agent.info.resources().begin(), agent.info.resources().end());
-  if (allocator_.add_agent(id, total, agent.info.hostname())) return;
-  // Known already (it re-registered): its total may have changed.
-  if (auto updated = allocator_.update_agent(id, total); !updated)
-    log::warning("keeping agent " + id + "'s previous resources in the allocator: " + updated.error().message,
-                 {{"AGENT_ID", id}});
-  (void)allocator_.activate_agent(id);
+  if (!allocator_.add_agent(id, total, agent.info.hostname())) {
+    // Known already (it re-registered): its total may have changed.
+    if (auto updated = allocator_.update_agent(id, total); !updated)
+      log::warning("keeping agent " + id + "'s previous resources in the allocator: " + updated.error().message,
+                   {{"AGENT_ID", id}});
+  }
+  (void)(active ? allocator_.activate_agent(id) : allocator_.deactivate_agent(id));
 }
 
 }  // namespace dcos::master
