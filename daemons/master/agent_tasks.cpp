@@ -81,7 +81,8 @@ void Master::recover_agent_tasks(const std::string& agent_id, const internal::Re
     if (!framework || task.agent_id().value() != agent_id) continue;
     reported.emplace(framework_id, task.task_id().value());
     auto& completed = framework->completed;
-    std::erase_if(completed, [&](const mesos::v1::Task& done) { return done.task_id().value() == task.task_id().value(); });
+    std::erase_if(completed,
+                  [&](const mesos::v1::Task& done) { return done.task_id().value() == task.task_id().value(); });
     auto known = framework->tasks.find(task.task_id().value());
     if (known != framework->tasks.end()) {
       known->second.set_state(task.state());

@@ -28,8 +28,7 @@ FlagSet make_flags(Options* options, log::Level* level) {
             &options->reregister_timeout);
   add_positive_duration_flag(flags, "allocation_interval", "Time between batch allocation cycles",
                              &options->allocation_interval);
-  add_positive_duration_flag(flags, "heartbeat_interval",
-                             "Time between HEARTBEAT events on a scheduler's event stream",
+  add_positive_duration_flag(flags, "heartbeat_interval", "Time between HEARTBEAT events on a scheduler's event stream",
                              &options->heartbeat_interval);
   flags.add("max_frameworks", "Frameworks the master keeps at once; a SUBSCRIBE of one more gets a 503",
             std::to_string(options->max_frameworks), [options](std::string_view text) -> Result<void> {

@@ -133,7 +133,8 @@ void Master::remove_framework(const std::string& framework_id, const std::string
 
 asio::awaitable<void> Master::framework_loop() {
   for (;;) {
-    framework_timer_.expires_after(std::min<Clock::duration>(options_.heartbeat_interval, std::chrono::milliseconds(250)));
+    framework_timer_.expires_after(
+        std::min<Clock::duration>(options_.heartbeat_interval, std::chrono::milliseconds(250)));
     boost::system::error_code ec;
     co_await framework_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;

@@ -45,7 +45,9 @@ Result<void> validate(const mesos::v1::AgentInfo& info) {
 }  // namespace
 
 Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> registry)
-    : io_(io), options_(std::move(options)), registry_(std::move(registry)),
+    : io_(io),
+      options_(std::move(options)),
+      registry_(std::move(registry)),
       id_(random_uuid()),
       ping_timer_(io),
       frameworks_(options_.max_completed_tasks),

@@ -43,10 +43,10 @@
 #include "daemons/master/framework_registry.hpp"
 #include "daemons/master/offer_book.hpp"
 #include "daemons/master/registry.hpp"
-#include "scheduler.pb.h"
 #include "runtime/connection.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/http.hpp"
+#include "scheduler.pb.h"
 
 namespace dcos::master {
 
@@ -59,7 +59,7 @@ struct Options {
   uint32_t max_missed_pings = 5;                      // --max_agent_ping_timeouts
   Duration reregister_timeout = std::chrono::minutes(10);
   std::size_t max_frame = wire::kDefaultMaxFrame;
-  std::map<std::string, std::string> flags;  // as given, for /master/state
+  std::map<std::string, std::string> flags;                // as given, for /master/state
   Duration allocation_interval = std::chrono::seconds(1);  // --allocation_interval
   Duration heartbeat_interval = std::chrono::seconds(15);  // --heartbeat_interval
   std::size_t max_completed_tasks = 1000;                  // per framework

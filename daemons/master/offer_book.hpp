@@ -10,8 +10,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <vector>
 

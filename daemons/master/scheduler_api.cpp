@@ -39,13 +39,20 @@ Result<void> check_present(const mesos::v1::scheduler::Call& call) {
     return Error{std::string("Expecting '") + field + "' to be present"};
   };
   switch (call.type()) {
-    case Call::SUBSCRIBE: return need(call.has_subscribe(), "subscribe");
-    case Call::ACCEPT: return need(call.has_accept(), "accept");
-    case Call::DECLINE: return need(call.has_decline(), "decline");
-    case Call::KILL: return need(call.has_kill(), "kill");
-    case Call::ACKNOWLEDGE: return need(call.has_acknowledge(), "acknowledge");
-    case Call::RECONCILE: return need(call.has_reconcile(), "reconcile");
-    default: return {};
+    case Call::SUBSCRIBE:
+      return need(call.has_subscribe(), "subscribe");
+    case Call::ACCEPT:
+      return need(call.has_accept(), "accept");
+    case Call::DECLINE:
+      return need(call.has_decline(), "decline");
+    case Call::KILL:
+      return need(call.has_kill(), "kill");
+    case Call::ACKNOWLEDGE:
+      return need(call.has_acknowledge(), "acknowledge");
+    case Call::RECONCILE:
+      return need(call.has_reconcile(), "reconcile");
+    default:
+      return {};
   }
 }
 
@@ -60,8 +67,8 @@ http::Response Master::scheduler_call(const http::Request& request) {
   const std::string content_type = header(request, "content-type");
   const bool protobuf_in = starts_with(content_type, kProtobuf);
   if (!protobuf_in && !starts_with(content_type, kJson))
-    return bad(415, "Expecting 'Content-Type' of application/json or application/x-protobuf, got '" + content_type +
-                        "'");
+    return bad(415,
+               "Expecting 'Content-Type' of application/json or application/x-protobuf, got '" + content_type + "'");
   const std::string accept = header(request, "accept");
   const bool protobuf_out = accept.find(kProtobuf) != std::string::npos && accept.find(kJson) == std::string::npos;
   if (!accept.empty() && !protobuf_out && accept.find(kJson) == std::string::npos &&
@@ -95,17 +102,35 @@ http::Response Master::dispatch_call(const Call& call, const http::Request& requ
   if (stream_id != framework->stream_id)
     return http::Response::error(400, "The stream ID '" + stream_id +
                                           "' included in this request didn't match the stream ID currently "
-                                          "associated with framework ID " + id);
+                                          "associated with framework ID " +
+                                          id);
   switch (call.type()) {
-    case Call::TEARDOWN: remove_framework(id, "torn down by its scheduler"); break;
-    case Call::ACCEPT: accept(*framework, call.accept()); break;
-    case Call::DECLINE: decline(*framework, call.decline()); break;
-    case Call::REVIVE: revive(*framework, call.revive()); break;
-    case Call::SUPPRESS: suppress(*framework, call.suppress()); break;
-    case Call::KILL: kill(*framework, call.kill()); break;
-    case Call::ACKNOWLEDGE: acknowledge(*framework, call.acknowledge()); break;
-    case Call::RECONCILE: reconcile(*framework, call.reconcile()); break;
-    case Call::REQUEST: break;  // Mesos' allocator ignores requests too
+    case Call::TEARDOWN:
+      remove_framework(id, "torn down by its scheduler");
+      break;
+    case Call::ACCEPT:
+      accept(*framework, call.accept());
+      break;
+    case Call::DECLINE:
+      decline(*framework, call.decline());
+      break;
+    case Call::REVIVE:
+      revive(*framework, call.revive());
+      break;
+    case Call::SUPPRESS:
+      suppress(*framework, call.suppress());
+      break;
+    case Call::KILL:
+      kill(*framework, call.kill());
+      break;
+    case Call::ACKNOWLEDGE:
+      acknowledge(*framework, call.acknowledge());
+      break;
+    case Call::RECONCILE:
+      reconcile(*framework, call.reconcile());
+      break;
+    case Call::REQUEST:
+      break;  // Mesos' allocator ignores requests too
     default:
       return http::Response::error(501, "Call type " + Call::Type_Name(call.type()) + " is not supported yet");
   }

@@ -12,8 +12,8 @@ Result<void> ResourcePool::take(const Resources& resources) {
   for (const auto& part : *parts) {
     auto it = by_role_.find(part.role);
     if (it == by_role_.end() || !it->second.contains(part.resources))
-      return Error{"resources " + format_resources(to_resources({part})) + " are not in the offers (left: " +
-                   format_resources(remaining()) + ")"};
+      return Error{"resources " + format_resources(to_resources({part})) +
+                   " are not in the offers (left: " + format_resources(remaining()) + ")"};
   }
   for (const auto& part : *parts) (void)by_role_[part.role].subtract(part.resources);
   return {};
@@ -42,8 +42,7 @@ Result<void> check_shape(const mesos::v1::TaskInfo& task, const LaunchCheck& che
   if (check.framework.tasks.count(id) || check.launching.count(id))
     return Error{"task_id '" + id + "' is already used by a live task of this framework"};
   if (task.agent_id().value() != check.agent_id)
-    return Error{"task's agent_id '" + task.agent_id().value() + "' is not the offers' agent '" + check.agent_id +
-                 "'"};
+    return Error{"task's agent_id '" + task.agent_id().value() + "' is not the offers' agent '" + check.agent_id + "'"};
   if (!task.has_command() && !task.has_executor() && !task.has_container())
     return Error{"task has no command, container or executor to run"};
   if (task.has_command() && task.command().shell() && !task.command().has_value())

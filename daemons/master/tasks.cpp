@@ -70,8 +70,8 @@ void Master::accept(FrameworkRecord& framework, const Call::Accept& accept) {
     }
     const auto& tasks = group ? operation.launch_group().task_group().tasks() : operation.launch().task_infos();
     for (const auto& task : tasks) {
-      auto valid = group ? Result<void>(Error{"LAUNCH_GROUP is not supported by this master yet"})
-                         : validate_task(task, check);
+      auto valid =
+          group ? Result<void>(Error{"LAUNCH_GROUP is not supported by this master yet"}) : validate_task(task, check);
       if (!valid) {
         ++scheduler_counters_.tasks_invalid;
         master_update(framework, task.task_id(), agent_id, mesos::v1::TASK_ERROR, TaskStatus::REASON_TASK_INVALID,
@@ -83,8 +83,8 @@ void Master::accept(FrameworkRecord& framework, const Call::Accept& accept) {
   }
   const Resources rest = pool.remaining();
   if (!rest.empty())
-    if (auto recovered = allocator_.recover_resources(framework.id(), agent_id, role, rest,
-                                                      refuse_seconds(accept.filters()), now);
+    if (auto recovered =
+            allocator_.recover_resources(framework.id(), agent_id, role, rest, refuse_seconds(accept.filters()), now);
         !recovered)
       log::error("could not recover the unused part of an accept: " + recovered.error().message,
                  {{"FRAMEWORK_ID", framework.id()}, {"AGENT_ID", agent_id}});
@@ -107,7 +107,8 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   task.set_user(info.has_command() && info.command().has_user() ? info.command().user() : framework.info.user());
   const Resources resources(task.resources().begin(), task.resources().end());
   if (auto used = allocator_.use_offered(framework.id(), info.agent_id().value(), role, resources); !used)
-    log::error("allocator refused the launch's resources: " + used.error().message, {{"TASK_ID", info.task_id().value()}});
+    log::error("allocator refused the launch's resources: " + used.error().message,
+               {{"TASK_ID", info.task_id().value()}});
   frameworks_.add_task(framework, std::move(task));
 
   internal::Envelope run;
@@ -115,8 +116,9 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   *run.mutable_run_task()->mutable_task() = info;
   send_to_agent(info.agent_id().value(), run);
   ++scheduler_counters_.tasks_launched;
-  log::info("launching task " + info.task_id().value() + " on agent " + info.agent_id().value(),
-            {{"FRAMEWORK_ID", framework.id()}, {"TASK_ID", info.task_id().value()}, {"AGENT_ID", info.agent_id().value()}});
+  log::info(
+      "launching task " + info.task_id().value() + " on agent " + info.agent_id().value(),
+      {{"FRAMEWORK_ID", framework.id()}, {"TASK_ID", info.task_id().value()}, {"AGENT_ID", info.agent_id().value()}});
 }
 
 // Every task of an ACCEPT that could not be tried gets the same answer.
@@ -176,8 +178,8 @@ void Master::reconcile(FrameworkRecord& framework, const Call::Reconcile& reconc
   const auto lost = framework.partition_aware;
   if (reconcile.tasks_size() == 0) {
     for (const auto& [task_id, task] : framework.tasks)
-      master_update(framework, task.task_id(), task.agent_id().value(), task.state(),
-                    TaskStatus::REASON_RECONCILIATION, "Reconciliation: latest task status");
+      master_update(framework, task.task_id(), task.agent_id().value(), task.state(), TaskStatus::REASON_RECONCILIATION,
+                    "Reconciliation: latest task status");
     return;
   }
   for (const auto& wanted : reconcile.tasks()) {
@@ -190,8 +192,9 @@ void Master::reconcile(FrameworkRecord& framework, const Call::Reconcile& reconc
     }
     // An ended task is answered with how it ended (Mesos forgets it once
     // acknowledged and says LOST/GONE; the truth is more useful).
-    auto done = std::find_if(framework.completed.rbegin(), framework.completed.rend(),
-                             [&](const mesos::v1::Task& task) { return task.task_id().value() == wanted.task_id().value(); });
+    auto done =
+        std::find_if(framework.completed.rbegin(), framework.completed.rend(),
+                     [&](const mesos::v1::Task& task) { return task.task_id().value() == wanted.task_id().value(); });
     if (done != framework.completed.rend()) {
       master_update(framework, wanted.task_id(), done->agent_id().value(), done->state(),
                     TaskStatus::REASON_RECONCILIATION, "Reconciliation: task has ended");
@@ -201,8 +204,9 @@ void Master::reconcile(FrameworkRecord& framework, const Call::Reconcile& reconc
     if (agent != agents_.end() && agent->second.status == AgentStatus::recovered) continue;  // wait: it may return
     TaskState state = lost ? mesos::v1::TASK_UNKNOWN : mesos::v1::TASK_LOST;
     if (agent != agents_.end())
-      state = agent->second.status == AgentStatus::unreachable ? (lost ? mesos::v1::TASK_UNREACHABLE : mesos::v1::TASK_LOST)
-                                                               : (lost ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST);
+      state = agent->second.status == AgentStatus::unreachable
+                  ? (lost ? mesos::v1::TASK_UNREACHABLE : mesos::v1::TASK_LOST)
+                  : (lost ? mesos::v1::TASK_GONE : mesos::v1::TASK_LOST);
     master_update(framework, wanted.task_id(), agent_id, state, TaskStatus::REASON_RECONCILIATION,
                   "Reconciliation: task is unknown to the master");
   }

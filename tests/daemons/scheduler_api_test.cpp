@@ -157,9 +157,8 @@ TEST_F(SchedulerApiTest, LaunchRunsTheTaskOnTheAgentRelaysUpdatesAndAcknowledgem
   const std::string uuid = (*update)["update"]["status"].value("uuid", "");
   EXPECT_FALSE(uuid.empty());
 
-  reply = scheduler->call("ACKNOWLEDGE", {{"agent_id", {{"value", agent_id}}},
-                                          {"task_id", {{"value", "web-1"}}},
-                                          {"uuid", uuid}});
+  reply = scheduler->call("ACKNOWLEDGE",
+                          {{"agent_id", {{"value", agent_id}}}, {"task_id", {{"value", "web-1"}}}, {"uuid", uuid}});
   EXPECT_EQ(reply.status, 202u) << reply.body;
   auto ack = fake->wait_for([](const internal::Envelope& e) { return e.has_status_update_acknowledgement(); });
   ASSERT_TRUE(ack.has_value()) << master_->log();
@@ -523,8 +522,7 @@ TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableF
   std::size_t plain_cursor = 0, aware_cursor = 0;
   json plain_offer = offer_on(*plain, &plain_cursor, agent_id);
   ASSERT_FALSE(plain_offer.is_null()) << master_->log();
-  EXPECT_EQ(plain->call("ACCEPT", launch(plain_offer, json::array({task("p", plain_offer, 0.5, 64)}), 0)).status,
-            202u);
+  EXPECT_EQ(plain->call("ACCEPT", launch(plain_offer, json::array({task("p", plain_offer, 0.5, 64)}), 0)).status, 202u);
   // The rest of the agent goes to whichever framework DRF picks next; wait
   // until the partition-aware one holds an offer there.
   json aware_offer = offer_on(*aware, &aware_cursor, agent_id);

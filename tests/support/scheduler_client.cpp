@@ -52,8 +52,8 @@ bool read_until(int fd, std::string& buffer, const std::function<bool()>& done) 
 std::string request(uint16_t port, const std::string& body, const std::string& stream_id,
                     const std::string& content_type) {
   std::string out = "POST /api/v1/scheduler HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
-                    "\r\nContent-Type: " + content_type + "\r\nAccept: " + content_type + "\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n";
+                    "\r\nContent-Type: " + content_type + "\r\nAccept: " + content_type +
+                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   if (!stream_id.empty()) out += "Mesos-Stream-Id: " + stream_id + "\r\n";
   return out + "\r\n" + body;
 }

@@ -57,12 +57,12 @@ TEST(TaskValidation, EachMistakeIsNamedAndTakesNothing) {
   auto no_resources = task("d", "cpus:0.1");
   no_resources.clear_resources();
   auto port_not_offered = task("e", "cpus:0.1;ports:[80-80]");
-  for (const auto& [info, words] : std::vector<std::pair<mesos::v1::TaskInfo, std::string>>{
-           {no_name, "no name"},
-           {wrong_agent, "agent-2"},
-           {no_command, "no command"},
-           {no_resources, "no resources"},
-           {port_not_offered, "ports:[80-80]"}}) {
+  for (const auto& [info, words] :
+       std::vector<std::pair<mesos::v1::TaskInfo, std::string>>{{no_name, "no name"},
+                                                                {wrong_agent, "agent-2"},
+                                                                {no_command, "no command"},
+                                                                {no_resources, "no resources"},
+                                                                {port_not_offered, "ports:[80-80]"}}) {
     auto result = validate_task(info, check);
     ASSERT_FALSE(result) << words;
     EXPECT_NE(result.error().message.find(words), std::string::npos) << result.error().message;
@@ -106,7 +106,8 @@ TEST(FrameworkRegistry, TasksAreIndexedByAgentUntilTheyComplete) {
   mesos::v1::FrameworkInfo info;
   info.mutable_id()->set_value("fw-1");
   FrameworkRecord& framework = registry.add(info);
-  for (const auto& [task_id, agent_id] : {std::pair{"a", "agent-1"}, std::pair{"b", "agent-1"}, std::pair{"c", "agent-2"}}) {
+  for (const auto& [task_id, agent_id] :
+       {std::pair{"a", "agent-1"}, std::pair{"b", "agent-1"}, std::pair{"c", "agent-2"}}) {
     mesos::v1::Task task;
     task.mutable_task_id()->set_value(task_id);
     task.mutable_agent_id()->set_value(agent_id);
