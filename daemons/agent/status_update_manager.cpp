@@ -1,5 +1,6 @@
 #include "daemons/agent/status_update_manager.hpp"
 
+#include "daemons/agent/workers.hpp"
 #include "runtime/log.hpp"
 
 namespace dcos::agent {
@@ -14,10 +15,16 @@ struct StatusUpdateManager::Delivery {
   Backoff backoff;
   bool running = false;  // a deliver() coroutine owns this stream
   bool closed = false;   // forgotten: deliver() must stop
+  // Updates appended, and how many of them are flushed to disk.
+  uint64_t appended = 0;
+  uint64_t flushed = 0;
+  bool flushing = false;        // a flush() coroutine owns the counters
+  bool awaiting_flush = false;  // deliver() sleeps until flush() wakes it
 };
 
-StatusUpdateManager::StatusUpdateManager(asio::io_context& io, Duration retry_min, Duration retry_max)
-    : io_(io), retry_min_(retry_min), retry_max_(retry_max) {}
+StatusUpdateManager::StatusUpdateManager(asio::io_context& io, asio::thread_pool& workers, Duration retry_min,
+                                         Duration retry_max)
+    : io_(io), workers_(workers), retry_min_(retry_min), retry_max_(retry_max) {}
 
 StatusUpdateManager::~StatusUpdateManager() {
   for (auto& [key, delivery] : streams_) {
@@ -39,9 +46,38 @@ Result<void> StatusUpdateManager::update(const TaskKey& key, const std::string& 
     found = streams_.emplace(key, std::make_shared<Delivery>(io_, std::move(*stream), retry_min_, retry_max_)).first;
   }
   auto delivery = found->second;
-  if (auto appended = delivery->stream->append(update); !appended) return appended;
+  if (auto appended = delivery->stream->append(update, /*flush=*/false); !appended) return appended;
+  delivery->appended++;
+  if (!delivery->flushing) {
+    delivery->flushing = true;
+    asio::co_spawn(io_, flush(delivery), asio::detached);
+  }
   start(delivery);
   return {};
+}
+
+// Flushes until everything appended is on disk, then wakes deliver(). A
+// failed flush is retried: sending an update that a crash could lose
+// would let the framework see a state the agent forgets.
+asio::awaitable<void> StatusUpdateManager::flush(std::shared_ptr<Delivery> delivery) {
+  asio::steady_timer pause(io_);
+  while (!delivery->closed && delivery->flushed < delivery->appended) {
+    const uint64_t target = delivery->appended;
+    const std::string path = delivery->stream->path();
+    // By reference: g++ 12 destroys a co_await operand's non-trivial
+    // temporaries twice, so the lambda holds nothing to destroy.
+    auto flushed = co_await on_workers(workers_, [&path] { return flush_log(path); });
+    if (!flushed) {
+      log::error("status updates: " + flushed.error().message + ", retrying in 1s");
+      pause.expires_after(std::chrono::seconds(1));
+      boost::system::error_code ec;
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    delivery->flushed = target;
+  }
+  delivery->flushing = false;
+  if (delivery->awaiting_flush) delivery->timer.cancel();
 }
 
 void StatusUpdateManager::start(const std::shared_ptr<Delivery>& delivery) {
@@ -56,6 +92,14 @@ void StatusUpdateManager::start(const std::shared_ptr<Delivery>& delivery) {
 asio::awaitable<void> StatusUpdateManager::deliver(std::shared_ptr<Delivery> delivery) {
   std::string last_sent;
   while (!delivery->closed && delivery->stream->head() != nullptr) {
+    if (delivery->flushed < delivery->appended) {
+      delivery->awaiting_flush = true;
+      delivery->timer.expires_after(std::chrono::hours(1));
+      boost::system::error_code ec;
+      co_await delivery->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      delivery->awaiting_flush = false;
+      continue;
+    }
     internal::StatusUpdate head = *delivery->stream->head();
     // The master shows a task's newest state, not the one being retried.
     if (const auto& latest = delivery->stream->latest(); latest && latest->state() != head.status().state())

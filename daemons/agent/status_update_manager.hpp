@@ -1,8 +1,10 @@
 // Every task's status update stream, and their delivery to the master
 // (Mesos' TaskStatusUpdateManager).
 //
-// update() checkpoints an update in its task's stream, then delivers the
-// stream's head: sends it, and sends it again after a growing backoff
+// update() checkpoints an update in its task's stream, flushes the log on
+// a worker thread (flushes of many streams at once share the file system's
+// journal commits, and the io thread keeps serving), then delivers the
+// stream's head, never before everything appended to it is flushed: sends it, and sends it again after a growing backoff
 // (runtime/backoff.hpp, from retry_min up to retry_max) until the master
 // relays the framework's acknowledgement. Streams are independent: a slow
 // framework holds back only its own tasks. While there is no master
@@ -20,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <utility>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "daemons/agent/status_update_stream.hpp"
 #include "runtime/asio.hpp"
@@ -43,7 +47,8 @@ class StatusUpdateManager {
   using Sender = std::function<void(const internal::StatusUpdate&)>;
   using DoneHandler = std::function<void(const TaskKey&)>;
 
-  StatusUpdateManager(boost::asio::io_context& io, Duration retry_min, Duration retry_max);
+  StatusUpdateManager(boost::asio::io_context& io, boost::asio::thread_pool& workers, Duration retry_min,
+                      Duration retry_max);
   ~StatusUpdateManager();
 
   void set_sender(Sender sender) { sender_ = std::move(sender); }
@@ -65,10 +70,12 @@ class StatusUpdateManager {
  private:
   struct Delivery;
   boost::asio::awaitable<void> deliver(std::shared_ptr<Delivery> delivery);
+  boost::asio::awaitable<void> flush(std::shared_ptr<Delivery> delivery);
   void start(const std::shared_ptr<Delivery>& delivery);
   void send(const internal::StatusUpdate& update, bool again);
 
   boost::asio::io_context& io_;
+  boost::asio::thread_pool& workers_;
   Duration retry_min_;
   Duration retry_max_;
   Sender sender_;

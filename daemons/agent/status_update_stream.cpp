@@ -1,5 +1,10 @@
 #include "daemons/agent/status_update_stream.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "runtime/unique_fd.hpp"
+
 namespace dcos::agent {
 
 bool is_terminal(mesos::v1::TaskState state) {
@@ -22,7 +27,7 @@ bool is_terminal(mesos::v1::TaskState state) {
 Result<std::unique_ptr<StatusUpdateStream>> StatusUpdateStream::open(const std::string& path) {
   auto opened = RecordLog::open(path);
   if (!opened) return opened.error();
-  std::unique_ptr<StatusUpdateStream> stream(new StatusUpdateStream(std::move(opened->log)));
+  std::unique_ptr<StatusUpdateStream> stream(new StatusUpdateStream(std::move(opened->log), path));
   for (const auto& bytes : opened->records) {
     internal::Envelope record;
     // A record that passed its checksum but does not parse was not written
@@ -53,12 +58,19 @@ Result<void> StatusUpdateStream::write(const internal::Envelope& record, bool du
   return {};
 }
 
-Result<void> StatusUpdateStream::append(const internal::StatusUpdate& update) {
+Result<void> flush_log(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno_error("open '" + path + "'");
+  if (::fdatasync(fd.get()) != 0) return errno_error("fdatasync '" + path + "'");
+  return {};
+}
+
+Result<void> StatusUpdateStream::append(const internal::StatusUpdate& update, bool flush) {
   if (update.status().uuid().empty()) return Error{"a status update needs a uuid"};
   if (ended()) return Error{"the task already ended with " + mesos::v1::TaskState_Name(latest_->state())};
   internal::Envelope record;
   *record.mutable_status_update() = update;
-  return write(record, /*durable=*/true);
+  return write(record, flush);
 }
 
 Result<bool> StatusUpdateStream::acknowledge(const std::string& uuid) {

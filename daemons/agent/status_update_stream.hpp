@@ -30,14 +30,20 @@ namespace dcos::agent {
 
 bool is_terminal(mesos::v1::TaskState state);
 
+// fdatasync of the log at `path` through a descriptor of its own: callable
+// from any thread while the stream keeps appending.
+Result<void> flush_log(const std::string& path);
+
 class StatusUpdateStream {
  public:
   // Opens the log at `path`, creating it, and replays what it holds.
   static Result<std::unique_ptr<StatusUpdateStream>> open(const std::string& path);
 
   // Checkpoints `update` (whose status.uuid must be set and new) and queues it.
-  // Refused after a terminal update: a task ends once.
-  Result<void> append(const internal::StatusUpdate& update);
+  // Refused after a terminal update: a task ends once. With flush=false
+  // the caller flushes the log (flush_log) before it sends the update.
+  Result<void> append(const internal::StatusUpdate& update, bool flush = true);
+  const std::string& path() const { return path_; }
 
   // Checkpoints the acknowledgement when `uuid` is the head's; true then.
   // False (and nothing written) for any other uuid.
@@ -53,11 +59,12 @@ class StatusUpdateStream {
   bool done() const { return done_; }
 
  private:
-  explicit StatusUpdateStream(RecordLog log) : log_(std::move(log)) {}
+  StatusUpdateStream(RecordLog log, std::string path) : log_(std::move(log)), path_(std::move(path)) {}
   Result<void> write(const internal::Envelope& record, bool durable);
   void apply(const internal::Envelope& record);
 
   RecordLog log_;
+  std::string path_;
   std::deque<internal::StatusUpdate> pending_;
   std::optional<mesos::v1::TaskStatus> latest_;
   bool done_ = false;

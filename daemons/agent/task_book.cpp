@@ -36,7 +36,8 @@ bool partition_aware(const mesos::v1::FrameworkInfo& framework) {
 
 TaskBook::TaskBook(asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
                    Duration retry_min, Duration retry_max)
-    : io_(io), containerizer_(containerizer), checkpoints_(std::move(work_dir)), updates_(io, retry_min, retry_max) {
+    : io_(io), containerizer_(containerizer), checkpoints_(std::move(work_dir)),
+      updates_(io, workers_, retry_min, retry_max) {
   updates_.on_done([this](const TaskKey& key) { forget(key); });
 }
 

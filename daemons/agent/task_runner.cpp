@@ -6,6 +6,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include "daemons/agent/workers.hpp"
 #include "runtime/log.hpp"
 
 namespace dcos::agent {
@@ -14,21 +15,6 @@ namespace asio = boost::asio;
 using mesos::v1::TaskStatus;
 
 namespace {
-
-// Runs f() on the worker pool and resumes the caller on its own executor
-// with the result: blocking containerizer calls stay off the io thread.
-template <class F>
-asio::awaitable<std::invoke_result_t<F>> on_workers(asio::thread_pool& workers, F f) {
-  std::optional<std::invoke_result_t<F>> result;
-  co_await asio::co_spawn(
-      workers,
-      [&]() -> asio::awaitable<void> {
-        result.emplace(f());
-        co_return;
-      },
-      asio::use_awaitable);
-  co_return std::move(*result);
-}
 
 bool has_capability(const mesos::v1::FrameworkInfo& framework, mesos::v1::FrameworkInfo::Capability::Type type) {
   for (const auto& capability : framework.capabilities())

@@ -293,10 +293,11 @@ TEST_F(AgentTest, ROOT_ManyTasksEachGetTheirOwnOrderedStream) {
     master_.run_task(test_framework(), shell_task("many-" + std::to_string(i), "exit $((" + std::to_string(i) + " % 2))"));
   ASSERT_TRUE(master_.wait_for(
       [&](const std::vector<internal::Envelope>& received) {
-        int ended = 0;
+        std::set<std::string> ended;  // by task: resends repeat updates
         for (const auto& envelope : received)
-          ended += envelope.has_status_update() && agent::is_terminal(envelope.status_update().status().state());
-        return ended >= kTasks;
+          if (envelope.has_status_update() && agent::is_terminal(envelope.status_update().status().state()))
+            ended.insert(envelope.status_update().status().task_id().value());
+        return ended.size() >= kTasks;
       },
       std::chrono::seconds(60)))
       << log();
