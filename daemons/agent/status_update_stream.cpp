@@ -7,23 +7,6 @@
 
 namespace dcos::agent {
 
-bool is_terminal(mesos::v1::TaskState state) {
-  using mesos::v1::TaskState;
-  switch (state) {
-    case TaskState::TASK_FINISHED:
-    case TaskState::TASK_FAILED:
-    case TaskState::TASK_KILLED:
-    case TaskState::TASK_ERROR:
-    case TaskState::TASK_LOST:
-    case TaskState::TASK_DROPPED:
-    case TaskState::TASK_GONE:
-    case TaskState::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<std::unique_ptr<StatusUpdateStream>> StatusUpdateStream::open(const std::string& path) {
   auto opened = RecordLog::open(path);
   if (!opened) return opened.error();

@@ -25,10 +25,9 @@
 #include "internal.pb.h"
 #include "runtime/record_log.hpp"
 #include "runtime/result.hpp"
+#include "runtime/task_states.hpp"
 
 namespace dcos::agent {
-
-bool is_terminal(mesos::v1::TaskState state);
 
 // fdatasync of the log at `path` through a descriptor of its own: callable
 // from any thread while the stream keeps appending.

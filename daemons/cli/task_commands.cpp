@@ -11,13 +11,13 @@
 #include "daemons/cli/scheduler_session.hpp"
 #include "daemons/cli/terminal.hpp"
 #include "runtime/proto_json.hpp"
+#include "runtime/task_states.hpp"
 
 namespace dcos::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using mesos::v1::Offer;
-using mesos::v1::TaskState;
 using mesos::v1::TaskStatus;
 using mesos::v1::scheduler::Call;
 using mesos::v1::scheduler::Event;
@@ -25,18 +25,6 @@ using mesos::v1::scheduler::Event;
 // Set by SIGINT/SIGTERM: the run stops following and tears the framework
 // down, which ends the task.
 volatile sig_atomic_t interrupted = 0;
-
-bool terminal(TaskState state) {
-  switch (state) {
-    case mesos::v1::TASK_STAGING:
-    case mesos::v1::TASK_STARTING:
-    case mesos::v1::TASK_RUNNING:
-    case mesos::v1::TASK_KILLING:
-      return false;
-    default:
-      return true;
-  }
-}
 
 double scalar(const Offer& offer, const std::string& name) {
   double total = 0;
@@ -139,7 +127,7 @@ Result<std::vector<TaskStatus>> follow(SchedulerSession& session, const mesos::v
       ack.mutable_acknowledge()->set_uuid(status.uuid());
       if (auto acked = session.call(ack); !acked) return acked.error();
     }
-    if (terminal(status.state())) return statuses;
+    if (is_terminal(status.state())) return statuses;
   }
 }
 

@@ -185,7 +185,7 @@ std::optional<internal::StatusUpdate> FakeMaster::wait_for_end(const std::string
         for (const auto& envelope : received) {
           const auto& status = envelope.status_update().status();
           if (envelope.has_status_update() && status.task_id().value() == task_id &&
-              agent::is_terminal(status.state())) {
+              dcos::is_terminal(status.state())) {
             found = envelope.status_update();
             return true;
           }

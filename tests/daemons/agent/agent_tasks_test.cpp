@@ -295,7 +295,7 @@ TEST_F(AgentTest, ROOT_ManyTasksEachGetTheirOwnOrderedStream) {
       [&](const std::vector<internal::Envelope>& received) {
         std::set<std::string> ended;  // by task: resends repeat updates
         for (const auto& envelope : received)
-          if (envelope.has_status_update() && agent::is_terminal(envelope.status_update().status().state()))
+          if (envelope.has_status_update() && dcos::is_terminal(envelope.status_update().status().state()))
             ended.insert(envelope.status_update().status().task_id().value());
         return ended.size() >= kTasks;
       },

@@ -1,0 +1,26 @@
+// Mesos task states: which of them end a task. As Mesos' isTerminalState:
+// TASK_UNREACHABLE and TASK_UNKNOWN are not terminal (the task may still be
+// running where nobody can see it).
+#pragma once
+
+#include "mesos.pb.h"
+
+namespace dcos {
+
+inline bool is_terminal(mesos::v1::TaskState state) {
+  switch (state) {
+    case mesos::v1::TASK_FINISHED:
+    case mesos::v1::TASK_FAILED:
+    case mesos::v1::TASK_KILLED:
+    case mesos::v1::TASK_ERROR:
+    case mesos::v1::TASK_LOST:
+    case mesos::v1::TASK_DROPPED:
+    case mesos::v1::TASK_GONE:
+    case mesos::v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace dcos
