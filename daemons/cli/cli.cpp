@@ -6,6 +6,7 @@
 #include "daemons/cli/master_client.hpp"
 #include "daemons/cli/node_list.hpp"
 #include "daemons/cli/task_commands.hpp"
+#include "daemons/cli/task_log.hpp"
 #include "runtime/flags.hpp"
 
 namespace dcos::cli {
@@ -17,6 +18,8 @@ constexpr const char* kSummary =
     "Commands:\n"
     "  node list                 List the agents: hostname, IP, id, status, resources\n"
     "  task list [--all]         List the tasks (--all: with the completed ones)\n"
+    "  task log ID [--follow] [--stderr]\n"
+    "                            Print a task's stdout (or stderr), read from its agent\n"
     "  task run --name N [--cpus C] [--mem MB] -- CMD [ARGS...]\n"
     "                            Run one task through the master as a one-shot framework,\n"
     "                            print its states, exit 0 if it finished";
@@ -26,6 +29,7 @@ struct Options {
   bool json = false;
   bool all = false;
   TaskRunOptions run;
+  TaskLogOptions log;
 };
 
 int usage_error(std::ostream& err, const std::string& message) {
@@ -64,10 +68,15 @@ int task_list(const Options& options, std::ostream& out, std::ostream& err) {
 }
 
 int task(const std::vector<std::string>& words, Options options, std::ostream& out, std::ostream& err) {
-  if (words.size() < 2) return usage_error(err, "'dcos task' needs a subcommand: list, run (see --help)");
+  if (words.size() < 2) return usage_error(err, "'dcos task' needs a subcommand: list, log, run (see --help)");
   if (words[1] == "list") {
     if (words.size() > 2) return usage_error(err, "unexpected argument '" + words[2] + "' (see --help)");
     return task_list(options, out, err);
+  }
+  if (words[1] == "log") {
+    if (words.size() != 3) return usage_error(err, "'dcos task log' needs one task id (see --help)");
+    options.log.task_id = words[2];
+    return task_log(options.master, options.log, out, err);
   }
   if (words[1] != "run") return usage_error(err, "unknown command 'task " + words[1] + "' (see --help)");
   options.run.command.assign(words.begin() + 2, words.end());
@@ -104,6 +113,8 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
   flags.add("json", "Print JSON for programs instead of a table", &options.json);
   flags.add("all", "task list: the completed tasks too", &options.all);
   flags.add("name", "task run: the task's name", &options.run.name);
+  flags.add("follow", "task log: keep printing what the task writes, until Ctrl-C", &options.log.follow);
+  flags.add("stderr", "task log: the task's stderr instead of its stdout", &options.log.stderr_file);
   flags.add("cpus", "task run: cpus for the task", &options.run.cpus);
   flags.add("mem", "task run: memory for the task, in MiB", &options.run.mem);
   flags.allow_spaced_values();

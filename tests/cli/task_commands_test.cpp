@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "daemons/cli/cli.hpp"
+#include "daemons/cli/task_log.hpp"
 
 namespace dcos::cli {
 namespace {
@@ -60,6 +61,25 @@ TEST(TaskListTest, ABadStateIsAnErrorNamingTheField) {
             "frameworks[0].tasks[0].id is not a string");
 }
 
+TEST(TaskLogTest, TheTasksAgentAndSandboxComeFromTheStates) {
+  const json master = json::parse(R"({
+    "slaves": [{"id": "A1", "pid": "slave(1)@10.0.0.5:5051"}],
+    "frameworks": [{"tasks": [{"id": "t1", "slave_id": "A1"}, {"id": "t2", "slave_id": "A7"}]}],
+    "completed_frameworks": [{"completed_tasks": [{"id": "t0", "slave_id": "A1"}]}]})");
+  EXPECT_EQ(agent_of_task(master, "t1").value(), "10.0.0.5:5051");
+  EXPECT_EQ(agent_of_task(master, "t0").value(), "10.0.0.5:5051");
+  EXPECT_EQ(agent_of_task(master, "t2").error().message,
+            "task 't2' ran on agent A7, which the master cannot reach now");
+  EXPECT_EQ(agent_of_task(master, "nope").error().message, "the master knows no task 'nope'");
+
+  const json agent = json::parse(R"({
+    "frameworks": [{"executors": [{"directory": "/w/run1", "tasks": [{"id": "t1"}]}]}],
+    "completed_frameworks": [{"completed_executors": [{"directory": "/w/run0", "completed_tasks": [{"id": "t0"}]}]}]})");
+  EXPECT_EQ(sandbox_of_task(agent, "t1").value(), "/w/run1");
+  EXPECT_EQ(sandbox_of_task(agent, "t0").value(), "/w/run0");
+  EXPECT_FALSE(sandbox_of_task(agent, "t2"));
+}
+
 int run_dcos(std::vector<std::string> args, std::string& err) {
   args.insert(args.begin(), "dcos");
   std::vector<const char*> argv;
@@ -75,7 +95,9 @@ int run_dcos(std::vector<std::string> args, std::string& err) {
 TEST(TaskRunTest, UsageErrorsNameWhatIsMissing) {
   std::string err;
   EXPECT_EQ(run_dcos({"task"}, err), 2);
-  EXPECT_EQ(err, "dcos: 'dcos task' needs a subcommand: list, run (see --help)\n");
+  EXPECT_EQ(err, "dcos: 'dcos task' needs a subcommand: list, log, run (see --help)\n");
+  EXPECT_EQ(run_dcos({"task", "log"}, err), 2);
+  EXPECT_EQ(err, "dcos: 'dcos task log' needs one task id (see --help)\n");
   EXPECT_EQ(run_dcos({"task", "run", "--name", "x"}, err), 2);
   EXPECT_EQ(err, "dcos: 'dcos task run' needs a command after '--'\n");
   EXPECT_EQ(run_dcos({"task", "run", "--", "true"}, err), 2);

@@ -339,6 +339,13 @@ TEST_F(TasksTest, DcosTaskRunRunsATaskAndExitsWithItsOutcome) {
   EXPECT_EQ(code, 0) << output << logs();
   EXPECT_NE(output.find("TASK_RUNNING"), std::string::npos) << output;
   EXPECT_NE(output.find("TASK_FINISHED"), std::string::npos) << output;
+  // "launched <task id> on agent <agent id>"
+  const auto launched = output.find("launched ");
+  ASSERT_NE(launched, std::string::npos) << output;
+  const std::string task_id = output.substr(launched + 9, output.find(' ', launched + 9) - launched - 9);
+  auto [log_code, log] = run_program({cli_binary(), master, "task", "log", task_id});
+  EXPECT_EQ(log_code, 0) << log;
+  EXPECT_EQ(log, "hi\n");
 
   std::tie(code, output) =
       run_program({cli_binary(), master, "--json", "task", "run", "--name", "fails", "--mem", "16", "--", "exit 4"});
