@@ -1,23 +1,11 @@
 #include "daemons/master/framework_registry.hpp"
 
+#include "runtime/task_states.hpp"
+
 namespace dcos::master {
 
 bool is_terminal(mesos::v1::TaskState state) {
-  switch (state) {
-    case mesos::v1::TASK_FINISHED:
-    case mesos::v1::TASK_FAILED:
-    case mesos::v1::TASK_KILLED:
-    case mesos::v1::TASK_ERROR:
-    case mesos::v1::TASK_LOST:
-    case mesos::v1::TASK_DROPPED:
-    case mesos::v1::TASK_GONE:
-    case mesos::v1::TASK_GONE_BY_OPERATOR:
-    case mesos::v1::TASK_UNREACHABLE:
-    case mesos::v1::TASK_UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
+  return dcos::is_terminal(state) || state == mesos::v1::TASK_UNREACHABLE || state == mesos::v1::TASK_UNKNOWN;
 }
 
 // `role` is deprecated in the .proto (so its accessors warn); it is still

@@ -28,6 +28,9 @@
 
 namespace dcos::master {
 
+// Whether the master no longer counts the task as running on its agent:
+// Mesos' terminal states (runtime/task_states.hpp), and TASK_UNREACHABLE and
+// TASK_UNKNOWN, which end a task's place in the master's books.
 bool is_terminal(mesos::v1::TaskState state);
 
 struct FrameworkRecord {
