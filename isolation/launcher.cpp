@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -369,6 +368,8 @@ long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexce
   // that this process stops being a copy of its caller. It keeps the pipes
   // it reads and the `ended` pipe; the rest closes at exec (all CLOEXEC).
   const auto init = static_cast<pid_t>(pid);
+  // An init cloned with CLONE_VM has sent its pid already; one cloned
+  // without it cannot know it. The caller takes the first report.
   write_report(args.report, Report{Report::kInitPid, 0, 0, 0, init});
   // Closed now, not at exec: the caller waits for this pipe's end of file
   // (the init's exec), and the exec below need not delay it.
@@ -447,35 +448,6 @@ Result<void> make_pipe(UniqueFd& read_end, UniqueFd& write_end, const char* what
   return {};
 }
 
-// The init's stack while it shares the supervisor's memory, with a guard
-// page below it. Only the pages the init touches are ever backed.
-class InitStack {
- public:
-  static constexpr std::size_t kSize = 1 << 20;
-
-  Result<void> map() {
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    void* base = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (base == MAP_FAILED) return errno_error("map the container init's stack");
-    base_ = base;
-    mapped_ = kSize + page;
-    if (::mprotect(base, page, PROT_NONE) < 0) return errno_error("protect the container init's stack guard");
-    stack_ = static_cast<char*>(base) + page;
-    return {};
-  }
-  ~InitStack() {
-    if (base_) ::munmap(base_, mapped_);
-  }
-
-  void* stack() const { return stack_; }
-
- private:
-  void* base_ = nullptr;
-  std::size_t mapped_ = 0;
-  void* stack_ = nullptr;
-};
-
 void reap(pid_t pid) {
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -496,7 +468,7 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
   if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) return errno_error("open '/dev/null'");
-  InitStack init_stack;
+  clone_vm::Stack init_stack;
   if (clone_vm::supported())
     if (auto mapped = init_stack.map(); !mapped) return mapped.error();
 
@@ -517,7 +489,7 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
   std::vector<char*> supervisor_argv = pointers(supervisor_args);
   args.supervisor_argv = supervisor_argv.data();
   args.init_stack = init_stack.stack();
-  args.init_stack_size = InitStack::kSize;
+  args.init_stack_size = clone_vm::Stack::kSize;
   args.report = report_write.get();
   args.ended = ended_write.get();
   args.null = null.get();

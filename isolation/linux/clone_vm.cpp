@@ -1,6 +1,8 @@
 #include "isolation/linux/clone_vm.hpp"
 
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -84,6 +86,22 @@ long run(clone_args& args, int (*fn)(void*), void* arg) noexcept {
   (void)arg;
   return -ENOSYS;
 #endif
+}
+
+Result<void> Stack::map() {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  void* base = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return errno_error("map the container init's stack");
+  base_ = base;
+  mapped_ = kSize + page;
+  if (::mprotect(base, page, PROT_NONE) < 0) return errno_error("protect the container init's stack guard");
+  stack_ = static_cast<char*>(base) + page;
+  return {};
+}
+
+Stack::~Stack() {
+  if (base_) ::munmap(base_, mapped_);
 }
 
 }  // namespace dcos::isolation::clone_vm

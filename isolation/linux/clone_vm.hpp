@@ -12,6 +12,10 @@
 
 #include <linux/sched.h>
 
+#include <cstddef>
+
+#include "runtime/result.hpp"
+
 namespace dcos::isolation::clone_vm {
 
 // Whether this architecture has the instructions (x86-64, arm64); where not,
@@ -22,5 +26,25 @@ bool supported() noexcept;
 // exits with fn's result if it returns. Returns the child's pid to the
 // caller, or -errno.
 long run(clone_args& args, int (*fn)(void*), void* arg) noexcept;
+
+// A child's stack: kSize bytes with a guard page below them, mapped by the
+// caller before it clones. Only the pages the child touches are backed.
+class Stack {
+ public:
+  static constexpr std::size_t kSize = 1 << 20;
+
+  Stack() = default;
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  Result<void> map();
+  void* stack() const { return stack_; }  // its lowest address: clone_args.stack
+
+ private:
+  void* base_ = nullptr;
+  std::size_t mapped_ = 0;
+  void* stack_ = nullptr;
+};
 
 }  // namespace dcos::isolation::clone_vm
