@@ -24,6 +24,9 @@ void Master::install_routes(http::Router& router) {
     return http::Response::json(
         json{{"frameworks", frameworks_json()}, {"completed_frameworks", completed_frameworks_json()}}.dump());
   });
+  // Mesos' GET /weights (also /master/weights): the roles with a weight.
+  for (const char* path : {"/weights", "/master/weights"})
+    router.get(path, [this](const http::Request&) { return http::Response::json(weights_json().dump()); });
   router.get("/health", [](const http::Request&) { return http::Response::json(R"({"healthy":true})"); });
   router.get("/metrics", [this](const http::Request&) {
     auto response = http::Response::text(metrics_text());
@@ -162,6 +165,12 @@ json Master::framework_json(const FrameworkRecord& framework) const {
   return out;
 }
 
+json Master::weights_json() const {
+  json out = json::array();
+  for (const auto& [role, weight] : options_.weights) out.push_back({{"role", role}, {"weight", weight}});
+  return out;
+}
+
 json Master::frameworks_json() const {
   json out = json::array();
   for (const auto& [id, framework] : frameworks_.all()) out.push_back(framework_json(framework));
@@ -222,6 +231,9 @@ json Master::state_json() const {
       {"frameworks", frameworks_json()},
       {"completed_frameworks", completed_frameworks_json()},
       {"flags", options_.flags},
+      // Not in Mesos' /master/state (its /weights has them): here too, so
+      // that one GET shows who should get what share.
+      {"weights", weights_json()},
   };
 }
 

@@ -1,8 +1,56 @@
 #include "daemons/master/flags.hpp"
 
+#include <cmath>
+#include <sstream>
+
 #include "runtime/daemon_flags.hpp"
 
 namespace dcos::master {
+
+namespace {
+
+// Mesos' rules for a role name (roles::validate): "*", or components
+// separated by single slashes, none ".", "..", "*" or starting with '-',
+// without spaces or control characters. (The allocator's roles are flat:
+// "a/b" is a role of its own.)
+Result<void> check_role(const std::string& role) {
+  if (role == "*") return {};
+  const auto bad = [&role](const std::string& why) { return Error{"role '" + role + "' " + why}; };
+  if (role.empty() || role.size() > 255) return Error{"a role name must have 1 to 255 characters"};
+  if (role.front() == '/' || role.back() == '/' || role.find("//") != std::string::npos)
+    return bad("has an empty component");
+  std::istringstream components(role);
+  std::string component;
+  while (std::getline(components, component, '/')) {
+    if (component == "." || component == ".." || component == "*" || component.front() == '-')
+      return bad("has the component '" + component + "'");
+    for (const unsigned char c : component)
+      if (c <= ' ' || c == 0x7f) return bad("holds a space or a control character");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::map<std::string, double>> parse_weights(std::string_view text) {
+  std::map<std::string, double> weights;
+  std::istringstream in{std::string(text)};
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) return Error{"an empty role=weight item"};
+    const auto equals = item.find('=');
+    if (equals == std::string::npos) return Error{"'" + item + "' is not role=weight"};
+    const std::string role = item.substr(0, equals), number = item.substr(equals + 1);
+    if (auto valid = check_role(role); !valid) return valid.error();
+    char* end = nullptr;
+    const double weight = std::strtod(number.c_str(), &end);
+    if (number.empty() || *end != '\0' || !std::isfinite(weight) || weight <= 0)
+      return Error{"the weight of role '" + role + "', '" + number + "', is not a number above zero"};
+    if (!weights.emplace(role, weight).second) return Error{"role '" + role + "' has two weights"};
+  }
+  if (text.ends_with(',')) return Error{"an empty role=weight item"};
+  return weights;
+}
 
 FlagSet make_flags(Options* options, log::Level* level) {
   FlagSet flags("dcos-master", "The cluster's master: admits agents, tracks them, serves /master/state.");
@@ -38,6 +86,13 @@ FlagSet make_flags(Options* options, log::Level* level) {
               if (value.empty() || *end != '\0' || count < 1 || count > 1000000)
                 return Error{"'" + value + "' is not a count from 1 to 1000000"};
               options->max_frameworks = static_cast<std::size_t>(count);
+              return {};
+            });
+  flags.add("weights", "Weights of roles in DRF, as role1=weight1,role2=weight2 (default 1 each)", "",
+            [options](std::string_view text) -> Result<void> {
+              auto weights = parse_weights(text);
+              if (!weights) return weights.error();
+              options->weights = std::move(*weights);
               return {};
             });
   add_log_level_flag(flags, level);

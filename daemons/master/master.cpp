@@ -53,7 +53,11 @@ Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> 
       frameworks_(options_.max_completed_tasks),
       offers_(id_),
       allocation_timer_(io),
-      framework_timer_(io) {}
+      framework_timer_(io) {
+  for (const auto& [role, weight] : options_.weights)
+    if (auto set = allocator_.set_role_weight(role, weight); !set)
+      log::warning("ignoring the weight of role " + role + ": " + set.error().message);
+}
 
 void Master::stop() {
   ping_timer_.cancel();

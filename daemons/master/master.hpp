@@ -67,6 +67,7 @@ struct Options {
   // Frameworks kept at once (each SUBSCRIBE without an id makes one, and a
   // disconnected one stays for its failover_timeout).
   std::size_t max_frameworks = 10000;
+  std::map<std::string, double> weights;  // --weights: role -> weight in DRF (others 1)
 };
 
 enum class AgentStatus { recovered, connected, disconnected, unreachable };
@@ -167,6 +168,7 @@ class Master {
 
   nlohmann::json state_json() const;
   nlohmann::json frameworks_json() const;
+  nlohmann::json weights_json() const;
   nlohmann::json completed_frameworks_json() const;
   nlohmann::json framework_json(const FrameworkRecord& framework) const;
   nlohmann::json agent_json(const AgentRecord& agent) const;

@@ -2,6 +2,7 @@
 // one-line error naming the flag for a bad value.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,44 @@ TEST(MasterFlags, BadValuesAreOneLineErrorsNamingTheFlag) {
   FlagSet flags = master::make_flags(&options, &level);
   EXPECT_EQ(error_of(flags, {}, {"DCOS_MAX_AGENT_PING_TIMEOUTS=x"}),
             "bad value for DCOS_MAX_AGENT_PING_TIMEOUTS: 'x' is not a count from 1 to 1000");
+}
+
+TEST(MasterFlags, WeightsAreRoleEqualsWeightPairsFromArgumentsOrEnvironment) {
+  master::Options options;
+  log::Level level;
+  FlagSet flags = master::make_flags(&options, &level);
+  ASSERT_TRUE(parse(flags, {"--weights=a=2,b/c=0.5,*=1"}));
+  EXPECT_EQ(options.weights, (std::map<std::string, double>{{"a", 2}, {"b/c", 0.5}, {"*", 1}}));
+
+  master::Options from_env;
+  FlagSet env_flags = master::make_flags(&from_env, &level);
+  ASSERT_TRUE(parse(env_flags, {}, {"DCOS_WEIGHTS=ads=3"}));
+  EXPECT_EQ(from_env.weights, (std::map<std::string, double>{{"ads", 3}}));
+}
+
+TEST(MasterFlags, BadWeightsAreOneLineErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a", "'a' is not role=weight"},
+      {"a=0", "the weight of role 'a', '0', is not a number above zero"},
+      {"a=-1", "the weight of role 'a', '-1', is not a number above zero"},
+      {"a=2x", "the weight of role 'a', '2x', is not a number above zero"},
+      {"a=inf", "the weight of role 'a', 'inf', is not a number above zero"},
+      {"a=", "the weight of role 'a', '', is not a number above zero"},
+      {"=2", "a role name must have 1 to 255 characters"},
+      {"a=1,a=2", "role 'a' has two weights"},
+      {"a=1,,b=2", "an empty role=weight item"},
+      {"a=1,", "an empty role=weight item"},
+      {"-a=1", "role '-a' has the component '-a'"},
+      {"a b=1", "role 'a b' holds a space or a control character"},
+      {"a//b=1", "role 'a//b' has an empty component"},
+      {"../a=1", "role '../a' has the component '..'"},
+  };
+  for (const auto& [value, expected] : cases) {
+    master::Options options;
+    log::Level level;
+    FlagSet flags = master::make_flags(&options, &level);
+    EXPECT_EQ(error_of(flags, {"--weights=" + value}), "bad value for --weights: " + expected);
+  }
 }
 
 TEST(AgentFlags, MasterAddressResourcesAndAttributes) {
