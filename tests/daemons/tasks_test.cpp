@@ -1,41 +1,28 @@
 // Tasks end to end, every part real: a dcos-master, two dcos-agents running
 // tasks in containers (cgroups, namespaces, seccomp), and a scheduler
 // speaking the v1 scheduler API in JSON over HTTP, as a framework written
-// for Mesos would. Root only (containers); each agent gets its own work
-// dir, runtime dir and cgroups root, all removed afterwards with whatever
-// task is left, also when a test fails.
+// for Mesos would. Root only (containers); tests/support/task_cluster.hpp
+// starts the daemons and removes what is left of the tasks afterwards.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "isolation/cgroups.hpp"
-#include "tests/support/cluster.hpp"
 #include "tests/support/scheduler_client.hpp"
+#include "tests/support/task_cluster.hpp"
 
 namespace dcos::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-// One agent: its process, flags and cgroups root.
-struct AgentNode {
-  std::string name;
-  uint16_t port = 0;
-  std::string cgroups_root;
-  std::unique_ptr<DaemonProcess> process;
-  std::string id;
-};
 
 // Runs a program to its end (at most `timeout`, then SIGKILL): its exit
 // status (-1 if it did not exit) and what it wrote to stdout and stderr.
@@ -90,71 +77,24 @@ class TasksTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "ROOT: agents run tasks in containers, which needs root";
-    auto host = isolation::detect_host_cgroups();
-    ASSERT_TRUE(host) << host.error().message;
-    host_ = *host;
-    port_ = free_port();
-    master_ = std::make_unique<DaemonProcess>(
-        master_binary(),
-        std::vector<std::string>{"--ip=127.0.0.1", "--port=" + std::to_string(port_),
-                                 "--work_dir=" + dir_.path() + "/master", "--allocation_interval=100ms"},
-        dir_.path() + "/master.log");
-    master_->start();
-    ASSERT_TRUE(wait_until([&] { return get_json(port_, "/health").has_value(); })) << master_->log();
+    cluster_ = std::make_unique<TaskCluster>();
+    ASSERT_EQ(cluster_->error(), "");
+    port_ = cluster_->port();
   }
 
-  void TearDown() override {
-    for (auto& node : agents_)
-      if (node.process) node.process->stop();
-    // Tasks outlive their agent by design: kill what is left, remove the roots.
-    for (const auto& node : agents_) {
-      auto cgroups = isolation::open_cgroups(host_, node.cgroups_root);
-      if (!cgroups) continue;
-      if (auto names = (*cgroups)->list())
-        for (const auto& name : *names) (void)(*cgroups)->destroy(name);
-      std::vector<std::string> mounts;
-      if (!host_.mounts.unified.empty()) mounts.push_back(host_.mounts.unified);
-      for (const auto& [controller, mount] : host_.mounts.v1) mounts.push_back(mount);
-      for (const auto& mount : mounts) ::rmdir((mount + node.cgroups_root).c_str());
-    }
+  AgentNode& start_agent(const std::string& name) {
+    AgentNode& node = cluster_->start_agent(name);
+    EXPECT_FALSE(node.id.empty()) << logs();
+    return node;
   }
-
-  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024") {
-    static std::atomic<int> counter{0};
-    AgentNode node;
-    node.name = name;
-    node.port = free_port();
-    node.cgroups_root = "/dcos-test-tasks-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    const std::string dir = dir_.path() + "/" + name;
-    node.process = std::make_unique<DaemonProcess>(
-        agent_binary(),
-        std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(port_), "--ip=127.0.0.1",
-                                 "--port=" + std::to_string(node.port), "--hostname=" + name,
-                                 "--work_dir=" + dir + "/work", "--runtime_dir=" + dir + "/run",
-                                 "--cgroups_root=" + node.cgroups_root, "--resources=" + resources},
-        dir_.path() + "/" + name + ".log");
-    node.process->start();
-    agents_.push_back(std::move(node));
-    AgentNode& added = agents_.back();
-    EXPECT_TRUE(wait_until([&] { return !(added.id = registered_id(name)).empty(); }, 20s))
-        << added.process->log() << master_->log();
-    return added;
-  }
-
-  // The id the master gave the agent with this hostname, "" before it registered.
-  std::string registered_id(const std::string& hostname) {
-    auto state = get_json(port_, "/master/state");
-    if (!state) return "";
-    for (const auto& agent : (*state)["slaves"])
-      if (agent.value("hostname", "") == hostname && agent.value("active", false)) return agent.value("id", "");
-    return "";
-  }
+  std::string registered_id(const std::string& hostname) { return cluster_->registered_id(hostname); }
+  std::string logs() { return cluster_->logs(); }
 
   std::unique_ptr<SubscribedScheduler> subscribe(const std::string& name) {
     auto scheduler =
         std::make_unique<SubscribedScheduler>(port_, json{{"user", "root"}, {"name", name}, {"failover_timeout", 60}});
-    EXPECT_EQ(scheduler->status(), 200u) << master_->log();
-    EXPECT_FALSE(scheduler->framework_id().empty()) << master_->log();
+    EXPECT_EQ(scheduler->status(), 200u) << logs();
+    EXPECT_FALSE(scheduler->framework_id().empty()) << logs();
     return scheduler;
   }
 
@@ -218,17 +158,8 @@ class TasksTest : public ::testing::Test {
     return out;
   }
 
-  std::string logs() {
-    std::string out = "master:\n" + master_->log();
-    for (const auto& node : agents_) out += "\n" + node.name + ":\n" + node.process->log();
-    return out;
-  }
-
-  TempDir dir_;
-  isolation::HostCgroups host_;
+  std::unique_ptr<TaskCluster> cluster_;
   uint16_t port_ = 0;
-  std::unique_ptr<DaemonProcess> master_;
-  std::deque<AgentNode> agents_;
   std::vector<json> unused_offers_;
 };
 
@@ -266,7 +197,8 @@ TEST_F(TasksTest, AFailingCommandIsFailedWithItsExitStatus) {
 }
 
 TEST_F(TasksTest, AMemoryHogIsFailedWithTheMemoryLimitationReason) {
-  if (host_.layout != isolation::CgroupLayout::unified && !host_.mounts.v1.contains("memory"))
+  const auto& host = cluster_->host();
+  if (host.layout != isolation::CgroupLayout::unified && !host.mounts.v1.contains("memory"))
     GTEST_SKIP() << "CGROUPS: no memory controller on this host";
   const std::string agent_id = start_agent("agent-a").id;
   auto scheduler = subscribe("hog");
