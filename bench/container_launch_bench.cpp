@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -207,6 +208,20 @@ Runner runner(std::string key, std::string label, int64_t count, std::function<R
   return out;
 }
 
+// CPU time so far of this process (all threads) and of the children it
+// reaped (each with the children it reaped): the runtimes, our supervisors,
+// the containers.
+double cpu_ms() {
+  double total = 0;
+  for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+    rusage usage{};
+    ::getrusage(who, &usage);
+    for (const timeval& t : {usage.ru_utime, usage.ru_stime})
+      total += static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_usec) / 1000.0;
+  }
+  return total;
+}
+
 // Each runner's launches, split into `rounds` slices taken in turn, so that
 // every row sees the same share of the machine's (noisy) background; the
 // warm-ups before a runner's first slice are not measured. A runner stops
@@ -218,12 +233,15 @@ void run_rounds(std::vector<Runner>& runners, int64_t rounds, int64_t warmup) {
       if (!r.launch || !r.row.failed.empty()) continue;
       const int64_t slice = r.count * (round + 1) / rounds - r.count * round / rounds;
       for (int64_t i = round == 0 ? -warmup : 0; i < slice && !interrupted; ++i) {
+        const double cpu_before = cpu_ms();
         auto ms = r.launch(r.next++);
         if (!ms) {
           r.row.failed = ms.error().message;
           break;
         }
-        if (i >= 0) r.row.ms.push_back(*ms);
+        if (i < 0) continue;
+        r.row.ms.push_back(*ms);
+        r.row.cpu_ms_total += cpu_ms() - cpu_before;
       }
     }
   }

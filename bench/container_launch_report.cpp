@@ -104,8 +104,8 @@ void print_table(std::ostream& out, const Report& report) {
   const double floor_ms = floor && floor->measured() ? floor->median() : 0;
   char line[512];
   out << "container launch of /bin/true, sequential; " << report.limits << "\n" << report.host << "\n";
-  std::snprintf(line, sizeof line, "%-46s %6s %10s %9s %11s %9s\n", "row", "count", "median ms", "p90 ms",
-                "launches/s", "vs floor");
+  std::snprintf(line, sizeof line, "%-46s %6s %10s %9s %11s %9s %11s\n", "row", "count", "median ms", "p90 ms",
+                "launches/s", "vs floor", "cpu ms mean");
   out << line;
   for (const auto& row : report.rows) {
     if (!row.measured()) {
@@ -116,8 +116,10 @@ void print_table(std::ostream& out, const Report& report) {
     }
     char ratio[32] = "-";
     if (floor_ms > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", row.median() / floor_ms);
-    std::snprintf(line, sizeof line, "%-46s %6zu %10.2f %9.2f %11.1f %9s\n", row.label.c_str(), row.count(),
-                  row.median(), row.p90(), row.per_second(), ratio);
+    char cpu[32] = "-";
+    if (row.cpu_per_launch() > 0) std::snprintf(cpu, sizeof cpu, "%.2f", row.cpu_per_launch());
+    std::snprintf(line, sizeof line, "%-46s %6zu %10.2f %9.2f %11.1f %9s %11s\n", row.label.c_str(), row.count(),
+                  row.median(), row.p90(), row.per_second(), ratio, cpu);
     out << line;
     if (!row.failed.empty()) out << "  (stopped early: " << row.failed << ")\n";
   }
@@ -126,7 +128,8 @@ void print_table(std::ostream& out, const Report& report) {
   out << "* launches one at a time; each row's in " << report.rounds << " slice" << (report.rounds == 1 ? "" : "s")
       << (report.rounds > 1 ? ", the rows taking turns (same background load for all)" : "");
   if (report.warmup > 0) out << "; " << report.warmup << " unmeasured warm-up launches before each row's first";
-  out << "\n";
+  out << "\n* cpu ms mean: user + system time per launch, of this process and the children it reaped (the\n"
+         "  runtimes, supervisors, containers), kernel threads not counted\n";
   for (const auto& c : comparisons(report)) out << comparison_line(report, c) << "\n";
 }
 
@@ -144,6 +147,7 @@ json to_json(const Report& report) {
       entry["p90_ms"] = row.p90();
       entry["launches_per_second"] = row.per_second();
       if (floor_ms > 0) entry["ratio_vs_floor"] = row.median() / floor_ms;
+      if (row.cpu_per_launch() > 0) entry["cpu_ms_per_launch"] = row.cpu_per_launch();
     }
     if (row.derived) entry["derived"] = true;
     if (!row.note.empty()) entry["note"] = row.note;

@@ -16,6 +16,10 @@ struct Row {
   std::string key;    // "floor", "library", ... (JSON and --rows)
   std::string label;  // for people
   std::vector<double> ms;  // one wall time per launch
+  // CPU time of the launches (user + system, of this process's threads and
+  // of the children it reaped, with what they reaped): the work a launch
+  // costs the machine, wherever it ran. Kernel threads' share is not in it.
+  double cpu_ms_total = 0;
   std::string skipped;     // why the row was not measured ("crun not found on PATH")
   std::string failed;      // why it stopped (the first failed launch)
   std::string note;        // said under the table
@@ -31,6 +35,8 @@ struct Row {
   // Sequential launches per second: count over the sum of the launch times
   // (for a derived row, 1000 / median).
   double per_second() const;
+  // Mean CPU milliseconds per measured launch; 0 for a derived row.
+  double cpu_per_launch() const { return derived || ms.empty() ? 0 : cpu_ms_total / static_cast<double>(ms.size()); }
 };
 
 struct Report {
