@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -59,13 +60,27 @@ uint64_t start_time(pid_t pid) {
   return at == std::string::npos ? 0 : std::strtoull(stat->c_str() + at, nullptr, 10);
 }
 
+// mkdir(path), with its parents made (`mode`) only where it failed for
+// want of them: a launch's directories usually have theirs, and walking
+// every component costs a mkdir and a stat each. Returns the errno of the
+// final mkdir (0, EEXIST, ...), or the error of making a parent.
+Result<int> mkdir_with_parents(const std::string& path, int mode) {
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) return 0;
+  const auto slash = path.rfind('/');
+  if (errno != ENOENT || slash == 0 || slash == std::string::npos) return errno;
+  if (auto made = make_directories(path.substr(0, slash), mode); !made) return made.error();
+  return ::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0 ? 0 : errno;
+}
+
 // Makes the sandbox and its tmp/ if missing. The task can write its
 // sandbox, and an earlier task may have left tmp/ as a symbolic link: it is
 // opened without following one, so that the mode is set on the directory
 // itself and a link is an error before the launch. (The container's init
 // opens it the same way again, in its own mount namespace, to mount it.)
 Result<void> prepare_sandbox(const std::string& path, const std::optional<User>& user) {
-  if (auto made = make_directories(path, 0755); !made) return made.error();
+  auto made = mkdir_with_parents(path, 0755);
+  if (!made) return made.error();
+  if (*made != 0 && *made != EEXIST) return Error{"mkdir '" + path + "': " + std::strerror(*made)};
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return errno_error("open sandbox '" + path + "'");
   if (::mkdirat(dir.get(), "tmp", 01777) < 0 && errno != EEXIST) return errno_error("mkdir '" + path + "/tmp'");
@@ -267,11 +282,10 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   if (!plan) return plan.error();
 
   // Then the container's state: runtime directory, sandbox, cgroup.
-  if (auto made = make_directories(options_.runtime_dir, 0700); !made) return made.error();
-  if (::mkdir(context.runtime_dir.c_str(), 0700) < 0) {
-    if (errno == EEXIST) return Error{"container '" + spec.id + "' already exists in '" + options_.runtime_dir + "'"};
-    return errno_error("mkdir '" + context.runtime_dir + "'");
-  }
+  auto made = mkdir_with_parents(context.runtime_dir, 0700);
+  if (!made) return made.error();
+  if (*made == EEXIST) return Error{"container '" + spec.id + "' already exists in '" + options_.runtime_dir + "'"};
+  if (*made != 0) return Error{"mkdir '" + context.runtime_dir + "': " + std::strerror(*made)};
   auto undo = [&](Error error) -> Result<ContainerInfo> {
     if (auto removed = remove(spec.id); !removed)
       log::error("container '" + spec.id + "': cleanup after a failed launch: " + removed.error().message);
