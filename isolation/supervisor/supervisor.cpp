@@ -1,19 +1,14 @@
 #include "isolation/supervisor/supervisor.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 
-#include "isolation/linux/write_all.hpp"
+#include "isolation/supervisor/sys.hpp"
 
 namespace dcos::isolation::supervisor {
 namespace {
@@ -31,7 +26,7 @@ struct LogStream {
   int pipe = -1;
   int file = -1;
   const char* path = nullptr;
-  char rotated[4096] = {};
+  char rotated[4096];  // filled by rotated_name()
   uint64_t written = 0;
 };
 
@@ -40,28 +35,28 @@ struct LogStream {
 // opens without blocking and is dropped), so a task cannot stall this
 // process or make it write elsewhere. Output with nowhere to go is dropped.
 void open_log(LogStream& log, bool truncate) {
-  log.file = ::open(log.path,
-                    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (truncate ? O_TRUNC : O_APPEND), 0644);
-  struct stat st {};
-  if (log.file >= 0 && (::fstat(log.file, &st) != 0 || !S_ISREG(st.st_mode))) {
-    ::close(log.file);
+  log.file = sys::open(log.path,
+                       O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (truncate ? O_TRUNC : O_APPEND), 0644);
+  struct statx st {};
+  if (log.file >= 0 && (sys::stat_fd(log.file, st) != 0 || !S_ISREG(st.stx_mode))) {
+    sys::close(log.file);
     log.file = -1;
   }
-  log.written = log.file >= 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  log.written = log.file >= 0 ? st.stx_size : 0;
 }
 
 // Copies what the pipe holds; false at end of file (or error).
 bool copy_log(LogStream& log, uint64_t max_bytes) {
   char buffer[65536];
-  const ssize_t n = ::read(log.pipe, buffer, sizeof buffer);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  const long n = sys::read(log.pipe, buffer, sizeof buffer);
+  if (n == -EINTR || n == -EAGAIN) return true;
   if (n <= 0) return false;
   if (max_bytes > 0 && log.written > 0 && log.written + static_cast<uint64_t>(n) > max_bytes) {
-    if (log.file >= 0) ::close(log.file);
-    ::rename(log.path, log.rotated);
+    if (log.file >= 0) sys::close(log.file);
+    sys::rename(log.path, log.rotated);
     open_log(log, true);
   }
-  if (log.file >= 0 && write_all(log.file, buffer, static_cast<std::size_t>(n)))
+  if (log.file >= 0 && sys::write_all(log.file, buffer, static_cast<std::size_t>(n)))
     log.written += static_cast<uint64_t>(n);
   return true;
 }
@@ -80,11 +75,11 @@ void record_status(const char* path, int status) {
   if (path_length + 5 >= sizeof temporary) return;
   std::memcpy(temporary, path, path_length);
   std::memcpy(temporary + path_length, ".tmp", 5);
-  const int fd = ::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  const int fd = sys::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return;
-  const bool ok = write_all(fd, text, length);
-  ::close(fd);
-  if (ok) ::rename(temporary, path);
+  const bool ok = sys::write_all(fd, text, length);
+  sys::close(fd);
+  if (ok) sys::rename(temporary, path);
 }
 
 bool rotated_name(const char* path, char (&out)[4096]) {
@@ -117,7 +112,7 @@ int run(const Args& args) {
     open_log(log, false);
   }
   // The init is this process's child (exec kept it): its pidfd is race-free.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, args.init, 0));
+  const int pidfd = sys::pidfd_open(args.init);
 
   // Copy output until the init has ended; then drain what is left, for a
   // bounded time (the kernel kills the rest of the pid namespace with it,
@@ -128,8 +123,8 @@ int run(const Args& args) {
     pollfd fds[3] = {{open[0] ? logs[0].pipe : -1, POLLIN, 0},
                      {open[1] ? logs[1].pipe : -1, POLLIN, 0},
                      {ended ? -1 : pidfd, POLLIN, 0}};
-    const int ready = ::poll(fds, 3, ended ? 100 : -1);
-    if (ready < 0 && errno != EINTR) break;
+    const int ready = sys::poll(fds, 3, ended ? 100 : -1);
+    if (ready < 0 && ready != -EINTR) break;
     if (ready == 0) ++idle_polls;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].revents) open[i] = copy_log(logs[i], args.max_log_bytes);
@@ -137,11 +132,11 @@ int run(const Args& args) {
     if (fds[2].revents) ended = true;
   }
   int status = 0;
-  while (::waitpid(args.init, &status, __WALL) < 0 && errno == EINTR) {
+  while (sys::wait(args.init, &status, __WALL) == -EINTR) {
   }
   record_status(args.status_path, status);
   // The caller wakes now, not after this process's teardown.
-  ::close(args.ended_fd);
+  sys::close(args.ended_fd);
   return 0;
 }
 
