@@ -1,6 +1,7 @@
-// write(2) until all of it is written, for code between fork and exec and
-// for dcos-supervisor: no allocation, async-signal-safe. Header-only so that
-// the static supervisor needs no library.
+// write(2) until all of it is written, for code between clone and exec: no
+// allocation, async-signal-safe, errno on failure. (dcos-supervisor, built
+// without the C library and so without errno, has its own in
+// supervisor/sys.hpp.)
 #pragma once
 
 #include <unistd.h>
