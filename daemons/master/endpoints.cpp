@@ -1,6 +1,7 @@
 // The master's HTTP endpoints: /master/state and /master/frameworks in the
 // shape of Mesos' (for the parts that exist), /health, /metrics, and the
-// scheduler API's route (scheduler_api.cpp).
+// routes of the scheduler API (scheduler_api.cpp) and the operator API
+// (operator_api.cpp).
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@ void Master::install_routes(http::Router& router) {
   router.get("/master/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
   router.get("/state", [this](const http::Request&) { return http::Response::json(state_json().dump()); });
   router.post("/api/v1/scheduler", [this](const http::Request& request) { return scheduler_call(request); });
+  router.post("/api/v1", [this](const http::Request& request) { return operator_call(request); });
   router.get("/master/frameworks", [this](const http::Request&) {
     return http::Response::json(
         json{{"frameworks", frameworks_json()}, {"completed_frameworks", completed_frameworks_json()}}.dump());
@@ -263,6 +265,13 @@ std::string Master::metrics_text() const {
       .counter("dcos_master_scheduler_calls_total", "Scheduler API calls.", scheduler_counters_.calls)
       .counter("dcos_master_scheduler_bad_calls_total", "Scheduler API calls refused with a 4xx/5xx.",
                scheduler_counters_.bad_calls)
+      .counter("dcos_master_operator_calls_total", "Operator API calls (POST /api/v1).", operator_counters_.calls)
+      .counter("dcos_master_operator_bad_calls_total", "Operator API calls refused with a 4xx/5xx.",
+               operator_counters_.bad_calls)
+      .counter("dcos_master_operator_task_kills_total", "Tasks killed through the operator API.",
+               operator_counters_.task_kills)
+      .counter("dcos_master_operator_teardowns_total", "Frameworks torn down through the operator API.",
+               operator_counters_.teardowns)
       .counter("dcos_master_tasks_launched_total", "Tasks sent to agents.", scheduler_counters_.tasks_launched)
       .counter("dcos_master_tasks_invalid_total", "Tasks refused with TASK_ERROR.", scheduler_counters_.tasks_invalid)
       .counter("dcos_master_status_updates_total", "Status updates received from agents.",

@@ -2,11 +2,13 @@
 // resources to frameworks (the v1 scheduler API, POST /api/v1/scheduler)
 // by DRF, launches and kills their tasks on the agents, relays the agents'
 // status updates and the frameworks' acknowledgements, and tells operators
-// about all of it (/master/state, /master/frameworks, /metrics, /health).
+// about all of it (/master/state, /master/frameworks, /metrics, /health),
+// whose calls (POST /api/v1) may tear a framework down or kill a task.
 //
 // The composition lives in this class; each concern is its own file:
 //   master.cpp            agents: registration, pings, loss
 //   scheduler_api.cpp     HTTP calls of the scheduler API: decode, check, answer
+//   operator_api.cpp      HTTP calls of the operator API (POST /api/v1): TEARDOWN, KILL_TASK
 //   frameworks.cpp        framework lifecycle: subscribe, failover, removal, events
 //   offers.cpp            allocation cycles, OFFERS, RESCIND, declines
 //   tasks.cpp             launch, kill, status updates, reconciliation, agent tasks
@@ -45,6 +47,7 @@
 #include "daemons/master/registry.hpp"
 #include "runtime/connection.hpp"
 #include "runtime/duration.hpp"
+#include "master.pb.h"
 #include "runtime/http.hpp"
 #include "scheduler.pb.h"
 
@@ -127,6 +130,11 @@ class Master {
   void revive(FrameworkRecord& framework, const Call::Revive& revive);
   void suppress(FrameworkRecord& framework, const Call::Suppress& suppress);
 
+  // operator_api.cpp
+  http::Response operator_call(const http::Request& request);
+  http::Response operator_teardown(const std::string& framework_id);
+  http::Response operator_kill(const mesos::v1::master::Call::KillTask& call, bool protobuf_out);
+
   // frameworks.cpp
   FrameworkRecord& subscribe_framework(mesos::v1::FrameworkInfo info, const Call::Subscribe& call, bool protobuf_out,
                                        std::shared_ptr<http::Stream> stream);
@@ -202,6 +210,12 @@ class Master {
     uint64_t tasks_invalid = 0;
     uint64_t status_updates = 0;
   } scheduler_counters_;
+  struct OperatorCounters {
+    uint64_t calls = 0;
+    uint64_t bad_calls = 0;
+    uint64_t task_kills = 0;
+    uint64_t teardowns = 0;
+  } operator_counters_;
 };
 
 }  // namespace dcos::master

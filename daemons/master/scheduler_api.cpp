@@ -7,23 +7,13 @@
 #include <cmath>
 
 #include "daemons/master/master.hpp"
+#include "daemons/master/v1_call.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/log.hpp"
-#include "runtime/proto_json.hpp"
 
 namespace dcos::master {
 
 namespace {
-
-constexpr std::string_view kJson = "application/json";
-constexpr std::string_view kProtobuf = "application/x-protobuf";
-
-std::string header(const http::Request& request, const std::string& name) {
-  auto it = request.headers.find(name);
-  return it == request.headers.end() ? std::string() : it->second;
-}
-
-bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 http::Response accepted() {
   http::Response response;
@@ -64,23 +54,10 @@ http::Response Master::scheduler_call(const http::Request& request) {
     ++scheduler_counters_.bad_calls;
     return http::Response::error(status, message);
   };
-  const std::string content_type = header(request, "content-type");
-  const bool protobuf_in = starts_with(content_type, kProtobuf);
-  if (!protobuf_in && !starts_with(content_type, kJson))
-    return bad(415,
-               "Expecting 'Content-Type' of application/json or application/x-protobuf, got '" + content_type + "'");
-  const std::string accept = header(request, "accept");
-  const bool protobuf_out = accept.find(kProtobuf) != std::string::npos && accept.find(kJson) == std::string::npos;
-  if (!accept.empty() && !protobuf_out && accept.find(kJson) == std::string::npos &&
-      accept.find("*/*") == std::string::npos)
-    return bad(406, "Expecting 'Accept' to allow application/json or application/x-protobuf");
-  if (request.body.size() > options_.max_call_bytes)
-    return bad(413, "call body is larger than " + std::to_string(options_.max_call_bytes) + " bytes");
-
   Call call;
-  auto parsed = protobuf_in ? proto_json::parse_binary(request.body, call, options_.max_call_bytes)
-                            : proto_json::parse(request.body, call);
-  if (!parsed) return bad(400, "Failed to parse body into Call: " + parsed.error().message);
+  bool protobuf_out = false;
+  if (auto refused = decode_call(request, call, options_.max_call_bytes, &protobuf_out))
+    return bad(refused->status, refused->message);
   if (!call.has_type() || call.type() == Call::UNKNOWN) return bad(400, "Expecting 'type' to be present");
   if (auto present = check_present(call); !present) return bad(400, present.error().message);
   auto response = dispatch_call(call, request, protobuf_out);
@@ -160,7 +137,7 @@ http::Response Master::subscribe(const Call& call, bool protobuf_out) {
   auto stream = std::make_shared<http::Stream>();
   FrameworkRecord& framework = subscribe_framework(info, call.subscribe(), protobuf_out, stream);
   http::Response response;
-  response.content_type = std::string(protobuf_out ? kProtobuf : kJson);
+  response.content_type = std::string(protobuf_out ? kProtobufType : kJsonType);
   response.headers.emplace_back("Mesos-Stream-Id", framework.stream_id);
   response.stream = std::move(stream);
   return response;
