@@ -1,11 +1,15 @@
 #include "daemons/cli/cli.hpp"
 
+#include <unistd.h>
+
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "daemons/cli/master_client.hpp"
 #include "daemons/cli/node_list.hpp"
 #include "daemons/cli/task_commands.hpp"
+#include "daemons/cli/task_kill.hpp"
 #include "daemons/cli/task_log.hpp"
 #include "runtime/flags.hpp"
 
@@ -17,6 +21,9 @@ constexpr const char* kSummary =
     "\n"
     "Commands:\n"
     "  node list                 List the agents: hostname, IP, id, status, resources\n"
+    "  task kill ID [--framework=FID] [--grace=DURATION] [--timeout=DURATION]\n"
+    "                            Kill a task of any framework, wait until it has ended,\n"
+    "                            exit 0 if it was killed (or had already ended)\n"
     "  task list [--all]         List the tasks (--all: with the completed ones)\n"
     "  task log ID [--follow] [--stderr]\n"
     "                            Print a task's stdout (or stderr), read from its agent\n"
@@ -30,6 +37,8 @@ struct Options {
   bool all = false;
   TaskRunOptions run;
   TaskLogOptions log;
+  TaskKillOptions kill;
+  Duration grace{};
 };
 
 int usage_error(std::ostream& err, const std::string& message) {
@@ -68,7 +77,15 @@ int task_list(const Options& options, std::ostream& out, std::ostream& err) {
 }
 
 int task(const std::vector<std::string>& words, Options options, std::ostream& out, std::ostream& err) {
-  if (words.size() < 2) return usage_error(err, "'dcos task' needs a subcommand: list, log, run (see --help)");
+  if (words.size() < 2) return usage_error(err, "'dcos task' needs a subcommand: kill, list, log, run (see --help)");
+  if (words[1] == "kill") {
+    if (words.size() != 3) return usage_error(err, "'dcos task kill' needs one task id (see --help)");
+    if (options.kill.timeout <= Duration::zero()) return usage_error(err, "--timeout must be more than 0");
+    options.kill.task_id = words[2];
+    // Progress rewrites its line only on a terminal, not in a pipe or a log.
+    const bool in_place = &out == &std::cout && ::isatty(STDOUT_FILENO);
+    return task_kill(options.master, options.kill, options.json, in_place, out, err);
+  }
   if (words[1] == "list") {
     if (words.size() > 2) return usage_error(err, "unexpected argument '" + words[2] + "' (see --help)");
     return task_list(options, out, err);
@@ -115,10 +132,15 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
   flags.add("name", "task run: the task's name", &options.run.name);
   flags.add("follow", "task log: keep printing what the task writes, until Ctrl-C", &options.log.follow);
   flags.add("stderr", "task log: the task's stderr instead of its stdout", &options.log.stderr_file);
+  flags.add("framework", "task kill: the task's framework id (when the id is in several)", &options.kill.framework_id);
+  flags.add("grace", "task kill: time between SIGTERM and SIGKILL (default: the task's kill policy)",
+            &options.grace);
+  flags.add("timeout", "task kill: how long to wait for the task to end", &options.kill.timeout);
   flags.add("cpus", "task run: cpus for the task", &options.run.cpus);
   flags.add("mem", "task run: memory for the task, in MiB", &options.run.mem);
   flags.allow_spaced_values();
   if (auto parsed = flags.parse(argc, argv, environment); !parsed) return usage_error(err, parsed.error().message);
+  if (flags.was_set("grace")) options.kill.grace = options.grace;
   if (flags.help_requested()) {
     out << flags.usage();
     return 0;

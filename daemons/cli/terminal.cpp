@@ -59,4 +59,23 @@ std::string Table::text() const {
   return out;
 }
 
+void StatusLine::show(const std::string& text, const std::string& detail) {
+  if (in_place_) {
+    out_ << "\r" << printable(text) << (detail.empty() ? "" : "  " + printable(detail)) << "\033[K";
+    out_.flush();
+    shown_ = true;
+  } else if (text != last_) {
+    out_ << printable(text) << "\n";
+    out_.flush();
+  }
+  last_ = text;
+}
+
+void StatusLine::clear() {
+  if (!in_place_ || !shown_) return;
+  out_ << "\r\033[K";
+  out_.flush();
+  shown_ = false;
+}
+
 }  // namespace dcos::cli

@@ -95,7 +95,7 @@ int run_dcos(std::vector<std::string> args, std::string& err) {
 TEST(TaskRunTest, UsageErrorsNameWhatIsMissing) {
   std::string err;
   EXPECT_EQ(run_dcos({"task"}, err), 2);
-  EXPECT_EQ(err, "dcos: 'dcos task' needs a subcommand: list, log, run (see --help)\n");
+  EXPECT_EQ(err, "dcos: 'dcos task' needs a subcommand: kill, list, log, run (see --help)\n");
   EXPECT_EQ(run_dcos({"task", "log"}, err), 2);
   EXPECT_EQ(err, "dcos: 'dcos task log' needs one task id (see --help)\n");
   EXPECT_EQ(run_dcos({"task", "run", "--name", "x"}, err), 2);
