@@ -133,8 +133,7 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
   flags.add("follow", "task log: keep printing what the task writes, until Ctrl-C", &options.log.follow);
   flags.add("stderr", "task log: the task's stderr instead of its stdout", &options.log.stderr_file);
   flags.add("framework", "task kill: the task's framework id (when the id is in several)", &options.kill.framework_id);
-  flags.add("grace", "task kill: time between SIGTERM and SIGKILL (default: the task's kill policy)",
-            &options.grace);
+  flags.add("grace", "task kill: time between SIGTERM and SIGKILL (default: the task's kill policy)", &options.grace);
   flags.add("timeout", "task kill: how long to wait for the task to end", &options.kill.timeout);
   flags.add("cpus", "task run: cpus for the task", &options.run.cpus);
   flags.add("mem", "task run: memory for the task, in MiB", &options.run.mem);

@@ -12,8 +12,7 @@ constexpr size_t kMaxQuotedBody = 200;
 
 // http::fetch names the request ("GET http://h:p/master/state: why"); our
 // message names the master instead, so keep only the reason.
-Error unreachable(const MasterAddress& master, const std::string& method, const std::string& path,
-                  std::string reason) {
+Error unreachable(const MasterAddress& master, const std::string& method, const std::string& path, std::string reason) {
   const std::string request = method + " http://" + master.host + ":" + std::to_string(master.port) + path + ": ";
   if (reason.starts_with(request)) reason.erase(0, request.size());
   return Error{"cannot reach master at " + master.text() + ": " + reason};

@@ -44,8 +44,7 @@ struct Outcome {
   bool already_ended = false;
 };
 
-int report(const std::string& task_id, const Outcome& outcome, bool json_out, std::ostream& out,
-           std::ostream& err) {
+int report(const std::string& task_id, const Outcome& outcome, bool json_out, std::ostream& out, std::ostream& err) {
   const bool killed = outcome.task.state == "TASK_KILLED";
   if (json_out) {
     out << json{{"task_id", task_id},
@@ -59,12 +58,11 @@ int report(const std::string& task_id, const Outcome& outcome, bool json_out, st
   } else if (outcome.already_ended) {
     out << "task " << printable(task_id) << " had already ended: " << printable(outcome.task.state) << "\n";
   } else if (killed) {
-    out << "task " << printable(task_id) << " killed (framework " << printable(outcome.task.framework_id)
-        << ", agent " << printable(outcome.task.agent_id) << ")\n";
+    out << "task " << printable(task_id) << " killed (framework " << printable(outcome.task.framework_id) << ", agent "
+        << printable(outcome.task.agent_id) << ")\n";
   }
   if (outcome.already_ended || killed) return 0;
-  err << "dcos: task " << printable(task_id) << " ended " << printable(outcome.task.state)
-      << ", not TASK_KILLED\n";
+  err << "dcos: task " << printable(task_id) << " ended " << printable(outcome.task.state) << ", not TASK_KILLED\n";
   return 1;
 }
 
@@ -108,8 +106,7 @@ json kill_task_call(const TaskKillOptions& options) {
   return {{"type", "KILL_TASK"}, {"kill_task", std::move(kill)}};
 }
 
-std::optional<TaskSighting> find_task(const json& state, const std::string& task_id,
-                                      const std::string& framework_id) {
+std::optional<TaskSighting> find_task(const json& state, const std::string& task_id, const std::string& framework_id) {
   std::optional<TaskSighting> live, ended;
   if (!state.is_object()) return std::nullopt;
   for (const std::string group : {"frameworks", "completed_frameworks"}) {

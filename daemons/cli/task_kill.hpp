@@ -29,15 +29,15 @@ namespace dcos::cli {
 
 struct TaskKillOptions {
   std::string task_id;
-  std::string framework_id;     // "" lets the master find the task
+  std::string framework_id;       // "" lets the master find the task
   std::optional<Duration> grace;  // the task's own kill policy if unset
   Duration timeout = std::chrono::seconds(30);
 };
 
 // `in_place`: progress rewrites one line (a terminal) rather than printing
 // each state on its own line.
-int task_kill(const MasterAddress& master, const TaskKillOptions& options, bool json, bool in_place,
-              std::ostream& out, std::ostream& err);
+int task_kill(const MasterAddress& master, const TaskKillOptions& options, bool json, bool in_place, std::ostream& out,
+              std::ostream& err);
 
 // The KILL_TASK call for `options`.
 nlohmann::json kill_task_call(const TaskKillOptions& options);

@@ -45,9 +45,9 @@
 #include "daemons/master/framework_registry.hpp"
 #include "daemons/master/offer_book.hpp"
 #include "daemons/master/registry.hpp"
+#include "master.pb.h"
 #include "runtime/connection.hpp"
 #include "runtime/duration.hpp"
-#include "master.pb.h"
 #include "runtime/http.hpp"
 #include "scheduler.pb.h"
 

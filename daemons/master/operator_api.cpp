@@ -108,14 +108,14 @@ http::Response Master::operator_kill(const mesos::v1::master::Call::KillTask& ca
       if (auto state = ended_state(*framework, task_id))
         return http::Response::error(409, "Task " + task_id + " of framework " + framework->id() +
                                               " has already ended: " + mesos::v1::TaskState_Name(*state));
-    return http::Response::error(404, named.empty() ? "No framework has a task " + task_id
-                                                    : "Framework " + named + " has no task " + task_id);
+    return http::Response::error(
+        404, named.empty() ? "No framework has a task " + task_id : "Framework " + named + " has no task " + task_id);
   }
   if (live.size() > 1) {
     std::vector<std::string> ids;
     for (const auto* framework : live) ids.push_back(framework->id());
-    return http::Response::error(409, "Task " + task_id + " exists in frameworks " + joined(ids) +
-                                          ": name one in 'kill_task.framework_id'");
+    return http::Response::error(
+        409, "Task " + task_id + " exists in frameworks " + joined(ids) + ": name one in 'kill_task.framework_id'");
   }
 
   FrameworkRecord& framework = *live.front();
@@ -125,8 +125,8 @@ http::Response Master::operator_kill(const mesos::v1::master::Call::KillTask& ca
   // Master::kill would drop it with a warning, and the operator would wait
   // in vain: say so instead (a framework's KILL is retried by its scheduler).
   if (agent == agents_.end() || !agent->second.connection)
-    return http::Response::error(503, "Agent " + agent_id + " of task " + task_id +
-                                          " is not connected: the kill cannot reach it now");
+    return http::Response::error(
+        503, "Agent " + agent_id + " of task " + task_id + " is not connected: the kill cannot reach it now");
 
   mesos::v1::master::Response response;
   response.set_type(mesos::v1::master::Response::KILL_TASK);

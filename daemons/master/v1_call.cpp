@@ -20,18 +20,17 @@ std::optional<CallRefusal> decode_call(const http::Request& request, google::pro
   const std::string content_type = header(request, "content-type");
   const bool protobuf_in = starts_with(content_type, kProtobufType);
   if (!protobuf_in && !starts_with(content_type, kJsonType))
-    return CallRefusal{415, "Expecting 'Content-Type' of application/json or application/x-protobuf, got '" +
-                                content_type + "'"};
+    return CallRefusal{
+        415, "Expecting 'Content-Type' of application/json or application/x-protobuf, got '" + content_type + "'"};
   const std::string accept = header(request, "accept");
-  *protobuf_out =
-      accept.find(kProtobufType) != std::string::npos && accept.find(kJsonType) == std::string::npos;
+  *protobuf_out = accept.find(kProtobufType) != std::string::npos && accept.find(kJsonType) == std::string::npos;
   if (!accept.empty() && !*protobuf_out && accept.find(kJsonType) == std::string::npos &&
       accept.find("*/*") == std::string::npos)
     return CallRefusal{406, "Expecting 'Accept' to allow application/json or application/x-protobuf"};
   if (request.body.size() > max_bytes)
     return CallRefusal{413, "call body is larger than " + std::to_string(max_bytes) + " bytes"};
-  auto parsed = protobuf_in ? proto_json::parse_binary(request.body, call, max_bytes)
-                            : proto_json::parse(request.body, call);
+  auto parsed =
+      protobuf_in ? proto_json::parse_binary(request.body, call, max_bytes) : proto_json::parse(request.body, call);
   if (!parsed) return CallRefusal{400, "Failed to parse body into Call: " + parsed.error().message};
   return std::nullopt;
 }
