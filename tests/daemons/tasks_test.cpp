@@ -2,12 +2,9 @@
 // tasks in containers (cgroups, namespaces, seccomp), and a scheduler
 // speaking the v1 scheduler API in JSON over HTTP, as a framework written
 // for Mesos would. Root only (containers); tests/support/task_cluster.hpp
-// starts the daemons and removes what is left of the tasks afterwards.
-#include <fcntl.h>
-#include <poll.h>
+// starts the daemons and removes what is left of the tasks afterwards,
+// task_cluster_test.hpp plays the schedulers.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -15,8 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/scheduler_client.hpp"
-#include "tests/support/task_cluster.hpp"
+#include "tests/support/task_cluster_test.hpp"
 
 namespace dcos::testing {
 namespace {
@@ -24,144 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-// Runs a program to its end (at most `timeout`, then SIGKILL): its exit
-// status (-1 if it did not exit) and what it wrote to stdout and stderr.
-std::pair<int, std::string> run_program(const std::vector<std::string>& argv, std::chrono::seconds timeout = 60s) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return {-1, "pipe failed"};
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string output;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd fd{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&fd, 1, static_cast<int>(left.count())) <= 0) {
-      ::kill(pid, SIGKILL);
-      break;
-    }
-    char buffer[4096];
-    const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-    if (n <= 0) break;
-    output.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-json resource(const std::string& name, double value) {
-  return {{"name", name}, {"type", "SCALAR"}, {"scalar", {{"value", value}}}};
-}
-
-json command_task(const std::string& id, const json& offer, const std::string& command, double mem = 64) {
-  return {{"name", id},
-          {"task_id", {{"value", id}}},
-          {"agent_id", offer["agent_id"]},
-          {"command", {{"value", command}}},
-          {"resources", {resource("cpus", 0.1), resource("mem", mem)}}};
-}
-
-class TasksTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "ROOT: agents run tasks in containers, which needs root";
-    cluster_ = std::make_unique<TaskCluster>();
-    ASSERT_EQ(cluster_->error(), "");
-    port_ = cluster_->port();
-  }
-
-  AgentNode& start_agent(const std::string& name) {
-    AgentNode& node = cluster_->start_agent(name);
-    EXPECT_FALSE(node.id.empty()) << logs();
-    return node;
-  }
-  std::string registered_id(const std::string& hostname) { return cluster_->registered_id(hostname); }
-  std::string logs() { return cluster_->logs(); }
-
-  std::unique_ptr<SubscribedScheduler> subscribe(const std::string& name) {
-    auto scheduler =
-        std::make_unique<SubscribedScheduler>(port_, json{{"user", "root"}, {"name", name}, {"failover_timeout", 60}});
-    EXPECT_EQ(scheduler->status(), 200u) << logs();
-    EXPECT_FALSE(scheduler->framework_id().empty()) << logs();
-    return scheduler;
-  }
-
-  // An offer on the agent `agent_id`: one received earlier and not used
-  // yet, or the next one.
-  json offer_on(SubscribedScheduler& scheduler, std::size_t* cursor, const std::string& agent_id) {
-    for (int events = 0; events < 100; ++events) {
-      for (auto it = unused_offers_.begin(); it != unused_offers_.end(); ++it) {
-        if ((*it)["agent_id"].value("value", "") != agent_id) continue;
-        json offer = *it;
-        unused_offers_.erase(it);
-        return offer;
-      }
-      auto event = scheduler.next_of_type("OFFERS", cursor, 20s);
-      if (!event) return {};
-      for (const auto& offer : (*event)["offers"]["offers"]) unused_offers_.push_back(offer);
-    }
-    return {};
-  }
-
-  // Launches the tasks on the offer.
-  void launch(SubscribedScheduler& scheduler, const json& offer, const json& tasks) {
-    auto reply = scheduler.call("ACCEPT", {{"offer_ids", {offer["id"]}},
-                                           {"operations", {{{"type", "LAUNCH"}, {"launch", {{"task_infos", tasks}}}}}},
-                                           {"filters", {{"refuse_seconds", 1}}}});
-    EXPECT_EQ(reply.status, 202u) << reply.body;
-  }
-
-  // Follows task `id`'s updates (acknowledging each, as a framework must for
-  // the next to come) until a terminal state, or `until` if given; returns
-  // them in order.
-  std::vector<json> follow(SubscribedScheduler& scheduler, std::size_t* cursor, const std::string& id,
-                           std::chrono::milliseconds timeout = 30s, const std::string& until = "") {
-    std::vector<json> seen;
-    for (int updates = 0; updates < 20; ++updates) {
-      auto event = scheduler.next(
-          [&](const json& e) {
-            return e.value("type", "") == "UPDATE" && e["update"]["status"]["task_id"].value("value", "") == id;
-          },
-          cursor, timeout);
-      if (!event) break;
-      const json status = (*event)["update"]["status"];
-      seen.push_back(status);
-      if (status.contains("uuid")) {
-        auto ack = scheduler.call(
-            "ACKNOWLEDGE",
-            {{"agent_id", status["agent_id"]}, {"task_id", status["task_id"]}, {"uuid", status["uuid"]}});
-        EXPECT_EQ(ack.status, 202u) << ack.body;
-      }
-      const std::string state = status.value("state", "");
-      if (state == until) break;
-      if (state != "TASK_STAGING" && state != "TASK_STARTING" && state != "TASK_RUNNING" && state != "TASK_KILLING")
-        break;
-    }
-    return seen;
-  }
-
-  static std::vector<std::string> states(const std::vector<json>& statuses) {
-    std::vector<std::string> out;
-    for (const auto& status : statuses) out.push_back(status.value("state", ""));
-    return out;
-  }
-
-  std::unique_ptr<TaskCluster> cluster_;
-  uint16_t port_ = 0;
-  std::vector<json> unused_offers_;
-};
+using TasksTest = TaskClusterTest;
 
 TEST_F(TasksTest, TasksOnTwoAgentsGoFromStartingThroughRunningToFinished) {
   const std::string first = start_agent("agent-a").id, second = start_agent("agent-b").id;

@@ -146,4 +146,10 @@ bool TaskClusterTest::run_task(SubscribedScheduler& scheduler, std::size_t* offe
   return true;
 }
 
+std::vector<std::string> TaskClusterTest::states(const std::vector<json>& statuses) {
+  std::vector<std::string> out;
+  for (const auto& status : statuses) out.push_back(status.value("state", ""));
+  return out;
+}
+
 }  // namespace dcos::testing

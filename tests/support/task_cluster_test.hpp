@@ -56,6 +56,10 @@ class TaskClusterTest : public ::testing::Test {
   bool run_task(SubscribedScheduler& scheduler, std::size_t* offers, std::size_t* updates, const std::string& agent_id,
                 const std::string& id, const std::string& command = "sleep 1000");
 
+  // The id the master gave the active agent with this hostname, "" before it registered.
+  std::string registered_id(const std::string& hostname) { return cluster_->registered_id(hostname); }
+  // The states of `statuses`, in order.
+  static std::vector<std::string> states(const std::vector<nlohmann::json>& statuses);
   std::string logs() { return cluster_->logs(); }
   std::string master_log() { return cluster_->master().log(); }
   // "--master=127.0.0.1:<port>", for the CLI.
