@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <iostream>
 
 extern char** environ;
@@ -27,6 +29,23 @@ void add_positive_duration_flag(FlagSet& flags, std::string name, std::string he
               if (!value) return value.error();
               if (*value <= Duration::zero()) return Error{"must be longer than zero"};
               *target = *value;
+              return {};
+            });
+}
+
+void add_count_flag(FlagSet& flags, std::string name, std::string help, uint64_t value, uint64_t min, uint64_t max,
+                    std::function<void(uint64_t)> set) {
+  flags.add(std::move(name), std::move(help), std::to_string(value),
+            [min, max, set = std::move(set)](std::string_view text) -> Result<void> {
+              const std::string digits(text);
+              char* end = nullptr;
+              errno = 0;
+              const unsigned long long count = std::strtoull(digits.c_str(), &end, 10);
+              if (digits.empty() || digits[0] == '-' || *end != '\0' || errno == ERANGE || count < min ||
+                  count > max)
+                return Error{"'" + digits + "' is not a count from " + std::to_string(min) + " to " +
+                             std::to_string(max)};
+              set(count);
               return {};
             });
 }

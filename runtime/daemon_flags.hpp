@@ -3,6 +3,8 @@
 // "<program>: <what is wrong>", and exits 2.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -15,6 +17,14 @@ namespace dcos {
 void add_ip_flag(FlagSet& flags, std::string* ip, std::string help);
 // A duration that must be longer than zero.
 void add_positive_duration_flag(FlagSet& flags, std::string name, std::string help, Duration* target);
+// A whole number from `min` to `max`, into any unsigned integer.
+void add_count_flag(FlagSet& flags, std::string name, std::string help, uint64_t value, uint64_t min, uint64_t max,
+                    std::function<void(uint64_t)> set);
+template <class T>
+void add_count_flag(FlagSet& flags, std::string name, std::string help, T* target, uint64_t min, uint64_t max) {
+  add_count_flag(flags, std::move(name), std::move(help), *target, min, max,
+                 [target](uint64_t value) { *target = static_cast<T>(value); });
+}
 // --log_level: debug, info, warning, error.
 void add_log_level_flag(FlagSet& flags, log::Level* level);
 

@@ -61,16 +61,8 @@ FlagSet make_flags(Options* options, log::Level* level) {
   add_positive_duration_flag(flags, "agent_ping_timeout",
                              "How often each agent is pinged; a ping unanswered by the next is missed",
                              &options->ping_interval);
-  flags.add("max_agent_ping_timeouts", "Missed pings after which an agent is unreachable",
-            std::to_string(options->max_missed_pings), [options](std::string_view text) -> Result<void> {
-              const std::string value(text);
-              char* end = nullptr;
-              const unsigned long count = std::strtoul(value.c_str(), &end, 10);
-              if (value.empty() || *end != '\0' || count < 1 || count > 1000)
-                return Error{"'" + value + "' is not a count from 1 to 1000"};
-              options->max_missed_pings = static_cast<uint32_t>(count);
-              return {};
-            });
+  add_count_flag(flags, "max_agent_ping_timeouts", "Missed pings after which an agent is unreachable",
+                 &options->max_missed_pings, 1, 1000);
   flags.add("agent_reregister_timeout",
             "How long agents of the registry have to re-register after a master start before they are unreachable",
             &options->reregister_timeout);
@@ -78,16 +70,8 @@ FlagSet make_flags(Options* options, log::Level* level) {
                              &options->allocation_interval);
   add_positive_duration_flag(flags, "heartbeat_interval", "Time between HEARTBEAT events on a scheduler's event stream",
                              &options->heartbeat_interval);
-  flags.add("max_frameworks", "Frameworks the master keeps at once; a SUBSCRIBE of one more gets a 503",
-            std::to_string(options->max_frameworks), [options](std::string_view text) -> Result<void> {
-              const std::string value(text);
-              char* end = nullptr;
-              const unsigned long long count = std::strtoull(value.c_str(), &end, 10);
-              if (value.empty() || *end != '\0' || count < 1 || count > 1000000)
-                return Error{"'" + value + "' is not a count from 1 to 1000000"};
-              options->max_frameworks = static_cast<std::size_t>(count);
-              return {};
-            });
+  add_count_flag(flags, "max_frameworks", "Frameworks the master keeps at once; a SUBSCRIBE of one more gets a 503",
+                 &options->max_frameworks, 1, 1000000);
   flags.add("weights", "Weights of roles in DRF, as role1=weight1,role2=weight2 (default 1 each)", "",
             [options](std::string_view text) -> Result<void> {
               auto weights = parse_weights(text);
