@@ -1,6 +1,7 @@
 // Mesos task states: which of them end a task. As Mesos' isTerminalState:
 // TASK_UNREACHABLE and TASK_UNKNOWN are not terminal (the task may still be
-// running where nobody can see it).
+// running where nobody can see it), but the master stops counting a task
+// in them as live: see leaves_cluster_state().
 #pragma once
 
 #include "mesos.pb.h"
@@ -21,6 +22,13 @@ inline bool is_terminal(mesos::v1::TaskState state) {
     default:
       return false;
   }
+}
+
+// Whether the master no longer counts a task in this state as live on its
+// agent: terminal, or TASK_UNREACHABLE / TASK_UNKNOWN. Such a task leaves
+// /master/state's live tasks and the state the node services follow.
+inline bool leaves_cluster_state(mesos::v1::TaskState state) {
+  return is_terminal(state) || state == mesos::v1::TASK_UNREACHABLE || state == mesos::v1::TASK_UNKNOWN;
 }
 
 }  // namespace dcos

@@ -53,6 +53,7 @@ void Master::status_update(const std::string& agent_id, const internal::StatusUp
     // A task sees a handful of states; an agent resending with fresh uuids
     // must not grow the master without bound.
     if (task.statuses_size() > kMaxStatuses) task.mutable_statuses()->DeleteSubrange(0, 1);
+    task_changed(framework_id, task_id);
     if (is_terminal(task.state())) end_task(*framework, task_id);
   }
   if (!framework->connected()) return;  // the agent retries until it is acknowledged
@@ -86,6 +87,7 @@ void Master::recover_agent_tasks(const std::string& agent_id, const internal::Re
     auto known = framework->tasks.find(task.task_id().value());
     if (known != framework->tasks.end()) {
       known->second.set_state(task.state());
+      task_changed(framework_id, task.task_id().value());
       if (is_terminal(task.state())) end_task(*framework, task.task_id().value());
       continue;
     }

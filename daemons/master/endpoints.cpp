@@ -276,6 +276,13 @@ std::string Master::metrics_text() const {
       .counter("dcos_master_tasks_invalid_total", "Tasks refused with TASK_ERROR.", scheduler_counters_.tasks_invalid)
       .counter("dcos_master_status_updates_total", "Status updates received from agents.",
                scheduler_counters_.status_updates)
+      .gauge("dcos_master_state_subscribers", "Node services following the state subscription.",
+             state_stream_.subscribers())
+      .counter("dcos_master_state_changes_total", "State changes published to subscribers.", state_stream_.sequence())
+      .counter("dcos_master_state_snapshots_total", "Snapshots sent to state subscribers.",
+               state_stream_.snapshots_sent())
+      .counter("dcos_master_state_resumes_total", "State subscriptions resumed without a snapshot.",
+               state_stream_.resumes())
       .gauge("dcos_master_uptime_seconds", "Seconds since the master started.", wall_seconds() - start_time_);
   return m.text();
 }

@@ -72,6 +72,10 @@ FlagSet make_flags(Options* options, log::Level* level) {
                              &options->heartbeat_interval);
   add_count_flag(flags, "max_frameworks", "Frameworks the master keeps at once; a SUBSCRIBE of one more gets a 503",
                  &options->max_frameworks, 1, 1000000);
+  add_count_flag(flags, "state_history",
+                 "State changes the master keeps so that a node service (dcos-dns, dcos-l4lb) that reconnects can "
+                 "resume its state subscription without a new snapshot",
+                 &options->state_history, 1, 10000000);
   flags.add("weights", "Weights of roles in DRF, as role1=weight1,role2=weight2 (default 1 each)", "",
             [options](std::string_view text) -> Result<void> {
               auto weights = parse_weights(text);

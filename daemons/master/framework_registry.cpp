@@ -5,7 +5,7 @@
 namespace dcos::master {
 
 bool is_terminal(mesos::v1::TaskState state) {
-  return dcos::is_terminal(state) || state == mesos::v1::TASK_UNREACHABLE || state == mesos::v1::TASK_UNKNOWN;
+  return leaves_cluster_state(state);
 }
 
 // `role` is deprecated in the .proto (so its accessors warn); it is still
@@ -47,6 +47,7 @@ FrameworkRecord& FrameworkRegistry::add(const mesos::v1::FrameworkInfo& info) {
   record.partition_aware = false;
   for (const auto& capability : info.capabilities())
     if (capability.type() == mesos::v1::FrameworkInfo::Capability::PARTITION_AWARE) record.partition_aware = true;
+  if (observer_.framework_changed) observer_.framework_changed(info.id().value());
   return record;
 }
 
@@ -59,6 +60,7 @@ void FrameworkRegistry::remove(const std::string& framework_id) {
   it->second.stream.reset();
   completed_frameworks_.push_back(std::move(it->second));
   frameworks_.erase(it);
+  if (observer_.framework_changed) observer_.framework_changed(framework_id);
   while (completed_frameworks_.size() > max_completed_frameworks_) completed_frameworks_.pop_front();
 }
 
@@ -75,6 +77,7 @@ mesos::v1::Task& FrameworkRegistry::add_task(FrameworkRecord& framework, mesos::
   if (!inserted) by_agent_[it->second.agent_id().value()].erase({framework.id(), task_id});
   it->second = std::move(task);
   by_agent_[it->second.agent_id().value()].emplace(framework.id(), task_id);
+  if (observer_.task_added) observer_.task_added(framework, task_id);
   return it->second;
 }
 
@@ -98,6 +101,8 @@ void FrameworkRegistry::complete_task(FrameworkRecord& framework, const std::str
     agent->second.erase({framework.id(), task_id});
     if (agent->second.empty()) by_agent_.erase(agent);
   }
+  if (observer_.task_left) observer_.task_left(framework, it->second);
+  framework.killing.erase(task_id);
   framework.completed.push_back(std::move(it->second));
   framework.tasks.erase(it);
   while (framework.completed.size() > max_completed_) framework.completed.pop_front();

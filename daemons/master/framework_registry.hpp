@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@ struct FrameworkRecord {
   double unregistered_time = 0;
 
   std::map<std::string, mesos::v1::Task> tasks;  // live, by task id
+  std::set<std::string> killing;                 // live tasks a kill was sent for
   std::deque<mesos::v1::Task> completed;
 
   bool connected() const { return stream != nullptr; }
@@ -60,6 +62,15 @@ struct FrameworkRecord {
 
 class FrameworkRegistry {
  public:
+  // Told of every live task that enters or leaves and every framework added
+  // or removed here (for the master's state subscription). A change made to
+  // a live task in place is its maker's to report.
+  struct Observer {
+    std::function<void(const FrameworkRecord&, const std::string& task_id)> task_added;
+    std::function<void(const FrameworkRecord&, const mesos::v1::Task& task)> task_left;  // as it left
+    std::function<void(const std::string& framework_id)> framework_changed;
+  };
+
   explicit FrameworkRegistry(std::size_t max_completed_tasks = 1000, std::size_t max_completed_frameworks = 50)
       : max_completed_(max_completed_tasks), max_completed_frameworks_(max_completed_frameworks) {}
 
@@ -82,6 +93,8 @@ class FrameworkRegistry {
   // Moves a live task to the completed list (bounded: the oldest is dropped).
   void complete_task(FrameworkRecord& framework, const std::string& task_id);
 
+  void observe(Observer observer) { observer_ = std::move(observer); }
+
   std::map<std::string, FrameworkRecord>& all() { return frameworks_; }
   const std::map<std::string, FrameworkRecord>& all() const { return frameworks_; }
   std::size_t live_tasks() const;
@@ -92,6 +105,7 @@ class FrameworkRegistry {
   std::size_t max_completed_frameworks_;
   std::map<std::string, FrameworkRecord> frameworks_;
   std::deque<FrameworkRecord> completed_frameworks_;
+  Observer observer_;
   // Agent failover re-registers every agent: finding an agent's tasks must
   // not walk every task of the cluster.
   std::map<std::string, std::set<std::pair<std::string, std::string>>> by_agent_;

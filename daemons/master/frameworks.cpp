@@ -99,6 +99,7 @@ void Master::stream_gone(const std::string& framework_id, const http::Stream* st
 void Master::deactivate_framework(FrameworkRecord& framework) {
   framework.stream.reset();
   framework.unregistered_time = wall_seconds();
+  framework_changed(framework.id());
   (void)allocator_.deactivate_framework(framework.id());
   rescind_offers_of_framework(framework.id());
   const auto timeout = std::chrono::duration<double>(std::min(framework.info.failover_timeout(), 1e9));

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   listener_options.framed.counters = &master.counters();
   auto listener = net::Listener::bind(
       io.get_executor(), {boost::asio::ip::make_address(options.ip), options.port}, router,
-      [&master](std::shared_ptr<net::Connection> c) { return master.serve_agent(std::move(c)); }, listener_options);
+      [&master](std::shared_ptr<net::Connection> c) { return master.serve_framed(std::move(c)); }, listener_options);
   if (!listener) {
     log::error("cannot serve: " + listener.error().message);
     return 1;

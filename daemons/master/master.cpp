@@ -50,6 +50,7 @@ Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> 
       registry_(std::move(registry)),
       id_(random_uuid()),
       ping_timer_(io),
+      state_stream_(id_, options_.state_history),
       frameworks_(options_.max_completed_tasks),
       offers_(id_),
       allocation_timer_(io),
@@ -57,12 +58,19 @@ Master::Master(asio::io_context& io, Options options, std::unique_ptr<Registry> 
   for (const auto& [role, weight] : options_.weights)
     if (auto set = allocator_.set_role_weight(role, weight); !set)
       log::warning("ignoring the weight of role " + role + ": " + set.error().message);
+  frameworks_.observe({
+      .task_added = [this](const FrameworkRecord& framework,
+                           const std::string& task_id) { task_entered(framework.id(), task_id); },
+      .task_left = [this](const FrameworkRecord& framework, const mesos::v1::Task& task) { task_left(framework, task); },
+      .framework_changed = [this](const std::string& framework_id) { framework_changed(framework_id); },
+  });
 }
 
 void Master::stop() {
   ping_timer_.cancel();
   allocation_timer_.cancel();
   framework_timer_.cancel();
+  state_stream_.close_all();
   // Schedulers see their streams end rather than hang.
   for (auto& [id, framework] : frameworks_.all())
     if (auto stream = std::move(framework.stream)) stream->close();
@@ -98,17 +106,21 @@ void Master::send_to_agent(const std::string& agent_id, const internal::Envelope
   it->second.connection->send(message);
 }
 
-asio::awaitable<void> Master::serve_agent(std::shared_ptr<net::Connection> connection) {
+asio::awaitable<void> Master::serve_framed(std::shared_ptr<net::Connection> connection) {
   auto hello = co_await net::accept_framed(*connection, "master");
   if (!hello) {
     log::warning("dropped connection from " + connection->peer() + ": " + hello.error().message);
     co_return;
   }
-  // An agent silent for this long is gone even if TCP has not noticed yet.
+  // A peer silent for this long is gone even if TCP has not noticed yet.
   connection->set_idle_timeout(options_.ping_interval * (options_.max_missed_pings + 1));
   std::string agent_id;
-  for (;;) {
+  for (bool first = true;; first = false) {
     auto message = co_await connection->receive();
+    if (first && message && message->has_subscribe_state()) {
+      co_await serve_state_subscriber(connection, message->subscribe_state());
+      co_return;
+    }
     if (!message) {
       if (!agent_id.empty()) {
         disconnected(agent_id, connection.get(), message.error().message);
@@ -166,6 +178,7 @@ void Master::handle(const std::shared_ptr<net::Connection>& connection, std::str
         return;
       }
       it->second.info = info;
+      agent_changed(agent_id);
       registry_->admit(info, it->second.registered_time, nullptr);
       // Offers of the old total would pin it: take them back first.
       rescind_offers_of_agent(agent_id);
@@ -221,6 +234,7 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   }
   agent.pid =
       "slave(1)@" + connection->peer().substr(0, connection->peer().rfind(':')) + ":" + std::to_string(info.port());
+  agent_changed(agent_id);
   // Known to the allocator (its tasks are accounted at once) but offered
   // only once the agent has been told it is registered: a RunTask must not
   // overtake its AgentRegistered.
@@ -286,6 +300,7 @@ void Master::disconnected(const std::string& agent_id, const net::Connection* co
   if (it == agents_.end() || it->second.connection.get() != connection) return;  // already replaced
   it->second.connection.reset();
   if (it->second.status == AgentStatus::connected) it->second.status = AgentStatus::disconnected;
+  agent_changed(agent_id);
   // Nothing can launch there now: its offers are rescinded (as Mesos does).
   (void)allocator_.deactivate_agent(agent_id);
   rescind_offers_of_agent(agent_id);
@@ -296,6 +311,7 @@ void Master::mark_unreachable(AgentRecord& agent, const std::string& reason) {
   const std::string agent_id = agent.info.id().value();
   agent.status = AgentStatus::unreachable;
   agent.unreachable_time = wall_seconds();
+  agent_changed(agent_id);
   if (agent.connection) {
     agent.connection->close();
     agent.connection.reset();
@@ -305,6 +321,12 @@ void Master::mark_unreachable(AgentRecord& agent, const std::string& reason) {
   (void)allocator_.deactivate_agent(agent_id);
   rescind_offers_of_agent(agent_id);
   agent_tasks_lost(agent_id);
+  // As Mesos: every framework hears that the agent is gone (FAILURE with
+  // only agent_id set), after its tasks' updates.
+  Event failure;
+  failure.set_type(Event::FAILURE);
+  *failure.mutable_failure()->mutable_agent_id() = agent.info.id();
+  for (auto& [framework_id, framework] : frameworks_.all()) send_event(framework, failure);
   registry_->mark_unreachable(agent_id, agent.unreachable_time, [agent_id](const Result<void>& written) {
     if (!written)
       log::error("could not record agent " + agent_id + " as unreachable: " + written.error().message,
@@ -328,6 +350,7 @@ void Master::ping_all() {
   internal::Envelope ping;
   ping.mutable_ping()->set_sequence(++ping_sequence_);
   ping.mutable_ping()->set_connected(true);
+  state_stream_.broadcast(ping);
   for (auto& [agent_id, agent] : agents_) {
     switch (agent.status) {
       case AgentStatus::unreachable:

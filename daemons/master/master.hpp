@@ -13,11 +13,13 @@
 //   offers.cpp            allocation cycles, OFFERS, RESCIND, declines
 //   tasks.cpp             launch, kill, status updates, reconciliation, agent tasks
 //   endpoints.cpp         /master/state, /metrics
+//   state_feed.cpp        the state subscription of the node services
+//                         (dcos-dns, dcos-l4lb): snapshot, then changes
 // with their data in framework_registry.hpp, offer_book.hpp, allocator.hpp
 // and the checks of a LAUNCH in task_validation.hpp.
 //
-// Each agent connection is one coroutine (serve_agent) that reads the
-// agent's messages top to bottom; one ticker pings every agent each
+// Each framed connection is one coroutine (serve_framed) that reads its
+// messages top to bottom: an agent's, or a state subscriber's; one ticker pings every agent each
 // `ping_interval` and marks unreachable the ones that missed
 // `max_missed_pings` in a row. Agents are admitted durably through the
 // Registry before they are told they are registered.
@@ -35,6 +37,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +49,7 @@
 #include "daemons/master/framework_registry.hpp"
 #include "daemons/master/offer_book.hpp"
 #include "daemons/master/registry.hpp"
+#include "daemons/master/state_stream.hpp"
 #include "master.pb.h"
 #include "runtime/connection.hpp"
 #include "runtime/duration.hpp"
@@ -71,6 +76,8 @@ struct Options {
   // disconnected one stays for its failover_timeout).
   std::size_t max_frameworks = 10000;
   std::map<std::string, double> weights;  // --weights: role -> weight in DRF (others 1)
+  // State changes kept for state subscribers that reconnect and resume.
+  std::size_t state_history = 10000;  // --state_history
 };
 
 enum class AgentStatus { recovered, connected, disconnected, unreachable };
@@ -97,8 +104,8 @@ class Master {
   // Stops pinging (a stopping master must not mark agents unreachable).
   void stop();
 
-  // The framed-connection handler for the Listener.
-  boost::asio::awaitable<void> serve_agent(std::shared_ptr<net::Connection> connection);
+  // The framed-connection handler for the Listener: agents and state subscribers.
+  boost::asio::awaitable<void> serve_framed(std::shared_ptr<net::Connection> connection);
 
   void install_routes(http::Router& router);
 
@@ -174,6 +181,22 @@ class Master {
   void recover_agent_tasks(const std::string& agent_id, const internal::ReregisterAgent& message);
   void agent_tasks_lost(const std::string& agent_id);
 
+  // state_feed.cpp: what changed, published once per turn of the io loop
+  // (a burst of changes to one task is one change to its subscribers).
+  boost::asio::awaitable<void> serve_state_subscriber(std::shared_ptr<net::Connection> connection,
+                                                      const internal::SubscribeState& request);
+  void task_entered(const std::string& framework_id, const std::string& task_id);
+  void task_changed(const std::string& framework_id, const std::string& task_id);
+  void task_left(const FrameworkRecord& framework, const mesos::v1::Task& task);
+  void agent_changed(const std::string& agent_id);
+  void framework_changed(const std::string& framework_id);
+  void schedule_state_publish();
+  void publish_state_changes();
+  internal::StateSnapshot state_snapshot() const;
+  internal::StateTask state_task(const FrameworkRecord& framework, const mesos::v1::Task& task) const;
+  std::optional<internal::StateAgent> state_agent(const AgentRecord& agent) const;
+  internal::StateFramework state_framework(const FrameworkRecord& framework) const;
+
   nlohmann::json state_json() const;
   nlohmann::json frameworks_json() const;
   nlohmann::json weights_json() const;
@@ -193,6 +216,14 @@ class Master {
   net::WireCounters counters_;
   uint64_t ping_sequence_ = 0;
   boost::asio::steady_timer ping_timer_;
+
+  StateStream state_stream_;
+  // Changed since the last publish_state_changes(); a task that left is
+  // kept as it left (it is no longer in frameworks_ to look up).
+  std::map<std::pair<std::string, std::string>, std::optional<internal::StateTask>> changed_tasks_;
+  std::set<std::string> changed_agents_;
+  std::set<std::string> changed_frameworks_;
+  bool publish_posted_ = false;
 
   Allocator allocator_;
   FrameworkRegistry frameworks_;

@@ -162,6 +162,8 @@ void Master::kill(FrameworkRecord& framework, const Call::Kill& kill) {
   *body->mutable_task_id() = kill.task_id();
   if (kill.has_kill_policy()) *body->mutable_kill_policy() = kill.kill_policy();
   send_to_agent(it->second.agent_id().value(), message);
+  // Load balancers stop sending it new connections now, not at its end.
+  if (framework.killing.insert(kill.task_id().value()).second) task_changed(framework.id(), kill.task_id().value());
 }
 
 void Master::acknowledge(FrameworkRecord& framework, const Call::Acknowledge& acknowledge) {

@@ -511,7 +511,7 @@ class SchedulerApiAgentLossTest : public SchedulerApiTest {
   }
 };
 
-TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableForPartitionAwareFrameworks) {
+TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableAndFrameworksHearOfTheFailure) {
   auto fake = agent("agent-one", "cpus:2;mem:1024");
   const std::string agent_id = fake->wait_registered();
   auto plain = subscribe(framework("plain"));
@@ -541,6 +541,13 @@ TEST_F(SchedulerApiAgentLossTest, TasksOfAnUnreachableAgentAreLostOrUnreachableF
   EXPECT_EQ((*lost)["update"]["status"].value("reason", ""), "REASON_AGENT_REMOVED");
   EXPECT_TRUE(aware->next([](const json& e) { return is_update(e, "a", "TASK_UNREACHABLE"); }, &aware_cursor))
       << master_->log();
+  // Then each framework hears that the agent itself failed.
+  for (auto* scheduler : {plain.get(), aware.get()}) {
+    auto failure = scheduler->next_of_type("FAILURE", scheduler == plain.get() ? &plain_cursor : &aware_cursor);
+    ASSERT_TRUE(failure.has_value()) << master_->log();
+    EXPECT_EQ((*failure)["failure"]["agent_id"].value("value", ""), agent_id);
+    EXPECT_FALSE((*failure)["failure"].contains("executor_id"));
+  }
 
   auto metrics = http::get("127.0.0.1", port_, "/metrics");
   ASSERT_TRUE(metrics);

@@ -64,13 +64,13 @@ json command_task(const std::string& id, const json& offer, const std::string& c
 
 void TaskClusterTest::SetUp() {
   if (::geteuid() != 0) GTEST_SKIP() << "ROOT: agents run tasks in containers, which needs root";
-  cluster_ = std::make_unique<TaskCluster>();
+  cluster_ = std::make_unique<TaskCluster>(master_flags());
   ASSERT_EQ(cluster_->error(), "");
   port_ = cluster_->port();
 }
 
-AgentNode& TaskClusterTest::start_agent(const std::string& name) {
-  AgentNode& node = cluster_->start_agent(name);
+AgentNode& TaskClusterTest::start_agent(const std::string& name, const std::string& resources) {
+  AgentNode& node = cluster_->start_agent(name, resources);
   EXPECT_FALSE(node.id.empty()) << logs();
   return node;
 }

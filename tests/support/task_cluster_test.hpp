@@ -35,9 +35,11 @@ nlohmann::json command_task(const std::string& id, const nlohmann::json& offer, 
 class TaskClusterTest : public ::testing::Test {
  protected:
   void SetUp() override;
+  // Flags the master gets besides those TaskCluster gives it.
+  virtual std::vector<std::string> master_flags() const { return {}; }
 
   // Starts an agent; a test failure if it did not register.
-  AgentNode& start_agent(const std::string& name);
+  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024");
   std::unique_ptr<SubscribedScheduler> subscribe(const std::string& name);
   // An offer on the agent `agent_id`: one received earlier and not used
   // yet, or the next one (null if none came).
