@@ -16,6 +16,8 @@ namespace {
 
 constexpr int kMaxResources = 1024;
 constexpr int kMaxAttributes = 1024;
+// Messages kept for an agent between its (re-)registration and its answer.
+constexpr std::size_t kMaxHeldMessages = 10000;
 
 bool valid_value(const mesos::v1::Value::Scalar* scalar, const mesos::v1::Value::Ranges* ranges) {
   if (scalar && (!std::isfinite(scalar->value()) || scalar->value() < 0)) return false;
@@ -103,7 +105,18 @@ void Master::send_to_agent(const std::string& agent_id, const internal::Envelope
                  {{"AGENT_ID", agent_id}});
     return;
   }
-  it->second.connection->send(message);
+  AgentRecord& agent = it->second;
+  if (agent.told_registered) {
+    agent.connection->send(message);
+    return;
+  }
+  if (agent.held.size() >= kMaxHeldMessages) {
+    log::warning("not sending " + wire::body_name(message) + " to agent " + agent_id + ": " +
+                     std::to_string(kMaxHeldMessages) + " messages already wait for its registration",
+                 {{"AGENT_ID", agent_id}});
+    return;
+  }
+  agent.held.push_back(message);
 }
 
 asio::awaitable<void> Master::serve_framed(std::shared_ptr<net::Connection> connection) {
@@ -225,6 +238,8 @@ std::string Master::register_agent(const std::shared_ptr<net::Connection>& conne
   agent.connection = connection;
   agent.missed_pings = 0;
   agent.awaiting_pong = false;
+  agent.told_registered = false;
+  agent.held.clear();  // meant for the connection before; senders retry
   agent.status = AgentStatus::connected;
   agent.unreachable_time = 0;
   if (known) {
@@ -266,6 +281,11 @@ void Master::admitted(const std::shared_ptr<net::Connection>& link, const std::s
   }
   if (!link || !link->is_open()) return;
   link->send(registered_message(agent_id));
+  if (auto it = agents_.find(agent_id); it != agents_.end() && it->second.connection == link) {
+    it->second.told_registered = true;
+    for (const auto& message : it->second.held) link->send(message);
+    it->second.held.clear();
+  }
   log::info("agent " + agent_id + " " + how + " from " + link->peer(),
             {{"AGENT_ID", agent_id}, {"PEER", link->peer()}});
   auto it = agents_.find(agent_id);

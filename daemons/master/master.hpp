@@ -41,6 +41,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 #include "runtime/asio.hpp"
@@ -93,6 +94,12 @@ struct AgentRecord {
   std::shared_ptr<net::Connection> connection;
   uint32_t missed_pings = 0;
   bool awaiting_pong = false;
+  // Messages for the agent wait until its connection has been answered with
+  // AgentRegistered (the registry write comes first): an agent ignores task
+  // messages before it knows it is registered, so a kill sent earlier would
+  // be lost.
+  bool told_registered = false;
+  std::vector<internal::Envelope> held;
 };
 
 class Master {
