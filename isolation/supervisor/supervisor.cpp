@@ -13,6 +13,12 @@
 namespace dcos::isolation::supervisor {
 namespace {
 
+// memcpy as the compiler's builtin, never _FORTIFY_SOURCE's wrapper: that
+// calls __memcpy_chk, which a supervisor built without the C library lacks
+// (a package's hardening flags may define _FORTIFY_SOURCE however the
+// build undefines it).
+void copy(char* to, const char* from, std::size_t size) { __builtin_memcpy(to, from, size); }
+
 template <class T>
 bool number(const char* text, T& out) {
   const std::string_view view(text);
@@ -67,14 +73,14 @@ void record_status(const char* path, int status) {
   const char* kind = WIFEXITED(status) ? "exited " : "signaled ";
   const int value = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   std::size_t length = std::strlen(kind);
-  std::memcpy(text, kind, length);
+  copy(text, kind, length);
   length = static_cast<std::size_t>(std::to_chars(text + length, text + sizeof text - 1, value).ptr - text);
   text[length++] = '\n';
   char temporary[4096];
   const std::size_t path_length = std::strlen(path);
   if (path_length + 5 >= sizeof temporary) return;
-  std::memcpy(temporary, path, path_length);
-  std::memcpy(temporary + path_length, ".tmp", 5);
+  copy(temporary, path, path_length);
+  copy(temporary + path_length, ".tmp", 5);
   const int fd = sys::open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return;
   const bool ok = sys::write_all(fd, text, length);
@@ -85,8 +91,8 @@ void record_status(const char* path, int status) {
 bool rotated_name(const char* path, char (&out)[4096]) {
   const std::size_t length = std::strlen(path);
   if (length + 3 >= sizeof out) return false;
-  std::memcpy(out, path, length);
-  std::memcpy(out + length, ".1", 3);
+  copy(out, path, length);
+  copy(out + length, ".1", 3);
   return true;
 }
 
