@@ -65,18 +65,26 @@ void write_name(std::string& out, std::string_view name, CompressionTable& table
     assert(!"serialize: an ill-formed wire name");
     name = std::string_view("\0", 1);
   }
+  // This name's labels become compression targets only once it is whole:
+  // a suffix must never match the name being written (it would point at
+  // itself, its end not yet written).
+  std::size_t starts[kMaxNameLength / 2];
+  std::size_t labels = 0;
   std::size_t i = 0;
+  bool pointer = false;
   while (name[i] != '\0') {
     if (const std::size_t earlier = table.find(name.substr(i)); earlier != 0) {
       wire::put16(out, static_cast<std::uint16_t>(0xC000 | earlier));
-      return;
+      pointer = true;
+      break;
     }
-    table.add(out.size());
+    starts[labels++] = out.size();
     const std::size_t length = static_cast<unsigned char>(name[i]);
     out.append(name.substr(i, 1 + length));
     i += 1 + length;
   }
-  out += '\0';
+  if (!pointer) out += '\0';
+  for (std::size_t label = 0; label < labels; ++label) table.add(starts[label]);
 }
 
 void write_record(std::string& out, const Record& record, CompressionTable& table) {

@@ -242,6 +242,20 @@ TEST(DnsSerialize, CompressionKeepsCase) {
   EXPECT_EQ(*back, message);
 }
 
+TEST(DnsSerialize, NameWithRepeatedLabelsNeverPointsAtItself) {
+  // Found by dns_message_fuzz: "a.a" was written as "a" and a pointer to
+  // its own first label, whose end was not yet written.
+  Message message;
+  message.answers = {make_record(name("a.a"), type::A, 60, a_rdata({1, 2, 3, 4})),
+                     make_record(name("a.a.a"), type::A, 60, a_rdata({1, 2, 3, 5})),
+                     make_record(name("a"), type::A, 60, a_rdata({1, 2, 3, 6}))};
+  const std::string packet = serialize(message, 512);
+  EXPECT_EQ(packet.substr(12, 5), bytes("0161 0161 00"));
+  auto back = parse(packet);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, message);
+}
+
 Message many_answers(int count) {
   Message message;
   message.id = 7;
