@@ -5,7 +5,7 @@
 #      the agent started by systemd there (delegation)
 #      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
 #   3. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
-#   4. the frame decoder's fuzz target (clang, libFuzzer), a short run
+#   4. the decoders' fuzz targets (clang, libFuzzer), a short run each
 # Tests needing something this host lacks skip with a message naming it.
 # Run as root (later suites use cgroups and namespaces).
 set -euo pipefail
@@ -32,5 +32,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== fuzz smoke run (clang, libFuzzer)"
 CC=clang CXX=clang++ scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON -DDCOS_FUZZ=ON \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- frame_decoder_fuzz seccomp_profile_fuzz recordio_fuzz scheduler_call_fuzz
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- frame_decoder_fuzz seccomp_profile_fuzz recordio_fuzz scheduler_call_fuzz dns_message_fuzz
 ctest_run build-fuzz -L fuzz
