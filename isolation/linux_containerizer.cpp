@@ -309,8 +309,8 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   container->info = ContainerInfo{spec.id, 0, spec.sandbox, cgroups_->path(spec.id)};
   container->memory_max = spec.limits.memory_max;
   container->our_child = true;
-  // Recorded before launch() returns: a container whose launch was cut
-  // short (the agent killed) has no record, and a restart destroys it.
+  // Recorded before the task runs (without a record, a restart could not
+  // tell this container from a stray), while its init sets up.
   auto spawned = spawn(*plan, [&](const Spawned& started) {
     container->info.pid = started.init;
     container->supervisor = started.supervisor;
