@@ -1,12 +1,12 @@
 // dcos-supervisor: what stays of a container's supervisor once the init is
-// started. The launcher (launcher.cpp) starts a supervisor on the agent's
-// memory, which clones the container's init and then execs this small
-// static program (without the C library where sys.hpp can: it starts with
-// every container), so that each running container costs a few hundred
-// KiB and holds nothing of the agent that launched it. It copies the init's stdout and stderr into
-// the sandbox (rotating at a bound), waits for the init, writes its status
-// file ("exited N" / "signaled N", replaced whole), closes the `ended` pipe,
-// and exits. It outlives the agent: after a restart the status is there.
+// started. The launcher (launcher.cpp) forks a supervisor, which clones the
+// container's init and then execs this small static program (without the C
+// library where sys.hpp can: it starts with every container), so that each
+// running container costs some KiB and not a copy-on-write copy of the
+// agent that launched it. It copies the init's stdout and stderr into the
+// sandbox (rotating at a bound), waits for the init, writes its status file
+// ("exited N" / "signaled N", replaced whole), closes the `ended` pipe, and
+// exits. It outlives the agent: after a restart the status is there.
 //
 //   dcos-supervisor INIT_PID STDOUT_FD STDERR_FD ENDED_FD STDOUT_PATH STDERR_PATH STATUS_PATH MAX_LOG_BYTES
 //
