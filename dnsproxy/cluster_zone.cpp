@@ -243,6 +243,7 @@ void ClusterZone::task_records(const ClusterState& state, const internal::StateT
 }
 
 void ClusterZone::set_owner(const Owner& owner, std::vector<Contribution> records) {
+  ++serial_;
   auto it = owners_.find(owner);
   if (it != owners_.end()) {
     for (const auto& record : it->second) remove(record);

@@ -27,24 +27,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dnsproxy/rdata.hpp"
 #include "runtime/cluster_state.hpp"
 
 namespace dcos::dns {
-
-struct SrvRecord {
-  uint16_t priority = 0;
-  uint16_t weight = 0;
-  uint16_t port = 0;
-  std::string target;  // a name in the zone, wire form
-  bool operator==(const SrvRecord&) const = default;
-};
 
 // The records of one name, each once: addresses as wire bytes (4 for A,
 // 16 for AAAA). `*_owners` count the owners that contribute each (several
 // agents on one address give agent.mesos that address once).
 struct NameRecords {
   std::vector<std::string> addresses;
-  std::vector<SrvRecord> services;
+  std::vector<Srv> services;
   std::vector<std::size_t> address_owners;
   std::vector<std::size_t> service_owners;
   bool empty() const { return addresses.empty() && services.empty(); }
@@ -88,13 +81,15 @@ class ClusterZone {
   const std::vector<std::string>& zones() const { return zones_; }
   const std::string& ns_name() const { return ns_name_; }
   std::size_t names() const { return names_.size(); }
+  // Changes with every change to the records: the SOA serial.
+  uint32_t serial() const { return serial_; }
 
  private:
   using Owner = std::string;
   struct Contribution {
     std::string name;     // text, as built; kept in wire form in names_
     std::string address;  // set for an address record
-    SrvRecord service;    // set (port != 0) for a service record
+    Srv service;    // set (port != 0) for a service record
   };
 
   void set_owner(const Owner& owner, std::vector<Contribution> records);
@@ -117,6 +112,7 @@ class ClusterZone {
   // For each name (wire key) that is a proper ancestor of a name with
   // records, down to its zone's apex, how many records lie below it.
   std::unordered_map<std::string, std::size_t> below_;
+  uint32_t serial_ = 1;
 };
 
 // "10.0.0.1" or "fd00::1" as wire bytes; "" if it is neither.
