@@ -13,6 +13,16 @@ Result<void> check_id(const std::string& id, const char* what) {
   return {};
 }
 
+// Adds or replaces one entry of a table, within the bound on all entries.
+template <class Map>
+Result<void> put_entry(Map& map, std::size_t entries, typename Map::key_type key,
+                       const typename Map::mapped_type& value) {
+  if (entries >= ClusterState::kMaxEntries && !map.count(key))
+    return Error{"the cluster state holds more than " + std::to_string(ClusterState::kMaxEntries) + " entries"};
+  map[std::move(key)] = value;
+  return {};
+}
+
 }  // namespace
 
 const internal::StateAgent* ClusterState::agent(const std::string& id) const {
@@ -27,18 +37,12 @@ const internal::StateFramework* ClusterState::framework(const std::string& id) c
 
 Result<void> ClusterState::put(Tables& tables, const internal::StateAgent& agent) {
   if (auto valid = check_id(agent.id().value(), "agent"); !valid) return valid;
-  if (tables.size() >= kMaxEntries && !tables.agents.count(agent.id().value()))
-    return Error{"the cluster state holds more than " + std::to_string(kMaxEntries) + " entries"};
-  tables.agents[agent.id().value()] = agent;
-  return {};
+  return put_entry(tables.agents, tables.size(), agent.id().value(), agent);
 }
 
 Result<void> ClusterState::put(Tables& tables, const internal::StateFramework& framework) {
   if (auto valid = check_id(framework.id().value(), "framework"); !valid) return valid;
-  if (tables.size() >= kMaxEntries && !tables.frameworks.count(framework.id().value()))
-    return Error{"the cluster state holds more than " + std::to_string(kMaxEntries) + " entries"};
-  tables.frameworks[framework.id().value()] = framework;
-  return {};
+  return put_entry(tables.frameworks, tables.size(), framework.id().value(), framework);
 }
 
 Result<void> ClusterState::put(Tables& tables, const internal::StateTask& task) {
@@ -49,10 +53,7 @@ Result<void> ClusterState::put(Tables& tables, const internal::StateTask& task) 
     tables.tasks.erase(key);
     return {};
   }
-  if (tables.size() >= kMaxEntries && !tables.tasks.count(key))
-    return Error{"the cluster state holds more than " + std::to_string(kMaxEntries) + " entries"};
-  tables.tasks[std::move(key)] = task;
-  return {};
+  return put_entry(tables.tasks, tables.size(), std::move(key), task);
 }
 
 Result<void> ClusterState::subscribed(const internal::StateSubscribed& subscribed) {
