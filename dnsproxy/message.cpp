@@ -17,6 +17,9 @@ constexpr std::size_t kMinRecordSize = 11;
 
 std::string at(std::size_t offset) { return " at offset " + std::to_string(offset); }
 
+// "1 byte", "2 bytes": errors are read by people.
+std::string byte_count(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
 Flags flags_from(std::uint16_t bits) {
   using B = wire::HeaderBits;
   Flags flags;
@@ -48,7 +51,7 @@ Result<void> read_rdata(std::string_view packet, std::size_t start, std::size_t 
   const std::size_t end = start + length;
   auto fixed = [&](std::size_t size) -> Result<void> {
     if (length == size) return {};
-    return Error{what + " has " + std::to_string(length) + " bytes of data" + at(start) + ", its type needs " +
+    return Error{what + " has " + byte_count(length) + " of data" + at(start) + ", its type needs " +
                  std::to_string(size)};
   };
   // Layout: `before` fixed bytes, then `names` names, then `after` fixed bytes.
@@ -62,7 +65,7 @@ Result<void> read_rdata(std::string_view packet, std::size_t start, std::size_t 
       record.rdata += name;
     }
     if (end - offset != after)
-      return Error{what + " has " + std::to_string(end - offset) + " bytes after the name(s) in its data" +
+      return Error{what + " has " + byte_count(end - offset) + " after the name(s) in its data" +
                    at(offset) + ", its type needs " + std::to_string(after)};
     record.rdata.append(packet.substr(offset, after));
     return {};
@@ -121,7 +124,7 @@ Result<void> read_record(std::string_view packet, std::size_t& offset, Record& r
   const std::size_t length = wire::u16(packet, offset + 8);
   offset += 10;
   if (packet.size() - offset < length)
-    return Error{what + " has " + std::to_string(length) + " bytes of data" + at(offset) + " but the packet has " +
+    return Error{what + " has " + byte_count(length) + " of data" + at(offset) + " but the packet has " +
                  std::to_string(packet.size() - offset) + " left"};
   if (auto data = read_rdata(packet, offset, length, record, what); !data) return data;
   offset += length;
@@ -132,7 +135,7 @@ Result<void> read_record(std::string_view packet, std::size_t& offset, Record& r
 
 Result<Message> parse(std::string_view packet) {
   if (packet.size() < kHeaderSize)
-    return Error{"header of " + std::to_string(packet.size()) + " bytes (a DNS header has 12)"};
+    return Error{"header of " + byte_count(packet.size()) + " (a DNS header has 12)"};
   Message message;
   message.id = wire::u16(packet, 0);
   message.flags = flags_from(wire::u16(packet, 2));
@@ -180,7 +183,7 @@ Result<Message> parse(std::string_view packet) {
     }
   }
   if (offset != packet.size())
-    return Error{std::to_string(packet.size() - offset) + " bytes after the last record" + at(offset)};
+    return Error{byte_count(packet.size() - offset) + " after the last record" + at(offset)};
   return message;
 }
 

@@ -135,7 +135,7 @@ std::vector<Malformed> malformed_packets() {
       {"A of 5 bytes", header(1, 1, 0, 0) + root_question + bytes("00 0001 0001 00000000 0005 0102030405"),
        "its type needs 4"},
       {"CNAME with bytes after the name",
-       header(1, 1, 0, 0) + root_question + bytes("00 0005 0001 00000000 0004 0161 00 ff"), "1 bytes after the name"},
+       header(1, 1, 0, 0) + root_question + bytes("00 0005 0001 00000000 0004 0161 00 ff"), "1 byte after the name"},
       {"CNAME name past its data",
        header(1, 1, 0, 0) + root_question + bytes("00 0005 0001 00000000 0002 0161 00 0001 0001"), "past the end"},
       {"SOA short of its numbers", header(1, 0, 1, 0) + root_question + bytes("00 0006 0001 00000000 0004 00 00 0102"),
