@@ -33,7 +33,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bench/master_process.hpp"
+#include "bench/daemon_process.hpp"
 #include "runtime/connection.hpp"
 #include "runtime/flags.hpp"
 #include "runtime/http_client.hpp"
@@ -159,9 +159,9 @@ Result<void> check_state(uint16_t port, std::size_t agents, Clock::time_point de
 }
 
 Result<RunResult> run(const Settings& settings, std::size_t agents, const mesos::v1::AgentInfo& info) {
-  auto started = MasterProcess::start(settings.master_binary, {"--agent_ping_timeout=1mins"});
+  auto started = DaemonProcess::start(settings.master_binary, {"--agent_ping_timeout=1mins"});
   if (!started) return started.error();
-  MasterProcess& master = **started;
+  DaemonProcess& master = **started;
   auto fail = [&master](const std::string& what) {
     return Error{what + "\nmaster log (last lines):\n" + master.log_tail(8)};
   };

@@ -1,4 +1,4 @@
-#include "bench/master_process.hpp"
+#include "bench/daemon_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,7 +28,7 @@ namespace {
 
 std::string errno_text(const std::string& what, int error) { return what + ": " + std::strerror(error); }
 
-// Our environment minus what would change the master's flags or its log sink.
+// Our environment minus what would change the daemon's flags or its log sink.
 std::vector<std::string> child_environment() {
   std::vector<std::string> out;
   for (char** entry = environ; *entry != nullptr; ++entry) {
@@ -71,17 +71,18 @@ Result<uint16_t> free_loopback_port() {
   return static_cast<uint16_t>(ntohs(address.sin_port));
 }
 
-Result<std::unique_ptr<MasterProcess>> MasterProcess::start(const std::string& binary,
-                                                            const std::vector<std::string>& extra_flags) {
-  if (::access(binary.c_str(), X_OK) != 0) return Error{errno_text("master binary '" + binary + "'", errno)};
+Result<std::unique_ptr<DaemonProcess>> DaemonProcess::start(const std::string& binary,
+                                                            const std::vector<std::string>& extra_flags,
+                                                            const std::string& kind) {
+  if (::access(binary.c_str(), X_OK) != 0) return Error{errno_text(kind + " binary '" + binary + "'", errno)};
   auto port = free_loopback_port();
   if (!port) return port.error();
 
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dcos-bench-master-XXXXXX";
+  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dcos-bench-" + kind + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) return Error{errno_text("mkdtemp '" + pattern + "'", errno)};
   const std::string work_dir = pattern;
-  const std::string log_path = work_dir + "/master.log";
+  const std::string log_path = work_dir + "/" + kind + ".log";
 
   std::vector<std::string> args = {binary, "--ip=127.0.0.1", "--port=" + std::to_string(*port),
                                    "--work_dir=" + work_dir};
@@ -103,16 +104,16 @@ Result<std::unique_ptr<MasterProcess>> MasterProcess::start(const std::string& b
     std::filesystem::remove_all(work_dir, ignored);
     return Error{errno_text("spawn '" + binary + "'", error)};
   }
-  return std::make_unique<MasterProcess>(work_dir, *port, pid);
+  return std::make_unique<DaemonProcess>(kind, work_dir, *port, pid);
 }
 
-MasterProcess::~MasterProcess() {
+DaemonProcess::~DaemonProcess() {
   if (running_) (void)stop();
   std::error_code ignored;
   std::filesystem::remove_all(work_dir_, ignored);
 }
 
-bool MasterProcess::reap(bool block) {
+bool DaemonProcess::reap(bool block) {
   if (!running_) return true;
   for (;;) {
     const pid_t done = ::waitpid(pid_, &wait_status_, block ? 0 : WNOHANG);
@@ -126,17 +127,17 @@ bool MasterProcess::reap(bool block) {
   return true;
 }
 
-Result<void> MasterProcess::wait_healthy(Clock::time_point deadline) {
+Result<void> DaemonProcess::wait_healthy(Clock::time_point deadline) {
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    if (reap(false)) return Error{"master " + describe_status(wait_status_) + " before it was healthy"};
+    if (reap(false)) return Error{kind_ + " " + describe_status(wait_status_) + " before it was healthy"};
     auto reply = http::get("127.0.0.1", port_, "/health", std::chrono::milliseconds(500));
     if (reply && reply->status == 200) return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 50 ? 10 : 100));
   }
-  return Error{"master did not answer GET /health on 127.0.0.1:" + std::to_string(port_) + " in time"};
+  return Error{kind_ + " did not answer GET /health on 127.0.0.1:" + std::to_string(port_) + " in time"};
 }
 
-Result<long> MasterProcess::rss_kib() const {
+Result<long> DaemonProcess::rss_kib() const {
   const std::string path = "/proc/" + std::to_string(pid_) + "/status";
   std::ifstream in(path);
   if (!in) return Error{errno_text("open '" + path + "'", errno)};
@@ -151,7 +152,7 @@ Result<long> MasterProcess::rss_kib() const {
   return Error{"'" + path + "' has no VmRSS line"};
 }
 
-Result<void> MasterProcess::stop(std::chrono::milliseconds grace) {
+Result<void> DaemonProcess::stop(std::chrono::milliseconds grace) {
   if (running_) {
     ::kill(pid_, SIGTERM);
     const auto deadline = Clock::now() + grace;
@@ -159,15 +160,15 @@ Result<void> MasterProcess::stop(std::chrono::milliseconds grace) {
     if (running_) {
       ::kill(pid_, SIGKILL);
       reap(true);
-      return Error{"master did not stop within " + std::to_string(grace.count()) + " ms of SIGTERM; killed"};
+      return Error{kind_ + " did not stop within " + std::to_string(grace.count()) + " ms of SIGTERM; killed"};
     }
   }
   if (WIFEXITED(wait_status_) && WEXITSTATUS(wait_status_) == 0) return {};
-  return Error{"master " + describe_status(wait_status_)};
+  return Error{kind_ + " " + describe_status(wait_status_)};
 }
 
-std::string MasterProcess::log_tail(std::size_t lines) const {
-  std::ifstream in(work_dir_ + "/master.log");
+std::string DaemonProcess::log_tail(std::size_t lines) const {
+  std::ifstream in(work_dir_ + "/" + kind_ + ".log");
   std::deque<std::string> tail;
   std::string line;
   while (std::getline(in, line)) {

@@ -1,12 +1,13 @@
-// A real dcos-master started as a child process for a benchmark.
+// A real daemon (dcos-master, dcos-agent) started as a child process for a
+// benchmark.
 //
 // start() picks a free loopback port, makes a fresh work directory
 // (mkdtemp under $TMPDIR or /tmp), and spawns the binary with
 // --ip=127.0.0.1 --port=<port> --work_dir=<dir> plus the caller's flags; the
-// master's stdout and stderr go to <dir>/master.log, and the environment is
+// daemon's stdout and stderr go to <dir>/<kind>.log, and the environment is
 // passed on without DCOS_* (flags from the environment) and JOURNAL_STREAM,
 // so the run depends only on what the benchmark says. The destructor stops
-// the master (SIGTERM, SIGKILL after a grace period) and removes the work
+// the daemon (SIGTERM, SIGKILL after a grace period) and removes the work
 // directory, also when the benchmark failed half way.
 //
 // Every wait is bounded by the deadline it is given. Not thread-safe.
@@ -27,39 +28,43 @@ namespace dcos::bench {
 
 using Clock = std::chrono::steady_clock;
 
-class MasterProcess {
+class DaemonProcess {
  public:
-  static Result<std::unique_ptr<MasterProcess>> start(const std::string& binary,
-                                                      const std::vector<std::string>& extra_flags);
-  ~MasterProcess();
-  MasterProcess(const MasterProcess&) = delete;
-  MasterProcess& operator=(const MasterProcess&) = delete;
+  // `kind` ("master", "agent") names the work directory, the log and the
+  // daemon in errors.
+  static Result<std::unique_ptr<DaemonProcess>> start(const std::string& binary,
+                                                      const std::vector<std::string>& extra_flags,
+                                                      const std::string& kind = "master");
+  ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
 
-  // Polls GET /health until it answers 200, the master exits, or `deadline`.
+  // Polls GET /health until it answers 200, the daemon exits, or `deadline`.
   Result<void> wait_healthy(Clock::time_point deadline);
 
-  // The master's resident memory (VmRSS of /proc/<pid>/status), in KiB.
+  // The daemon's resident memory (VmRSS of /proc/<pid>/status), in KiB.
   Result<long> rss_kib() const;
 
   // SIGTERM, then waits up to `grace` (SIGKILL after). Returns how it ended:
   // an Error unless it exited with status 0.
   Result<void> stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
-  // The last `lines` lines of the master's log, for error reports.
+  // The last `lines` lines of the daemon's log, for error reports.
   std::string log_tail(std::size_t lines = 20) const;
 
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& work_dir() const { return work_dir_; }
 
-  MasterProcess(std::string work_dir, uint16_t port, pid_t pid)
-      : work_dir_(std::move(work_dir)), port_(port), pid_(pid) {}
+  DaemonProcess(std::string kind, std::string work_dir, uint16_t port, pid_t pid)
+      : kind_(std::move(kind)), work_dir_(std::move(work_dir)), port_(port), pid_(pid) {}
 
  private:
   // Reaps the child if it has exited (or waits for it when `block`); true
   // once it is gone, with its status in wait_status_.
   bool reap(bool block);
 
+  std::string kind_;
   std::string work_dir_;
   uint16_t port_;
   pid_t pid_;
