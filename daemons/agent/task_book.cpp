@@ -37,11 +37,14 @@ bool partition_aware(const mesos::v1::FrameworkInfo& framework) {
 TaskBook::TaskBook(asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
                    Duration retry_min, Duration retry_max)
     : io_(io), containerizer_(containerizer), checkpoints_(std::move(work_dir)),
-      updates_(io, workers_, retry_min, retry_max) {
+      updates_(io, flushers_, retry_min, retry_max) {
   updates_.on_done([this](const TaskKey& key) { forget(key); });
 }
 
-TaskBook::~TaskBook() { workers_.join(); }
+TaskBook::~TaskBook() {
+  workers_.join();
+  flushers_.join();
+}
 
 void TaskBook::set_sender(Sender sender) {
   sender_ = sender;

@@ -100,6 +100,11 @@ class TaskBook {
   // Launches and ends wait on the kernel (cgroup creation and removal sleep
   // in RCU grace periods), so a few threads overlap them.
   boost::asio::thread_pool workers_{2};
+  // The status updates' disk flushes, apart: a flush waits on the disk
+  // (milliseconds each on a virtual disk), and in the launch pool it would
+  // hold up launches; several in flight share the file system's journal
+  // commits.
+  boost::asio::thread_pool flushers_{8};
   TaskCheckpoints checkpoints_;
   StatusUpdateManager updates_;
   Sender sender_;
