@@ -4,6 +4,8 @@
 
 #include "runtime/asio.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "runtime/atomic_file.hpp"
 #include "runtime/log.hpp"
 #include "runtime/service.hpp"
@@ -119,6 +121,12 @@ asio::awaitable<Result<void>> Agent::session(net::Connection& master) {
       case internal::Envelope::kStatusUpdateAcknowledgement:
       case internal::Envelope::kShutdownFramework:
         on_task_message(*message);
+        // A burst of RunTasks (an ACCEPT of many tasks) arrives buffered and
+        // receive() does not suspend for it: a turn for the launches and
+        // update flushes each task started, so that they do not all wait
+        // for the whole burst to be checkpointed.
+        if (message->body_case() == internal::Envelope::kRunTask)
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
         break;
       case internal::Envelope::kError:
         co_return Error{"master closed the connection: " + message->error().message()};
