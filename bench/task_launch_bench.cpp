@@ -24,7 +24,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -68,8 +70,13 @@ struct Figures {
   std::size_t tasks = 0;
   double first_starting = 0, all_starting = 0, first_running = 0, all_running = 0;  // s after the ACCEPT
   std::size_t updates = 0;                                                         // STARTING + RUNNING
-  double kill_all = 0;  // s from the first KILL to the last TASK_KILLED
+  double kill_all = 0;     // s from the first KILL to the last TASK_KILLED
   double agent_empty = 0;  // s from the first KILL to the agent's /state listing no task
+  // From the agent's log (its clock is ours): s after the ACCEPT when it had
+  // handled the last RunTask (the last "is TASK_STARTING", logged before the
+  // update's disk flush) and launched the last container (the last "is
+  // TASK_RUNNING"); -1 if the log does not say.
+  double agent_last_starting = -1, agent_last_running = -1;
 };
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -110,6 +117,7 @@ class Run {
                       " tasks: give the agent more --resources"};
 
     const auto accepted = Clock::now();
+    accepted_wall_ = std::chrono::system_clock::now();
     scheduler_.send(accept(*offer));
     std::size_t starting = 0, running = 0;
     while (running < count) {
@@ -142,6 +150,7 @@ class Run {
   }
 
   Clock::time_point killing_started() const { return killing_started_; }
+  std::chrono::system_clock::time_point accepted_wall() const { return accepted_wall_; }
   void close() { scheduler_.close(); }
 
  private:
@@ -209,7 +218,30 @@ class Run {
   std::vector<std::pair<mesos::v1::TaskID, mesos::v1::AgentID>> tasks_;
   Figures figures_;
   Clock::time_point killing_started_;
+  std::chrono::system_clock::time_point accepted_wall_;
 };
+
+// When the agent last logged a task in `state` ("... task <id> is
+// TASK_RUNNING ..."), in s after `since`; -1 if it never did. Lines begin
+// with the time in UTC: "2026-11-27T18:07:08.645Z I dcos-agent: ...".
+double last_logged(const std::string& log_path, const std::string& state, std::chrono::system_clock::time_point since) {
+  std::ifstream log(log_path);
+  const std::string marker = " is " + state;
+  std::string line, last;
+  while (std::getline(log, line))
+    if (line.find(": task ") != std::string::npos &&
+        (line.find(marker + " ") != std::string::npos || line.ends_with(marker)))
+      last = line;
+  std::tm utc{};
+  int millis = 0;
+  if (std::sscanf(last.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
+                  &utc.tm_min, &utc.tm_sec, &millis) != 7)
+    return -1;
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  const auto at = std::chrono::system_clock::from_time_t(::timegm(&utc)) + std::chrono::milliseconds(millis);
+  return std::chrono::duration<double>(at - since).count();
+}
 
 std::chrono::milliseconds left(Clock::time_point deadline, std::chrono::milliseconds cap) {
   const auto rest = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -308,6 +340,9 @@ Result<Figures> run(const Settings& settings) {
   io.run_for(std::chrono::milliseconds(100));  // lets the workers see the close
   if (!*outcome) return fail(outcome->error().message);
   Figures figures = **outcome;
+  const std::string agent_log = node.work_dir() + "/agent.log";
+  figures.agent_last_starting = last_logged(agent_log, "TASK_STARTING", framework.accepted_wall());
+  figures.agent_last_running = last_logged(agent_log, "TASK_RUNNING", framework.accepted_wall());
 
   for (;;) {
     auto live = live_tasks(node.port());
@@ -329,6 +364,8 @@ json to_json(const Figures& f) {
               {"status_updates", f.updates},
               {"status_updates_per_second", static_cast<double>(f.updates) / f.all_running},
               {"seconds_to_all_killed", f.kill_all},
+              {"agent_seconds_to_last_starting", f.agent_last_starting},
+              {"agent_seconds_to_last_running", f.agent_last_running},
               {"seconds_to_agent_empty", f.agent_empty}};
   if (f.tasks == kBarTasks)
     out["goal"] = {{"seconds", kBarSeconds}, {"ratio", f.all_running / kBarSeconds}};
@@ -345,6 +382,8 @@ void print(std::ostream& out, const Figures& f, const Settings& s) {
                                                  {"ACCEPT -> all TASK_STARTING", f.all_starting},
                                                  {"ACCEPT -> first TASK_RUNNING", f.first_running},
                                                  {"ACCEPT -> all TASK_RUNNING", f.all_running},
+                                                 {"  agent: last RunTask handled", f.agent_last_starting},
+                                                 {"  agent: last container launched", f.agent_last_running},
                                                  {"KILL -> all TASK_KILLED", f.kill_all},
                                                  {"KILL -> agent lists no task", f.agent_empty}};
   for (const auto& [what, seconds] : rows) {
