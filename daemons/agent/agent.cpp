@@ -8,6 +8,7 @@
 
 #include "runtime/atomic_file.hpp"
 #include "runtime/log.hpp"
+#include "runtime/notify.hpp"
 #include "runtime/service.hpp"
 
 namespace dcos::agent {
@@ -70,9 +71,11 @@ asio::awaitable<void> Agent::run() {
     // The first failure after a success is worth a warning; retries are noise.
     if (was_registered) failures = 0;
     const auto level = failures++ == 0 ? log::Level::warning : log::Level::debug;
-    log::write(level, std::string(was_registered ? "lost master " : "cannot register with master ") + master + ": " +
-                          ended.error().message + "; retrying in " +
-                          format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
+    const std::string problem = std::string(was_registered ? "lost master " : "cannot register with master ") + master +
+                                ": " + ended.error().message + "; retrying in " +
+                                format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay));
+    log::write(level, problem);
+    notify::status(problem);
     pause.expires_after(delay);
     boost::system::error_code ec;
     co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -101,10 +104,11 @@ asio::awaitable<Result<void>> Agent::session(net::Connection& master) {
         // Silence longer than the master's ping policy means the master is gone.
         const auto interval = std::chrono::nanoseconds(registered.ping_interval_ns());
         if (interval > Duration::zero()) master.set_idle_timeout(interval * (registered.max_missed_pings() + 1));
-        log::info(std::string(again ? "re-registered" : "registered") + " with master " +
-                      registered.master().pid() + " as agent " + info_.id().value(),
+        log::info(std::string(again ? "re-registered" : "registered") + " with master " + registered.master().pid() +
+                      " as agent " + info_.id().value(),
                   {{"AGENT_ID", info_.id().value()}});
         master_pid_ = registered.master().pid();
+        notify::status("registered with master " + master_pid_ + " as agent " + info_.id().value());
         on_registered();
         break;
       }

@@ -89,16 +89,20 @@ asio::awaitable<void> TaskRunner::watch() {
   const std::string id = placement_.container_id;
   // Without a descriptor to poll, wait() blocks a worker until the end.
   if (auto fd = containerizer_.ended_fd(id); !fd) {
-    log::warning("container " + id + ": " + fd.error().message + ", waiting on a worker thread");
+    log::warning("container " + id + ": " + fd.error().message + ", waiting on a worker thread",
+                 {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
   } else if (const int copy = ::fcntl(*fd, F_DUPFD_CLOEXEC, 0); copy < 0) {
-    log::warning("container " + id + ": " + errno_error("dup its end descriptor").message +
-                 ", waiting on a worker thread");
+    log::warning(
+        "container " + id + ": " + errno_error("dup its end descriptor").message + ", waiting on a worker thread",
+        {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
   } else {
     // A duplicate: the containerizer's descriptor stays its own to close.
     asio::posix::stream_descriptor ended(io_, copy);
     boost::system::error_code ec;
     co_await ended.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) log::warning("container " + id + ": polling for its end: " + ec.message() + ", waiting on a worker thread");
+    if (ec)
+      log::warning("container " + id + ": polling for its end: " + ec.message() + ", waiting on a worker thread",
+                   {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
   }
   auto& containerizer = containerizer_;
   auto termination = co_await on_workers(workers_, [&containerizer, &id] { return containerizer.wait(id); });
@@ -136,7 +140,8 @@ asio::awaitable<void> TaskRunner::terminate(std::chrono::nanoseconds grace) {
   auto self = shared_from_this();
   if (pid_ > 0 && ::kill(pid_, SIGTERM) != 0 && errno != ESRCH)
     log::warning("task " + task_.task_id().value() + ": SIGTERM to pid " + std::to_string(pid_) + ": " +
-                 std::strerror(errno) + ", ignoring");
+                     std::strerror(errno) + ", ignoring",
+                 {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
   asio::steady_timer timer(io_, grace);
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -145,7 +150,8 @@ asio::awaitable<void> TaskRunner::terminate(std::chrono::nanoseconds grace) {
   auto& containerizer = containerizer_;
   auto destroyed = co_await on_workers(workers_, [&containerizer, &id] { return containerizer.destroy(id); });
   if (!destroyed && !ended_)
-    log::error("task " + task_.task_id().value() + ": destroy container " + id + ": " + destroyed.error().message);
+    log::error("task " + task_.task_id().value() + ": destroy container " + id + ": " + destroyed.error().message,
+               {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
 }
 
 }  // namespace dcos::agent
