@@ -4,8 +4,10 @@
 #   2. the release build's isolation tests in a QEMU VM with pure cgroup v2, and
 #      the agent started by systemd there (delegation)
 #      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
-#   3. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
-#   4. the decoders' fuzz targets (clang, libFuzzer), a short run each
+#   3. the .deb packages: built, checked with lintian, installed with apt and
+#      run under systemd as PID 1 in namespaces (scripts/test-packages.sh)
+#   4. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
+#   5. the decoders' fuzz targets (clang, libFuzzer), a short run each
 # Tests needing something this host lacks skip with a message naming it.
 # Run as root (later suites use cgroups and namespaces).
 set -euo pipefail
@@ -25,6 +27,9 @@ ctest_run build
 echo "== cgroup v2 in a VM: the release isolation tests, and the agent as a delegated systemd unit"
 DCOS_VM_COMMANDS=$'tests/isolation_tests --gtest_color=no\ntests/daemon_tests --gtest_color=no --gtest_filter=AgentUnitTest.*' \
   scripts/test-vm.sh build
+
+echo "== packages: dpkg-buildpackage, lintian, apt install and systemctl start under systemd in namespaces"
+scripts/test-packages.sh
 
 echo "== ASan + UBSan build"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DDCOS_WERROR=ON -DDCOS_SANITIZE=ON

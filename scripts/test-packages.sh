@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# The packages as an operator gets them, on a real systemd:
+#   scripts/test-packages.sh
+# 1. builds the .debs with dpkg-buildpackage (debian/) and checks them with
+#    lintian (errors fail the test);
+# 2. boots systemd as PID 1 in new namespaces (scripts/packages/boot-systemd.sh)
+#    on the VM's cached Debian image (scripts/vm/build-image.sh, built once),
+#    its cgroups in new children of this process's own;
+# 3. installs the packages there with apt, starts dcos-master and dcos-agent
+#    and checks: each unit is active only once it serves, the agent
+#    registers, a task launched through the master runs in a cgroup of the
+#    agent's unit, `journalctl -u dcos-agent TASK_ID=...` tells the task's
+#    story, `systemctl restart dcos-agent` leaves the task running and the
+#    agent recovers it, and a stopped (hung) agent is restarted by the
+#    watchdog, the task still running.
+# Everything it makes is removed afterwards, also on failure: the namespaces
+# end with their systemd, their mounts with them, and the cgroups are removed.
+# Exits 0 with "SKIP packages: <what is missing>" when this machine cannot
+# run it. Needs root. Environment: DCOS_PKG_CACHE (/var/cache/dcos-packages,
+# where the packages are built, at a fixed path so that ccache hits), and
+# those of scripts/vm/build-image.sh.
+# Many commands here are shell text for a shell in the namespaces, quoted so
+# that this one leaves them alone.
+# shellcheck disable=SC2016
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source_dir=$(dirname "$here")
+cache=${DCOS_PKG_CACHE:-/var/cache/dcos-packages}
+
+skip() { echo "SKIP packages: $*"; exit 0; }
+die() { echo "packages: $*" >&2; exit 1; }
+step() { echo "== packages: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (cgroups, namespaces, mounts)"
+for tool in dpkg-buildpackage dh lintian unshare nsenter flock mount losetup timeout; do
+  command -v "$tool" >/dev/null || skip "$tool not found (scripts/install-deps.sh installs it)"
+done
+[ -e /dev/loop-control ] || skip "no loop devices (/dev/loop-control) to mount the image with"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dcos-packages-XXXXXX")
+cgroup_name=dcos-packages-$$
+cgroups=()
+ns_pid=
+unshare_pid=
+
+# The namespaces' PID 1 ending kills every process in them (the tasks too);
+# the cgroups are then empty and can go, deepest first.
+cleanup() {
+  local status=$?
+  if [ -n "$ns_pid" ] && kill -0 "$ns_pid" 2>/dev/null; then
+    in_ns systemctl poweroff >/dev/null 2>&1 || true
+    for _ in $(seq 1 100); do kill -0 "$ns_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$ns_pid" 2>/dev/null || true
+  fi
+  [ -z "$unshare_pid" ] || wait "$unshare_pid" 2>/dev/null || true
+  local cgroup
+  for cgroup in ${cgroups[@]+"${cgroups[@]}"}; do
+    for _ in $(seq 1 50); do
+      [ -d "$cgroup" ] || break
+      find "$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null || sleep 0.1
+    done
+    [ ! -d "$cgroup" ] || echo "packages: cannot remove the cgroup $cgroup" >&2
+  done
+  if [ "$status" -ne 0 ] && [ -s "$work/console" ]; then
+    echo "packages: systemd's console, last lines:" >&2
+    tail -n 30 "$work/console" >&2
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+in_ns() { nsenter -t "$ns_pid" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+
+# Polls a command in the namespaces until it succeeds, for up to $1 seconds.
+wait_for() {
+  local seconds=$1; shift
+  local deadline=$((SECONDS + seconds))
+  until in_ns "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+check() { echo "ok: $*" >&2; }
+fail() {
+  echo "packages: FAILED: $*" >&2
+  in_ns journalctl --no-pager -n 40 -u dcos-master -u dcos-agent >&2 || true
+  exit 1
+}
+
+# -- 1. the packages --------------------------------------------------------
+step "building the .deb packages (dpkg-buildpackage, log $cache/build.log)"
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+# A fresh copy of the tree (what git tracks, or would), at a fixed path so
+# that ccache finds the objects of the previous build.
+rm -rf "$cache/build"
+mkdir -p "$cache/build/src"
+if git -C "$source_dir" rev-parse --git-dir >/dev/null 2>&1; then
+  (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard) |
+    (cd "$source_dir" && tar --null -T - -cf -) | tar -C "$cache/build/src" -xf -
+else
+  tar -C "$source_dir" --exclude='./build*' --exclude=./.cache -cf - . | tar -C "$cache/build/src" -xf -
+fi
+start=$SECONDS
+if ! (cd "$cache/build/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
+      CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} dpkg-buildpackage -us -uc -b) >"$cache/build.log" 2>&1; then
+  tail -n 40 "$cache/build.log" >&2
+  die "dpkg-buildpackage failed (log $cache/build.log)"
+fi
+mkdir -p "$work/payload"
+cp "$cache"/build/*.deb "$work/payload/"
+rm -f "$work"/payload/*-dbgsym_*
+check "dpkg-buildpackage built $(cd "$work/payload" && echo *.deb) in $((SECONDS - start)) s"
+
+step "lintian"
+if ! lintian --fail-on error --no-tag-display-limit "$cache"/build/*.changes >"$work/lintian.log" 2>&1; then
+  cat "$work/lintian.log" >&2
+  die "lintian reports errors"
+fi
+cat "$work/lintian.log" >&2
+check "lintian: no errors ($(grep -c '^[WI]:' "$work/lintian.log" || true) warnings and notes above)"
+rm -rf "$cache/build"
+flock -u 9
+
+# -- 2. systemd in namespaces ---------------------------------------------
+# The image needs the packages' dependencies already (the namespaces have no
+# network, so apt installs from what is there). The libraries they link are
+# passed on (build-image.sh adds those its list lacks, and so builds a new
+# image only for a new library); the rest (systemd) the image has anyway.
+mapfile -t depends < <(for deb in "$work"/payload/*.deb; do dpkg-deb -f "$deb" Depends; done |
+  tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' | grep '^lib' | sort -u)
+image_status=0
+image=$("$source_dir/scripts/vm/build-image.sh" "${depends[@]}") || image_status=$?
+[ "$image_status" -ne 77 ] || skip "no Debian image (build-image.sh said why, above)"
+[ "$image_status" -eq 0 ] || die "building the Debian image failed"
+
+step "booting systemd in namespaces on $image/base.ext4"
+# Each hierarchy but cpuset gets a new child of this process's cgroup; the
+# namespaces' cgroup namespace is rooted there.
+while read -r mountpoint type options; do
+  [ "$mountpoint" != /sys/fs/cgroup/cpuset ] || continue
+  if [ "$type" = cgroup2 ]; then own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  else
+    controller=$(tr , '\n' <<<"$options" | grep -v -E '^(rw|ro|noprefix|clone_children|xattr|release_agent=.*)$' | head -n 1)
+    own=$(awk -F: -v c="$controller" '{ n = split($2, list, ","); for (i = 1; i <= n; i++) if (list[i] == c) print $3 }' /proc/self/cgroup)
+  fi
+  cgroups+=("$mountpoint${own%/}/$cgroup_name")
+  mkdir "${cgroups[-1]}"
+done < <(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break;
+                if ($5 ~ "^/sys/fs/cgroup" && ($(i+1) == "cgroup" || $(i+1) == "cgroup2")) print $5, $(i+1), $(i+3) }' \
+           /proc/self/mountinfo)
+[ ${#cgroups[@]} -gt 0 ] || skip "no cgroup hierarchy under /sys/fs/cgroup"
+
+setsid bash -c 'for cgroup in "${@:3}"; do echo $$ >"$cgroup/cgroup.procs"; done
+  exec unshare --pid --fork --mount --uts --ipc --net --cgroup --propagation private "$0" "$1" "$2"' \
+  "$here/packages/boot-systemd.sh" "$image/base.ext4" "$work" "${cgroups[@]}" >"$work/boot.log" 2>&1 &
+unshare_pid=$!
+for _ in $(seq 1 100); do
+  ns_pid=$(pgrep -P "$unshare_pid" || true)
+  [ -z "$ns_pid" ] || break
+  kill -0 "$unshare_pid" 2>/dev/null || { cat "$work/boot.log" >&2; die "the namespaces did not start"; }
+  sleep 0.1
+done
+[ -n "$ns_pid" ] || die "no PID 1 in the namespaces"
+wait_for 60 sh -c 'state=$(systemctl is-system-running); [ "$state" = running ] || [ "$state" = degraded ]' ||
+  { cat "$work/boot.log" >&2; die "systemd did not finish booting in 60 s"; }
+check "systemd runs as PID 1 ($(in_ns systemctl is-system-running))"
+
+# -- 3. install, start, check ---------------------------------------------
+step "apt install ./*.deb"
+in_ns sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/payload/*.deb' \
+  >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt install"; }
+check "installed: $(in_ns dpkg-query -W -f '${Package} ${Version}, ' 'dcos-*')"
+for unit in dcos-master.service dcos-agent.service dcos-master.target dcos-agent.target; do
+  [ "$(in_ns systemctl is-enabled "$unit")" = enabled ] || fail "$unit is not enabled by the package"
+  [ "$(in_ns systemctl is-active "$unit")" = inactive ] || fail "$unit was started by the installation"
+done
+check "units enabled and not started"
+verify=$(in_ns systemd-analyze verify dcos-master.service dcos-agent.service dcos-master.target dcos-agent.target 2>&1) ||
+  fail "systemd-analyze verify: $verify"
+[ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+check "systemd-analyze verify: clean"
+
+dcos() { in_ns dcos --master=127.0.0.1:5050 "$@"; }
+# GET a path of the agent's HTTP port with bash alone (the image has no curl).
+agent_get() {
+  in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/5051 && printf "GET %s HTTP/1.0\r\n\r\n" "$1" >&3 && cat <&3' _ "$1"
+}
+
+step "systemctl start dcos-master"
+in_ns systemctl start dcos-master || fail "systemctl start dcos-master"
+# Type=notify: start returned once the master said READY=1; it serves now.
+[ "$(in_ns systemctl is-active dcos-master)" = active ] || fail "dcos-master is not active"
+dcos node list >/dev/null || fail "dcos-master is active but does not serve"
+check "dcos-master active and serving: $(in_ns systemctl show -p StatusText --value dcos-master)"
+
+step "systemctl start dcos-agent"
+in_ns systemctl start dcos-agent || fail "systemctl start dcos-agent"
+[ "$(in_ns systemctl is-active dcos-agent)" = active ] || fail "dcos-agent is not active"
+agent_get /health | grep -q '^HTTP/1.[01] 200' || fail "dcos-agent is active but does not serve /health"
+check "dcos-agent active and serving"
+wait_for 30 sh -c 'dcos --master=127.0.0.1:5050 --json node list | grep -q "\"status\": \"active\""' ||
+  fail "the agent did not register within 30 s"
+check "the agent registered: $(in_ns systemctl show -p StatusText --value dcos-agent)"
+
+step "a task through the master"
+in_ns systemd-run --unit=dcos-test-task --collect dcos --master=127.0.0.1:5050 task run --name sleeper \
+  --cpus 0.1 --mem 32 -- 'echo hello from the task; exec sleep 600' >/dev/null || fail "systemd-run dcos task run"
+wait_for 60 sh -c 'journalctl -o cat -u dcos-test-task | grep -q TASK_RUNNING' || {
+  in_ns journalctl --no-pager -o cat -u dcos-test-task >&2
+  fail "the task did not reach TASK_RUNNING within 60 s"
+}
+task_id=$(in_ns journalctl -o cat -u dcos-test-task | sed -n 's/^launched \([^ ]*\) on agent .*/\1/p' | head -n 1)
+[ -n "$task_id" ] || fail "no task id in the output of dcos task run"
+task_pid=$(in_ns pgrep -x -f 'sleep 600' | head -n 1)
+[ -n "$task_pid" ] || fail "no process of the task"
+agent_cgroup=$(in_ns systemctl show -p ControlGroup --value dcos-agent)
+task_cgroup=$(in_ns cat "/proc/$task_pid/cgroup")
+grep -q ":$agent_cgroup/" <<<"$task_cgroup" || fail "task $task_id is not below $agent_cgroup: $task_cgroup"
+check "task $task_id runs (pid $task_pid) below the agent unit's cgroup $agent_cgroup"
+
+story=$(in_ns journalctl -o cat -u dcos-agent "TASK_ID=$task_id")
+grep -q "TASK_RUNNING" <<<"$story" || fail "journalctl -u dcos-agent TASK_ID=$task_id lacks TASK_RUNNING: $story"
+check "journalctl -u dcos-agent TASK_ID=$task_id:"
+sed 's/^/    /' <<<"$story" >&2
+
+step "systemctl restart dcos-agent"
+old_agent=$(in_ns systemctl show -p MainPID --value dcos-agent)
+in_ns systemctl restart dcos-agent || fail "systemctl restart dcos-agent"
+new_agent=$(in_ns systemctl show -p MainPID --value dcos-agent)
+[ "$new_agent" != "$old_agent" ] || fail "the agent's pid did not change"
+in_ns kill -0 "$task_pid" || fail "the task's process $task_pid ended with the agent's restart"
+wait_for 10 sh -c "journalctl -o cat -u dcos-agent TASK_ID=$task_id _PID=$new_agent | grep -q 'recovered task'" ||
+  fail "the new agent (pid $new_agent) did not log recovering task $task_id"
+wait_for 30 sh -c "dcos --master=127.0.0.1:5050 --json task list | grep -q TASK_RUNNING" ||
+  fail "the master does not list the task as running after the agent's restart"
+check "after the restart (agent pid $old_agent -> $new_agent) task $task_id still runs (pid $task_pid) and was recovered"
+
+step "a hung agent: systemctl kill --kill-whom=main -s SIGSTOP dcos-agent"
+# A short watchdog for the test (the unit's is 30 s), no core file of the
+# abort, and the abort's grace period short too.
+in_ns mkdir -p /run/systemd/system/dcos-agent.service.d
+in_ns sh -c 'printf "[Service]\nWatchdogSec=3s\nTimeoutAbortSec=2s\nLimitCORE=0\n" \
+  >/run/systemd/system/dcos-agent.service.d/test-watchdog.conf && systemctl daemon-reload'
+in_ns systemctl restart dcos-agent || fail "systemctl restart dcos-agent (with the short watchdog)"
+hung_agent=$(in_ns systemctl show -p MainPID --value dcos-agent)
+in_ns systemctl kill --kill-whom=main -s SIGSTOP dcos-agent
+wait_for 30 sh -c "pid=\$(systemctl show -p MainPID --value dcos-agent); [ \"\$pid\" != 0 ] && [ \"\$pid\" != $hung_agent ] &&
+  [ \"\$(systemctl is-active dcos-agent)\" = active ]" || fail "the watchdog did not restart the stopped agent within 30 s"
+in_ns journalctl -o cat -u dcos-agent | grep -q "Watchdog timeout" || fail "no watchdog timeout in the agent's journal"
+in_ns kill -0 "$task_pid" || fail "the task's process $task_pid ended with the watchdog's restart"
+check "the watchdog restarted the stopped agent (pid $hung_agent -> $(in_ns systemctl show -p MainPID --value dcos-agent)); task $task_id still runs"
+echo "packages: all checks passed" >&2
