@@ -12,7 +12,8 @@
 #    agent's unit, `journalctl -u dcos-agent TASK_ID=...` tells the task's
 #    story, `systemctl restart dcos-agent` leaves the task running and the
 #    agent recovers it, and a stopped (hung) agent is restarted by the
-#    watchdog, the task still running.
+#    watchdog, the task still running; a bad setting fails the master's
+#    unit at once with one journal line that names it.
 # Everything it makes is removed afterwards, also on failure: the namespaces
 # end with their systemd, their mounts with them, and the cgroups are removed.
 # Exits 0 with "SKIP packages: <what is missing>" when this machine cannot
@@ -254,4 +255,12 @@ wait_for 30 sh -c "pid=\$(systemctl show -p MainPID --value dcos-agent); [ \"\$p
 in_ns journalctl -o cat -u dcos-agent | grep -q "Watchdog timeout" || fail "no watchdog timeout in the agent's journal"
 in_ns kill -0 "$task_pid" || fail "the task's process $task_pid ended with the watchdog's restart"
 check "the watchdog restarted the stopped agent (pid $hung_agent -> $(in_ns systemctl show -p MainPID --value dcos-agent)); task $task_id still runs"
+step "a bad setting: DCOS_PORT=fifty in /etc/dcos/dcos-master.env"
+in_ns sh -c 'echo DCOS_PORT=fifty >>/etc/dcos/dcos-master.env'
+in_ns systemctl restart dcos-master 2>/dev/null && fail "dcos-master started with DCOS_PORT=fifty"
+[ "$(in_ns systemctl is-failed dcos-master)" = failed ] || fail "dcos-master is not failed after a bad setting"
+[ "$(in_ns systemctl show -p NRestarts --value dcos-master)" = 0 ] || fail "a bad setting was retried"
+why=$(in_ns journalctl -o cat -u dcos-master _COMM=dcos-master -n 1)
+grep -q port <<<"$why" || fail "the master's last journal line does not name the setting: $why"
+check "dcos-master refused to start, not retried; journal and systemctl status: $why"
 echo "packages: all checks passed" >&2
