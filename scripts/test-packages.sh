@@ -43,6 +43,7 @@ cgroup_name=dcos-packages-$$
 cgroups=()
 ns_pid=
 unshare_pid=
+building=
 
 # The namespaces' PID 1 ending kills every process in them (the tasks too);
 # the cgroups are then empty and can go, deepest first.
@@ -66,6 +67,8 @@ cleanup() {
     echo "packages: systemd's console, last lines:" >&2
     tail -n 30 "$work/console" >&2
   fi
+  # The build's copy of the tree is ours only while we hold the lock.
+  [ -z "$building" ] || rm -rf "$cache/build"
   rm -rf "$work"
   exit "$status"
 }
@@ -96,6 +99,7 @@ step "building the .deb packages (dpkg-buildpackage, log $cache/build.log)"
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
+building=1
 # A fresh copy of the tree (what git tracks, or would), at a fixed path so
 # that ccache finds the objects of the previous build.
 rm -rf "$cache/build"
@@ -125,6 +129,7 @@ fi
 cat "$work/lintian.log" >&2
 check "lintian: no errors ($(grep -c '^[WI]:' "$work/lintian.log" || true) warnings and notes above)"
 rm -rf "$cache/build"
+building=
 flock -u 9
 
 # -- 2. systemd in namespaces ---------------------------------------------
