@@ -122,7 +122,7 @@ rm -f "$work"/payload/*-dbgsym_*
 check "dpkg-buildpackage built $(cd "$work/payload" && echo *.deb) in $((SECONDS - start)) s"
 
 step "lintian"
-if ! lintian --fail-on error --no-tag-display-limit "$cache"/build/*.changes >"$work/lintian.log" 2>&1; then
+if ! lintian --fail-on error --tag-display-limit 0 "$cache"/build/*.changes >"$work/lintian.log" 2>&1; then
   cat "$work/lintian.log" >&2
   die "lintian reports errors"
 fi
@@ -220,7 +220,7 @@ wait_for 60 sh -c 'journalctl -o cat -u dcos-test-task | grep -q TASK_RUNNING' |
   in_ns journalctl --no-pager -o cat -u dcos-test-task >&2
   fail "the task did not reach TASK_RUNNING within 60 s"
 }
-task_id=$(in_ns journalctl -o cat -u dcos-test-task | sed -n 's/^launched \([^ ]*\) on agent .*/\1/p' | head -n 1)
+task_id=$(in_ns journalctl -o cat -u dcos-test-task | sed -n 's/^launched \([^ ]*\) on agent .*/\1/p;T;q')
 [ -n "$task_id" ] || fail "no task id in the output of dcos task run"
 task_pid=$(in_ns pgrep -x -f 'sleep 600' | head -n 1)
 [ -n "$task_pid" ] || fail "no process of the task"
@@ -257,7 +257,9 @@ hung_agent=$(in_ns systemctl show -p MainPID --value dcos-agent)
 in_ns systemctl kill --kill-whom=main -s SIGSTOP dcos-agent
 wait_for 30 sh -c "pid=\$(systemctl show -p MainPID --value dcos-agent); [ \"\$pid\" != 0 ] && [ \"\$pid\" != $hung_agent ] &&
   [ \"\$(systemctl is-active dcos-agent)\" = active ]" || fail "the watchdog did not restart the stopped agent within 30 s"
-in_ns journalctl -o cat -u dcos-agent | grep -q "Watchdog timeout" || fail "no watchdog timeout in the agent's journal"
+# Read whole, not piped into grep -q: its early exit would fail the pipe.
+agent_journal=$(in_ns journalctl -o cat -u dcos-agent)
+grep -q "Watchdog timeout" <<<"$agent_journal" || fail "no watchdog timeout in the agent's journal"
 in_ns kill -0 "$task_pid" || fail "the task's process $task_pid ended with the watchdog's restart"
 check "the watchdog restarted the stopped agent (pid $hung_agent -> $(in_ns systemctl show -p MainPID --value dcos-agent)); task $task_id still runs"
 step "a bad setting: DCOS_PORT=fifty in /etc/dcos/dcos-master.env"
