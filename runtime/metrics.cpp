@@ -12,13 +12,30 @@ MetricsText& MetricsText::counter(std::string_view name, std::string_view help, 
   return add("counter", name, help, value);
 }
 
+MetricsText& MetricsText::counters(std::string_view name, std::string_view help,
+                                   const std::vector<Sample>& samples) {
+  header("counter", name, help);
+  for (const auto& s : samples) sample(name, s.labels, s.value);
+  return *this;
+}
+
 MetricsText& MetricsText::add(std::string_view type, std::string_view name, std::string_view help, double value) {
-  char number[64];
-  std::snprintf(number, sizeof number, "%.17g", value);
+  header(type, name, help);
+  sample(name, {}, value);
+  return *this;
+}
+
+void MetricsText::header(std::string_view type, std::string_view name, std::string_view help) {
   text_.append("# HELP ").append(name).append(" ").append(help).append("\n");
   text_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-  text_.append(name).append(" ").append(number).append("\n");
-  return *this;
+}
+
+void MetricsText::sample(std::string_view name, std::string_view labels, double value) {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.17g", value);
+  text_.append(name);
+  if (!labels.empty()) text_.append("{").append(labels).append("}");
+  text_.append(" ").append(number).append("\n");
 }
 
 }  // namespace dcos

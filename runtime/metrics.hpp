@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dcos {
 
@@ -12,12 +13,20 @@ class MetricsText {
  public:
   MetricsText& gauge(std::string_view name, std::string_view help, double value);
   MetricsText& counter(std::string_view name, std::string_view help, double value);
+  // One metric with several labelled samples, e.g. labels `zone="cluster",rcode="NOERROR"`.
+  struct Sample {
+    std::string labels;
+    double value = 0;
+  };
+  MetricsText& counters(std::string_view name, std::string_view help, const std::vector<Sample>& samples);
   const std::string& text() const { return text_; }
 
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
   MetricsText& add(std::string_view type, std::string_view name, std::string_view help, double value);
+  void header(std::string_view type, std::string_view name, std::string_view help);
+  void sample(std::string_view name, std::string_view labels, double value);
   std::string text_;
 };
 

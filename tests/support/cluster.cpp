@@ -129,5 +129,6 @@ std::optional<nlohmann::json> get_json(uint16_t port, const std::string& target)
 std::string master_binary() { return DCOS_MASTER_BINARY; }
 std::string agent_binary() { return DCOS_AGENT_BINARY; }
 std::string cli_binary() { return DCOS_CLI_BINARY; }
+std::string dns_binary() { return DCOS_DNS_BINARY; }
 
 }  // namespace dcos::testing

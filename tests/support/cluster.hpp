@@ -67,5 +67,6 @@ std::optional<nlohmann::json> get_json(uint16_t port, const std::string& target)
 std::string master_binary();
 std::string agent_binary();
 std::string cli_binary();
+std::string dns_binary();
 
 }  // namespace dcos::testing

@@ -1,0 +1,126 @@
+#include "daemons/dns/daemon.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
+#include "runtime/notify.hpp"
+
+namespace dcos::dns {
+
+namespace asio = boost::asio;
+
+namespace {
+
+ClusterZone::Options zone_options(const DaemonOptions& options) {
+  ClusterZone::Options zone;
+  zone.domain = options.domain;
+  // ns1.<domain> is this server: the first address it listens on.
+  zone.ns_address = options.listen.front().first;
+  return zone;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DnsDaemon>> DnsDaemon::create(asio::io_context& io, const DaemonOptions& options) {
+  auto daemon = std::make_unique<DnsDaemon>(io, options);
+  ServerOptions server;
+  for (const auto& [ip, port] : options.listen) server.listen.emplace_back(asio::ip::make_address(ip), port);
+  auto allowed = ClientNetworks::parse(options.allow_clients);
+  if (!allowed) return allowed.error();
+  server.allowed = std::move(*allowed);
+  server.ttl = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(options.ttl).count());
+  auto bound = Server::bind(io.get_executor(), std::move(server), daemon->zone_, *daemon->forwarder_);
+  if (!bound) return bound.error();
+  daemon->server_ = std::move(*bound);
+  return daemon;
+}
+
+DnsDaemon::DnsDaemon(asio::io_context& io, const DaemonOptions& options)
+    : options_(options),
+      master_(options.master_host + ":" + std::to_string(options.master_port)),
+      zone_(zone_options(options)),
+      forwarder_(std::make_unique<RefusingForwarder>(io.get_executor())),
+      subscriber_(io.get_executor(), subscriber_options(options), handlers()) {}
+
+StateSubscriberOptions DnsDaemon::subscriber_options(const DaemonOptions& options) {
+  StateSubscriberOptions subscriber;
+  subscriber.master_host = options.master_host;
+  subscriber.master_port = options.master_port;
+  subscriber.peer = "dns";
+  return subscriber;
+}
+
+StateSubscriber::Handlers DnsDaemon::handlers() {
+  StateSubscriber::Handlers handlers;
+  handlers.snapshot = [this](const ClusterState& state) { zone_.reset(state); };
+  handlers.change = [this](const ClusterState& state, const internal::StateChange& change) {
+    zone_.apply(state, change);
+  };
+  handlers.link = [this](bool up, const std::string& reason) { link(up, reason); };
+  return handlers;
+}
+
+void DnsDaemon::start() {
+  server_->start();
+  subscriber_.start();
+}
+
+void DnsDaemon::stop() {
+  subscriber_.stop();
+  server_->stop();
+}
+
+void DnsDaemon::link(bool up, const std::string& reason) {
+  if (up) {
+    if (ever_up_) log::info("master " + master_ + " is reachable again; the zone follows it");
+    ever_up_ = true;
+    down_reason_.clear();
+    notify::status("following master " + master_);
+  } else {
+    down_reason_ = reason;
+    down_since_ = std::chrono::system_clock::now();
+    log::warning("master " + master_ + " is unreachable (" + reason + "); serving the last known zone, " +
+                 std::to_string(zone_.names()) + " names, until it is back");
+    notify::status("master " + master_ + " unreachable; serving the last known zone");
+  }
+}
+
+std::string DnsDaemon::health() const {
+  const bool connected = subscriber_.connected();
+  nlohmann::json body = {{"healthy", true},
+                         {"master", master_},
+                         {"master_reachable", connected},
+                         {"zone", {{"names", zone_.names()}, {"serial", zone_.serial()}}}};
+  if (!connected) {
+    body["message"] = ever_up_ ? "the master is unreachable (" + down_reason_ + "); serving the last known zone"
+                               : "the master has not been reached yet; the cluster zones are empty";
+    if (ever_up_)
+      body["unreachable_for_seconds"] =
+          std::chrono::duration<double>(std::chrono::system_clock::now() - down_since_).count();
+  }
+  return body.dump();
+}
+
+std::string DnsDaemon::metrics() const {
+  MetricsText out;
+  server_->write_metrics(out);
+  out.gauge("dcos_dns_master_connected", "Whether the master's state subscription is up",
+            subscriber_.connected() ? 1 : 0)
+      .gauge("dcos_dns_zone_names", "Names in the cluster zones", static_cast<double>(zone_.names()))
+      .counter("dcos_dns_state_snapshots_total", "State snapshots taken from the master",
+               static_cast<double>(subscriber_.snapshots()))
+      .counter("dcos_dns_state_changes_total", "State changes applied", static_cast<double>(subscriber_.changes()));
+  return out.text();
+}
+
+void DnsDaemon::install_routes(http::Router& router) {
+  router.get("/health", [this](const http::Request&) { return http::Response::json(health()); });
+  router.get("/metrics", [this](const http::Request&) {
+    auto response = http::Response::text(metrics());
+    response.content_type = std::string(MetricsText::kContentType);
+    return response;
+  });
+}
+
+}  // namespace dcos::dns

@@ -1,0 +1,42 @@
+// dcos-dns's flags (the brief's names): --master, --listen, --upstream,
+// --ttl, --domain, --allow_clients, --http_ip, --http_port, --log_level;
+// each also from the environment as DCOS_<FLAG>.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/duration.hpp"
+#include "runtime/flags.hpp"
+#include "runtime/log.hpp"
+#include "runtime/result.hpp"
+
+namespace dcos::dns {
+
+using Endpoint = std::pair<std::string, uint16_t>;  // an IP address (text) and a port
+
+struct DaemonOptions {
+  std::string master_host = "127.0.0.1";
+  uint16_t master_port = 5050;
+  std::vector<Endpoint> listen = {{"127.0.0.1", 53}};
+  // For the forwarder to come: accepted and checked now.
+  std::vector<Endpoint> upstreams;
+  Duration ttl = std::chrono::seconds(5);
+  std::string domain = "mesos";
+  std::string allow_clients = "local";
+  // 8123, Mesos-DNS's HTTP port; on loopback: /metrics is for the node's
+  // own collector.
+  std::string http_ip = "127.0.0.1";
+  uint16_t http_port = 8123;
+  log::Level log_level = log::Level::info;
+};
+
+FlagSet make_flags(DaemonOptions* options);
+
+// "IP[:PORT][,IP[:PORT]...]" (IPv6 as "[::1]:53"), the port `default_port`
+// when left out; every IP checked.
+Result<std::vector<Endpoint>> parse_endpoints(std::string_view text, uint16_t default_port);
+
+}  // namespace dcos::dns

@@ -1,0 +1,250 @@
+#include "dnsproxy/server.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "dnsproxy/message.hpp"
+#include "dnsproxy/query.hpp"
+#include "runtime/log.hpp"
+
+namespace dcos::dns {
+
+namespace {
+
+constexpr std::size_t kUdpBurst = 64;  // packets read per wakeup, then others get a turn
+constexpr const char* kRcodeNames[ServerCounters::kRcodes] = {"NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN",
+                                                              "NOTIMP",  "REFUSED", "other"};
+
+std::string endpoint_text(const udp::endpoint& endpoint) {
+  const std::string address = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(endpoint.port());
+}
+
+bool is_response(std::string_view packet) {
+  return packet.size() >= kHeaderSize && (static_cast<unsigned char>(packet[2]) & 0x80);
+}
+
+}  // namespace
+
+void RefusingForwarder::forward(std::string query, std::size_t, Done done) {
+  asio::post(executor_, [query = std::move(query), done = std::move(done)] {
+    done(error_reply(query, rcode::Refused));
+  });
+}
+
+Result<std::unique_ptr<Server>> Server::bind(asio::any_io_executor executor, ServerOptions options,
+                                             const ClusterZone& zone, Forwarder& forwarder) {
+  auto server = std::make_unique<Server>(executor, std::move(options), zone, forwarder);
+  for (const auto& endpoint : server->options_.listen) {
+    const std::string where = endpoint_text(endpoint);
+    boost::system::error_code ec;
+    auto socket = std::make_unique<udp::socket>(executor);
+    socket->open(endpoint.protocol(), ec);
+    if (!ec) socket->bind(endpoint, ec);
+    // Replies are sent without waiting: a full socket buffer drops one, as
+    // the network may anyway, rather than stalling every other client.
+    if (!ec) socket->non_blocking(true, ec);
+    if (ec) return Error{"udp " + where + ": " + ec.message()};
+    auto acceptor = std::make_unique<tcp::acceptor>(executor);
+    const tcp::endpoint stream(endpoint.address(), endpoint.port());
+    acceptor->open(stream.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(stream, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error{"tcp " + where + ": " + ec.message()};
+    server->udp_.push_back(std::move(socket));
+    server->tcp_.push_back(std::move(acceptor));
+  }
+  return server;
+}
+
+Server::Server(asio::any_io_executor executor, ServerOptions options, const ClusterZone& zone, Forwarder& forwarder)
+    : executor_(std::move(executor)), options_(std::move(options)), answerer_(zone, options_.ttl),
+      forwarder_(forwarder) {}
+
+Server::~Server() = default;
+
+void Server::start() {
+  for (auto& socket : udp_) asio::co_spawn(executor_, udp_loop(*socket), asio::detached);
+  for (auto& acceptor : tcp_) asio::co_spawn(executor_, accept_loop(*acceptor), asio::detached);
+}
+
+void Server::stop() {
+  boost::system::error_code ignored;
+  for (auto& socket : udp_) socket->close(ignored);
+  for (auto& acceptor : tcp_) acceptor->close(ignored);
+}
+
+bool Server::allowed(const asio::ip::address& client) const {
+  ClientNetworks::Address bytes;
+  if (client.is_v4()) {
+    bytes = asio::ip::make_address_v6(asio::ip::v4_mapped, client.to_v4()).to_bytes();
+  } else {
+    bytes = client.to_v6().to_bytes();
+  }
+  return options_.allowed.contains(bytes);
+}
+
+Server::Outcome Server::handle(std::string_view packet, bool tcp, std::string& out, std::size_t& max_size) {
+  // Responses are never answered: two servers could otherwise loop.
+  if (packet.size() < kHeaderSize || is_response(packet)) {
+    ++counters_.malformed;
+    return Outcome::drop;
+  }
+  auto query = peek_query(packet);
+  if (!query) {
+    // Not the common shape: parse() says whether it is a query at all.
+    auto parsed = parse(packet);
+    if (!parsed || parsed->questions.size() != 1) {
+      // RFC 9619: a query has exactly one question.
+      ++counters_.malformed;
+      out = error_reply(packet, rcode::FormErr);
+      return out.empty() ? Outcome::drop : Outcome::reply;
+    }
+    if (parsed->flags.opcode != opcode::Query) {
+      ++counters_.unsupported;
+      out = error_reply(packet, rcode::NotImp);
+      return Outcome::reply;
+    }
+    // A compressed question, stray records: served as the plain query it
+    // asks, rewritten into the shape the fast path and forwarder take.
+    Message plain;
+    plain.id = parsed->id;
+    plain.flags.rd = parsed->flags.rd;
+    plain.flags.cd = parsed->flags.cd;
+    plain.questions = std::move(parsed->questions);
+    plain.edns = std::move(parsed->edns);
+    canonical_ = serialize(plain, kMaxMessageSize);
+    query = peek_query(canonical_);
+    if (!query) {
+      ++counters_.malformed;
+      out = error_reply(packet, rcode::FormErr);
+      return Outcome::reply;
+    }
+    packet = canonical_;
+  }
+  if (query->has_edns && query->edns_version != 0) {
+    // RFC 6891 §6.1.3: we speak EDNS version 0 only.
+    ++counters_.unsupported;
+    ReplyWriter reply(*query, out, kMinMessageSize, rcode::BadVers, false);
+    reply.finish();
+    return Outcome::reply;
+  }
+  max_size = tcp ? kMaxMessageSize : query->udp_reply_limit();
+  if (answerer_.answer(*query, max_size, out)) {
+    count_reply(ServerCounters::cluster, out);
+    return Outcome::reply;
+  }
+  out.assign(packet);
+  return Outcome::forward;
+}
+
+void Server::count_reply(ServerCounters::Zone zone, std::string_view reply) {
+  if (reply.size() < kHeaderSize) return;
+  const unsigned code = static_cast<unsigned char>(reply[3]) & 0xF;
+  ++counters_.replies[zone][std::min<std::size_t>(code, ServerCounters::kRcodes - 1)];
+  if (static_cast<unsigned char>(reply[2]) & 0x02) ++counters_.truncated;
+}
+
+void Server::forward(std::string query, std::size_t max_size, Forwarder::Done send) {
+  if (counters_.in_flight >= options_.max_in_flight) {
+    ++counters_.refused;
+    send(error_reply(query, rcode::Refused));
+    return;
+  }
+  ++counters_.in_flight;
+  forwarder_.forward(std::move(query), max_size, [this, send = std::move(send)](std::string reply) {
+    --counters_.in_flight;
+    count_reply(ServerCounters::forwarded, reply);
+    send(std::move(reply));
+  });
+}
+
+asio::awaitable<void> Server::udp_loop(udp::socket& socket) {
+  for (;;) {
+    boost::system::error_code ec;
+    co_await socket.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
+    // Drain what has arrived without a wakeup per packet.
+    for (std::size_t i = 0; i < kUdpBurst; ++i) {
+      udp::endpoint client;
+      const std::size_t size = socket.receive_from(asio::buffer(packet_), client, 0, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) continue;  // e.g. an ICMP error for an earlier reply: that client's problem
+      udp_query(socket, client, std::string_view(packet_.data(), size));
+    }
+  }
+}
+
+void Server::udp_query(udp::socket& socket, const udp::endpoint& client, std::string_view packet) {
+  if (!allowed(client.address())) {
+    // Silence, not REFUSED: a UDP source can be forged, and an answer
+    // would make us a reflector, and tell a scanner a server is here.
+    ++counters_.denied;
+    return;
+  }
+  std::size_t max_size = kMinMessageSize;
+  const Outcome outcome = handle(packet, false, reply_, max_size);
+  boost::system::error_code ignored;
+  if (outcome == Outcome::reply) {
+    socket.send_to(asio::buffer(reply_), client, 0, ignored);
+  } else if (outcome == Outcome::forward) {
+    forward(reply_, max_size, [&socket, client](std::string reply) {
+      boost::system::error_code dropped;  // as for a reply from the fast path
+      if (!reply.empty() && socket.is_open()) socket.send_to(asio::buffer(reply), client, 0, dropped);
+    });
+  }
+}
+
+asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
+  while (acceptor.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) break;
+    if (ec) {
+      // EMFILE and friends: say so, breathe, and keep accepting.
+      log::warning("dns: accept failed, retrying in 100ms: " + ec.message());
+      asio::steady_timer pause(executor_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    const auto peer = socket.remote_endpoint(ec);
+    if (ec || !allowed(peer.address())) {
+      // The handshake proves the address, but an outsider still gets
+      // nothing: closing is all it learns.
+      ++counters_.denied;
+      continue;
+    }
+    if (counters_.tcp_connections >= options_.max_tcp_connections) {
+      ++counters_.tcp_rejected;
+      continue;
+    }
+    asio::co_spawn(executor_, serve_tcp(*this, std::move(socket)), asio::detached);
+  }
+}
+
+void Server::write_metrics(MetricsText& out) const {
+  std::vector<MetricsText::Sample> replies;
+  for (int zone = 0; zone < 2; ++zone)
+    for (std::size_t code = 0; code < ServerCounters::kRcodes; ++code)
+      replies.push_back({std::string("zone=\"") + (zone == ServerCounters::cluster ? "cluster" : "forwarded") +
+                             "\",rcode=\"" + kRcodeNames[code] + "\"",
+                         static_cast<double>(counters_.replies[zone][code])});
+  out.counters("dcos_dns_queries_total", "Queries answered, by zone (cluster, forwarded) and rcode", replies)
+      .counter("dcos_dns_malformed_total", "Packets that did not parse, and TCP lengths over the bound",
+               static_cast<double>(counters_.malformed))
+      .counter("dcos_dns_unsupported_total", "Queries of an opcode or EDNS version we do not serve",
+               static_cast<double>(counters_.unsupported))
+      .counter("dcos_dns_refused_total", "Queries refused over the bound on forwarded queries in flight",
+               static_cast<double>(counters_.refused))
+      .counter("dcos_dns_denied_total", "Packets and connections from clients outside the allow-list, dropped",
+               static_cast<double>(counters_.denied))
+      .counter("dcos_dns_truncated_total", "Replies sent with TC", static_cast<double>(counters_.truncated))
+      .counter("dcos_dns_tcp_rejected_total", "TCP connections closed at accept over the bound",
+               static_cast<double>(counters_.tcp_rejected))
+      .gauge("dcos_dns_in_flight", "Forwarded queries awaiting their reply", static_cast<double>(counters_.in_flight))
+      .gauge("dcos_dns_tcp_connections", "Open TCP connections", static_cast<double>(counters_.tcp_connections));
+}
+
+}  // namespace dcos::dns
