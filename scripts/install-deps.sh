@@ -11,7 +11,7 @@ packages=(
   libboost-dev libprotobuf-dev protobuf-compiler libsystemd-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libseccomp-dev libarchive-dev
   # what tests and scripts call
-  python3 curl procps iproute2
+  python3 curl procps iproute2 dnsutils
   # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
   runc crun qemu-system-x86 mmdebstrap e2fsprogs
   # the packages (debian/) and their test (scripts/test-packages.sh)
