@@ -1,0 +1,198 @@
+#include "netlb/nftables/datapath.hpp"
+
+#include <nftables/libnftables.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "netlb/nftables/parse.hpp"
+#include "netlb/nftables/ruleset.hpp"
+
+namespace dcos::netlb {
+
+namespace {
+
+using nft::Batch;
+
+// nft's own words, bounded (a batch of 100,000 elements can fail on each).
+std::string bounded(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (text.size() > 2000) text = text.substr(0, 2000) + "...";
+  return text.empty() ? "(nft gave no reason)" : text;
+}
+
+// The frame as Batch::frame() writes it: the six sets and the base chains'
+// rules, by comment.
+bool frame_intact(const nft::HeldTable& held) {
+  for (const char* set : {"services4", "services6", "backends4", "backends6", "idle4", "idle6"})
+    if (!held.sets.contains(set)) return false;
+  const std::vector<std::string> services{"services4", "services6"};
+  auto rules = [&](const char* chain) {
+    auto it = held.chains.find(chain);
+    return it == held.chains.end() ? std::vector<std::string>{"(none)"} : it->second;
+  };
+  return rules("prerouting") == services && rules("output") == services &&
+         rules("postrouting") == std::vector<std::string>{"masquerade"};
+}
+
+bool pick_intact(const nft::HeldTable& held, uint32_t slots) {
+  auto it = held.chains.find(nft::pick_chain(slots));
+  return it != held.chains.end() && it->second == std::vector<std::string>{"pick4", "pick6"};
+}
+
+class NftablesDatapath final : public Datapath {
+ public:
+  NftablesDatapath(nft_ctx* context, std::string table) : context_(context), table_(std::move(table)) {}
+  ~NftablesDatapath() override { nft_ctx_free(context_); }
+  NftablesDatapath(const NftablesDatapath&) = delete;
+  NftablesDatapath& operator=(const NftablesDatapath&) = delete;
+
+  std::string_view name() const override { return "nftables"; }
+
+  Result<VipTable> dump() override {
+    known_ = false;
+    auto exists = table_exists();
+    if (!exists) return exists.error();
+    if (!*exists) {
+      programmed_.clear();
+      picks_.clear();
+      known_ = true;
+      exists_ = false;
+      return VipTable{};
+    }
+    auto listed = run("list table inet " + table_, true);
+    if (!listed) return listed.error();
+    auto held = nft::parse_table(*listed);
+    if (!held) return Error{"list table inet " + table_ + ": " + held.error().message};
+
+    // What the kernel holds is what the services map says, where the rules
+    // that carry it out agree; the rest is healed here, in one transaction,
+    // and a service whose rules disagree is dropped whole for the plan to
+    // add again.
+    Batch heal(table_);
+    VipTable table;
+    std::set<uint32_t> picks;
+    for (const auto& [key, service] : held->services) {
+      auto consistent = service.listed && !service.bad_verdict ? nft::service_from(key, service.rules)
+                                                              : Result<Service>(Error{"unlisted"});
+      if (consistent && nft::check(*consistent)) {
+        table[key] = std::move(*consistent);
+        if (service.rules.pick && picks.insert(service.rules.pick).second && !pick_intact(*held, service.rules.pick))
+          heal.pick_chain(service.rules.pick);
+        continue;
+      }
+      if (service.listed) heal.remove_service(key);
+      for (const auto& slot : service.rules.slots) heal.remove_slot(key, slot.first);
+      for (const auto& endpoint : service.rules.idle) heal.remove_idle(key, endpoint);
+    }
+    if (!frame_intact(*held)) heal.frame();
+    if (!heal.empty())
+      if (auto healed = run(heal.text(), false); !healed)
+        return Error{"restoring table inet " + table_ + ": " + healed.error().message};
+    programmed_ = table;
+    picks_ = std::move(picks);
+    exists_ = true;
+    known_ = true;
+    return table;
+  }
+
+  Result<void> apply(std::span<const Change> changes) override {
+    if (changes.empty()) return {};
+    if (!known_)
+      if (auto fresh = dump(); !fresh) return fresh.error();
+    VipTable next = programmed_;
+    if (auto applied = apply_changes(next, changes); !applied) return applied.error();
+
+    Batch batch(table_);
+    if (!exists_) batch.frame();
+    std::set<ServiceKey> touched;
+    for (const Change& change : changes) touched.insert(change.service);
+    std::set<uint32_t> picks = picks_;
+    for (const ServiceKey& key : touched) {
+      auto before = programmed_.find(key);
+      auto after = next.find(key);
+      std::optional<nft::ServiceRules> from, to;
+      if (before != programmed_.end()) from = nft::layout(before->second);
+      if (after != next.end()) {
+        if (auto fits = nft::check(after->second); !fits) return fits.error();
+        to = nft::layout(after->second);
+        if (to->pick && picks.insert(to->pick).second) batch.pick_chain(to->pick);
+      }
+      batch.change(key, from ? &*from : nullptr, to ? &*to : nullptr);
+    }
+    if (auto done = run(batch.text(), false); !done) {
+      known_ = false;  // the transaction failed whole; dump again before the next one
+      return Error{"one transaction of " + std::to_string(changes.size()) + " changes: " + done.error().message};
+    }
+    programmed_ = std::move(next);
+    picks_ = std::move(picks);
+    exists_ = true;
+    return {};
+  }
+
+  Result<void> remove_all() override {
+    known_ = false;
+    auto exists = table_exists();
+    if (!exists) return exists.error();
+    if (*exists)
+      if (auto removed = run("delete table inet " + table_, false); !removed) return removed.error();
+    programmed_.clear();
+    picks_.clear();
+    exists_ = false;
+    known_ = true;
+    return {};
+  }
+
+ private:
+  // One nft run (one transaction); its output, or its error text.
+  Result<std::string> run(const std::string& commands, bool json) {
+    nft_ctx_output_set_flags(context_, json ? NFT_CTX_OUTPUT_JSON : 0);
+    const int rc = nft_run_cmd_from_buffer(context_, commands.c_str());
+    std::string output = nft_ctx_get_output_buffer(context_);
+    std::string error = nft_ctx_get_error_buffer(context_);
+    if (rc != 0) {
+      const std::string first = commands.substr(0, std::min<std::size_t>(commands.find('\n'), 120));
+      return Error{"nft '" + first + (commands.size() > first.size() ? " ...'" : "'") + ": " + bounded(error)};
+    }
+    return output;
+  }
+
+  Result<bool> table_exists() {
+    auto listed = run("list tables inet", true);
+    if (!listed) return listed.error();
+    const auto document = nlohmann::json::parse(*listed, nullptr, false);
+    if (document.is_discarded() || !document.is_object() || !document.contains("nftables") ||
+        !document["nftables"].is_array())
+      return Error{"list tables inet: nft's output is not the JSON it documents"};
+    for (const auto& item : document["nftables"]) {
+      if (!item.is_object() || !item.contains("table") || !item["table"].is_object()) continue;
+      const auto& name = item["table"]["name"];
+      if (name.is_string() && name.get<std::string>() == table_) return true;
+    }
+    return false;
+  }
+
+  nft_ctx* context_;
+  std::string table_;
+  VipTable programmed_;       // what the kernel holds, as of the last dump and the applies since
+  std::set<uint32_t> picks_;  // pick-W chains that exist with their rules
+  bool known_ = false;        // programmed_ is current (no failed transaction since the dump)
+  bool exists_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Datapath>> make_nftables_datapath(const NftablesOptions& options) {
+  if (options.table.empty() || options.table.size() > 64 ||
+      options.table.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    return Error{"nftables table name '" + options.table + "' is not a-z, 0-9, - or _ (at most 64)"};
+  nft_ctx* context = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!context) return Error{"nft_ctx_new: libnftables could not be set up"};
+  if (nft_ctx_buffer_output(context) != 0 || nft_ctx_buffer_error(context) != 0) {
+    nft_ctx_free(context);
+    return Error{"libnftables: cannot buffer its output"};
+  }
+  return std::unique_ptr<Datapath>(std::make_unique<NftablesDatapath>(context, options.table));
+}
+
+}  // namespace dcos::netlb

@@ -1,0 +1,197 @@
+#include "netlb/nftables/ruleset.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace dcos::netlb::nft {
+
+namespace {
+
+std::string key_text(const ServiceKey& key) {
+  return key.vip.text() + " . " + std::string(protocol_name(key.protocol)) + " . " + std::to_string(key.port);
+}
+
+std::string endpoint_text(const Endpoint& endpoint) {
+  return endpoint.address.text() + " . " + std::to_string(endpoint.port);
+}
+
+bool scheduler_writable(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
+}
+
+// The rules of the base chains, by the comment that names each.
+constexpr std::string_view kServicesRule =
+    "%F daddr . meta l4proto . th dport vmap @services%V comment \"services%V\"";
+constexpr std::string_view kPickRule =
+    "dnat %F to %F daddr . meta l4proto . th dport . numgen random mod %W map @backends%V comment \"pick%V\"";
+
+// Fills a rule template for one family (%F ip/ip6, %V 4/6) and weight.
+std::string rule(std::string_view pattern, bool v4, uint32_t slots = 0) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size()) {
+      const char c = pattern[++i];
+      if (c == 'F') out += v4 ? "ip" : "ip6";
+      else if (c == 'V') out += v4 ? "4" : "6";
+      else if (c == 'W') out += std::to_string(slots);
+      continue;
+    }
+    out += pattern[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+ServiceRules layout(const Service& service) {
+  ServiceRules rules;
+  rules.scheduler = service.scheduler;
+  uint32_t slot = 0;
+  for (const Destination& d : service.destinations) {
+    const Endpoint endpoint{d.address, d.port};
+    if (d.weight == 0) rules.idle.insert(endpoint);
+    for (uint32_t i = 0; i < d.weight && slot < kMaxSlots; ++i) rules.slots[slot++] = endpoint;
+  }
+  rules.pick = slot;
+  return rules;
+}
+
+Result<void> check(const Service& service) {
+  const std::string what = service.key.text() + ": ";
+  if (service.key.vip.family != AF_INET && service.key.vip.family != AF_INET6)
+    return Error{what + "the VIP has no address family"};
+  if (!scheduler_writable(service.scheduler))
+    return Error{what + "scheduler '" + service.scheduler + "' is not a name (a-z, 0-9, _ or -, at most 32)"};
+  uint64_t total = 0;
+  for (const Destination& d : service.destinations) {
+    if (d.address.family != service.key.vip.family)
+      return Error{what + "destination " + d.address.text() + " is not of the VIP's address family"};
+    total += d.weight;
+  }
+  if (total > kMaxSlots)
+    return Error{what + "total weight " + std::to_string(total) + " is over the nftables datapath's " +
+                 std::to_string(kMaxSlots)};
+  return {};
+}
+
+Result<Service> service_from(const ServiceKey& key, const ServiceRules& rules) {
+  Service service{key, rules.scheduler, {}};
+  std::map<Endpoint, uint32_t> weights;
+  uint32_t expected = 0;
+  for (const auto& [slot, endpoint] : rules.slots) {
+    if (slot != expected++) return Error{key.text() + ": slot " + std::to_string(expected - 1) + " is missing"};
+    ++weights[endpoint];
+  }
+  if (rules.pick != rules.slots.size())
+    return Error{key.text() + ": " + std::to_string(rules.slots.size()) + " slots but the verdict picks from " +
+                 std::to_string(rules.pick)};
+  for (const Endpoint& endpoint : rules.idle) {
+    if (weights.contains(endpoint))
+      return Error{key.text() + ": " + endpoint.address.text() + " is both idle and weighted"};
+    weights[endpoint] = 0;
+  }
+  for (const auto& [endpoint, weight] : weights) service.destinations.push_back({endpoint.address, endpoint.port, weight});
+  normalize(service);
+  return service;
+}
+
+std::string pick_chain(uint32_t slots) { return "pick-" + std::to_string(slots); }
+
+void Batch::frame() {
+  const std::string t = "inet " + table_;
+  head_ += "add table " + t + "\n";
+  for (bool v4 : {true, false}) {
+    const std::string f = v4 ? "ip" : "ip6", v = v4 ? "4" : "6";
+    head_ += "add map " + t + " services" + v + " { typeof " + f + " daddr . meta l4proto . th dport : verdict; }\n";
+    head_ += "add map " + t + " backends" + v + " { typeof " + f + " daddr . meta l4proto . th dport . numgen random mod 2 : " +
+             f + " daddr . tcp dport; }\n";
+    head_ += "add set " + t + " idle" + v + " { typeof " + f + " daddr . meta l4proto . th dport . " + f + " daddr . tcp dport; }\n";
+  }
+  for (const char* hook : {"prerouting", "output"}) {
+    head_ += std::string("add chain ") + t + " " + hook + " { type nat hook " + hook + " priority -100; policy accept; }\n";
+    head_ += std::string("flush chain ") + t + " " + hook + "\n";
+    for (bool v4 : {true, false}) head_ += "add rule " + t + " " + hook + " " + rule(kServicesRule, v4) + "\n";
+  }
+  // A local client's packets leave with the VIP (or a loopback address) as
+  // their source: masquerade them, so the backend's reply comes back here.
+  // Forwarded clients keep their address (the backend sees who called).
+  head_ += "add chain " + t + " postrouting { type nat hook postrouting priority 100; policy accept; }\n";
+  head_ += "flush chain " + t + " postrouting\n";
+  head_ += "add rule " + t + " postrouting ct status dnat fib saddr type local masquerade comment \"masquerade\"\n";
+}
+
+void Batch::pick_chain(uint32_t slots) {
+  const std::string chain = "inet " + table_ + " " + nft::pick_chain(slots);
+  head_ += "add chain " + chain + "\nflush chain " + chain + "\n";
+  for (bool v4 : {true, false}) head_ += "add rule " + chain + " " + rule(kPickRule, v4, slots) + "\n";
+}
+
+void Batch::element(bool add, std::string_view set, bool v4, std::string text) {
+  const std::string name = std::string(set) + (v4 ? "4" : "6");
+  (add ? adds_ : deletes_)[name].push_back(std::move(text));
+}
+
+void Batch::change(const ServiceKey& key, const ServiceRules* from, const ServiceRules* to) {
+  const bool v4 = key.vip.is_v4();
+  const std::string k = key_text(key);
+  static const ServiceRules none;
+  const ServiceRules& old = from ? *from : none;
+  const ServiceRules& now = to ? *to : none;
+  if (!to || !from || old.pick != now.pick || old.scheduler != now.scheduler) {
+    if (from) element(false, "services", v4, k);
+    if (to) {
+      const std::string verdict = now.pick ? "goto " + nft::pick_chain(now.pick) : "accept";
+      element(true, "services", v4, k + " comment \"" + now.scheduler + "\" : " + verdict);
+    }
+  }
+  for (const auto& [slot, endpoint] : old.slots) {
+    auto it = now.slots.find(slot);
+    if (it == now.slots.end() || it->second != endpoint) element(false, "backends", v4, k + " . " + std::to_string(slot));
+  }
+  for (const auto& [slot, endpoint] : now.slots) {
+    auto it = old.slots.find(slot);
+    if (it == old.slots.end() || it->second != endpoint)
+      element(true, "backends", v4, k + " . " + std::to_string(slot) + " : " + endpoint_text(endpoint));
+  }
+  for (const Endpoint& e : old.idle)
+    if (!now.idle.contains(e)) element(false, "idle", v4, k + " . " + endpoint_text(e));
+  for (const Endpoint& e : now.idle)
+    if (!old.idle.contains(e)) element(true, "idle", v4, k + " . " + endpoint_text(e));
+}
+
+void Batch::remove_slot(const ServiceKey& key, uint32_t slot) {
+  element(false, "backends", key.vip.is_v4(), key_text(key) + " . " + std::to_string(slot));
+}
+
+void Batch::remove_idle(const ServiceKey& key, const Endpoint& endpoint) {
+  element(false, "idle", key.vip.is_v4(), key_text(key) + " . " + endpoint_text(endpoint));
+}
+
+void Batch::remove_service(const ServiceKey& key) { element(false, "services", key.vip.is_v4(), key_text(key)); }
+
+bool Batch::empty() const { return head_.empty() && deletes_.empty() && adds_.empty(); }
+
+std::string Batch::text() const {
+  std::string out = head_;
+  for (const auto* part : {&deletes_, &adds_}) {
+    const char* verb = part == &deletes_ ? "delete element inet " : "add element inet ";
+    for (const auto& [set, elements] : *part) {
+      // Bounded commands: nft parses one long line no faster than several.
+      for (std::size_t i = 0; i < elements.size(); i += 4096) {
+        out += verb + table_ + " " + set + " { ";
+        const std::size_t end = std::min(elements.size(), i + 4096);
+        for (std::size_t j = i; j < end; ++j) {
+          if (j != i) out += ", ";
+          out += elements[j];
+        }
+        out += " }\n";
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace dcos::netlb::nft
