@@ -1,0 +1,186 @@
+// l4lb-program-bench: how long the nftables datapath takes to program the
+// kernel, against loading the same services the way kube-proxy's nftables
+// mode shapes them with `nft -f`, in the same run (bench/README.md).
+//
+// Root only. Runs in a network namespace of its own (unshare), which the
+// kernel removes with everything in it when the benchmark exits.
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "netlb/nftables/datapath.hpp"
+
+namespace {
+
+using namespace dcos::netlb;
+using Clock = std::chrono::steady_clock;
+
+struct Cost {
+  double wall_ms = 0, cpu_ms = 0;
+};
+
+double cpu_ms(int who) {
+  rusage usage{};
+  getrusage(who, &usage);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+template <class F>
+Cost measure(F&& work) {
+  const double cpu0 = cpu_ms(RUSAGE_SELF) + cpu_ms(RUSAGE_CHILDREN);
+  const auto t0 = Clock::now();
+  work();
+  const auto t1 = Clock::now();
+  return {std::chrono::duration<double, std::milli>(t1 - t0).count(),
+          cpu_ms(RUSAGE_SELF) + cpu_ms(RUSAGE_CHILDREN) - cpu0};
+}
+
+Address vip(int i) { return Address::ipv4((11u << 24) | static_cast<uint32_t>(i + 1)); }
+Address backend(int i, int j) { return Address::ipv4((10u << 24) | (static_cast<uint32_t>(j) << 16) | static_cast<uint32_t>(i + 1)); }
+
+VipTable make_table(int vips, int backends) {
+  VipTable table;
+  for (int i = 0; i < vips; ++i) {
+    Service s{{Protocol::tcp, vip(i), 80}, "wlc", {}};
+    for (int j = 0; j < backends; ++j) s.destinations.push_back({backend(i, j), 8080, 1});
+    normalize(s);
+    table[s.key] = s;
+  }
+  return table;
+}
+
+// kube-proxy's nftables mode: a verdict map from (address . proto . port) to
+// a chain per service, which picks an endpoint with numgen. With
+// endpoint_chains, as kube-proxy writes it: numgen vmap to a chain per
+// endpoint that DNATs; without, the endpoints as an anonymous map in the
+// service chain (kube-proxy's shape minus the endpoint chains: faster).
+// The rule of service i's chain with its endpoints as an anonymous map.
+std::string service_rule(int i, int backends) {
+  std::string map;
+  for (int j = 0; j < backends; ++j) map += (j ? ", " : "") + std::to_string(j) + " : " + backend(i, j).text() + " . 8080";
+  return "add rule ip kp svc-" + std::to_string(i) + " meta l4proto tcp dnat ip to numgen random mod " + std::to_string(backends) +
+         " map { " + map + " }\n";
+}
+
+std::string service_chain(int i, int backends, bool endpoint_chains) {
+  std::string out = "add chain ip kp svc-" + std::to_string(i) + "\n";
+  if (!endpoint_chains) return out + service_rule(i, backends);
+  std::string vmap;
+  for (int j = 0; j < backends; ++j) {
+    const std::string ep = "ep-" + std::to_string(i) + "-" + std::to_string(j);
+    out += "add chain ip kp " + ep + "\nadd rule ip kp " + ep + " dnat to " + backend(i, j).text() + ":8080\n";
+    vmap += (j ? ", " : "") + std::to_string(j) + " : goto " + ep;
+  }
+  return out + "add rule ip kp svc-" + std::to_string(i) + " numgen random mod " + std::to_string(backends) +
+         " vmap { " + vmap + " }\n";
+}
+
+std::string peer_ruleset(int vips, int backends, bool endpoint_chains) {
+  std::string out = "add table ip kp\n"
+                    "add map ip kp service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }\n"
+                    "add chain ip kp services\n"
+                    "add rule ip kp services ip daddr . meta l4proto . th dport vmap @service-ips\n"
+                    "add chain ip kp prerouting { type nat hook prerouting priority -100; policy accept; }\n"
+                    "add rule ip kp prerouting jump services\n"
+                    "add chain ip kp output { type nat hook output priority -100; policy accept; }\n"
+                    "add rule ip kp output jump services\n";
+  for (int i = 0; i < vips; ++i) out += service_chain(i, backends, endpoint_chains);
+  std::string elements;
+  for (int i = 0; i < vips; ++i)
+    elements += (i ? ", " : "") + vip(i).text() + " . tcp . 80 : goto svc-" + std::to_string(i);
+  return out + "add element ip kp service-ips { " + elements + " }\n";
+}
+
+bool nft_file(const std::string& path) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execlp("nft", "nft", "-f", path.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int flag(int argc, char** argv, const char* name, int fallback) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return std::atoi(argv[i] + prefix.size());
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int vips = flag(argc, argv, "vips", 10000), backends = flag(argc, argv, "backends", 10);
+  const bool endpoint_chains = flag(argc, argv, "endpoint_chains", 0) != 0;
+  if (vips < 1 || vips > 1000000 || backends < 1 || backends > 100) {
+    std::fprintf(stderr, "usage: l4lb-program-bench [--vips=10000] [--backends=10] [--endpoint_chains=0|1]\n");
+    return 2;
+  }
+  if (unshare(CLONE_NEWNET) != 0) {
+    std::perror("l4lb-program-bench: unshare(CLONE_NEWNET) (run as root)");
+    return 1;
+  }
+  auto made = make_nftables_datapath();
+  if (!made) return std::fprintf(stderr, "%s\n", made.error().message.c_str()), 1;
+  Datapath& datapath = **made;
+
+  const VipTable table = make_table(vips, backends);
+  dcos::Result<std::vector<Change>> done = dcos::Error{"not run"};
+  const Cost ours_full = measure([&] { done = reconcile(datapath, table); });
+  if (!done) return std::fprintf(stderr, "ours, from empty: %s\n", done.error().message.c_str()), 1;
+
+  // One backend change, as the daemon makes it: the plan against what it
+  // programmed, applied. Drain one backend, then add one.
+  VipTable drained = table;
+  drained.begin()->second.destinations.front().weight = 0;
+  dcos::Result<void> applied;
+  const Cost ours_one = measure([&] { applied = datapath.apply(plan(table, drained)); });
+  if (!applied) return std::fprintf(stderr, "ours, one change: %s\n", applied.error().message.c_str()), 1;
+  dcos::Result<VipTable> held = dcos::Error{"not run"};
+  const Cost ours_dump = measure([&] { held = datapath.dump(); });
+  if (!held || *held != drained) return std::fprintf(stderr, "ours: the dump differs from what was applied\n"), 1;
+  if (auto removed = datapath.remove_all(); !removed) return std::fprintf(stderr, "%s\n", removed.error().message.c_str()), 1;
+
+  char dir[] = "/tmp/l4lb-bench-XXXXXX";
+  if (!mkdtemp(dir)) return std::perror("mkdtemp"), 1;
+  const std::string full = std::string(dir) + "/full.nft", one = std::string(dir) + "/one.nft";
+  std::ofstream(full) << peer_ruleset(vips, backends, endpoint_chains);
+  // kube-proxy's way of changing one service: rewrite its chain.
+  std::ofstream(one) << "flush chain ip kp svc-0\n" << service_rule(0, std::max(backends - 1, 1));
+  bool peer_ok = true;
+  const Cost peer_full = measure([&] { peer_ok = nft_file(full); });
+  const Cost peer_one = peer_ok ? measure([&] { peer_ok = nft_file(one); }) : Cost{};
+  std::remove(full.c_str());
+  std::remove(one.c_str());
+  rmdir(dir);
+
+  std::printf("%d VIPs x %d backends, table inet dcos-l4lb vs kube-proxy-shaped `nft -f` (%s), one netns, same run\n",
+              vips, backends, endpoint_chains ? "endpoint chains" : "endpoints as an anonymous map per service chain");
+  std::printf("%-34s %12s %12s\n", "", "wall ms", "cpu ms");
+  std::printf("%-34s %12.1f %12.1f\n", "ours: from empty (reconcile)", ours_full.wall_ms, ours_full.cpu_ms);
+  std::printf("%-34s %12.2f %12.2f\n", "ours: one backend change (apply)", ours_one.wall_ms, ours_one.cpu_ms);
+  std::printf("%-34s %12.1f %12.1f\n", "ours: dump of the whole table", ours_dump.wall_ms, ours_dump.cpu_ms);
+  if (!peer_ok) {
+    std::printf("peer: nft -f failed (is nft installed?)\n");
+    return 1;
+  }
+  std::printf("%-34s %12.1f %12.1f\n", "peer: nft -f from empty", peer_full.wall_ms, peer_full.cpu_ms);
+  std::printf("%-34s %12.2f %12.2f\n", "peer: nft -f one service change", peer_one.wall_ms, peer_one.cpu_ms);
+  std::printf("ratio from empty (peer / ours): %.1fx wall, %.1fx cpu; goal: about 1 s\n",
+              peer_full.wall_ms / ours_full.wall_ms, peer_full.cpu_ms / ours_full.cpu_ms);
+  std::printf("ratio one change (peer / ours): %.1fx wall, %.1fx cpu; goal: under 10 ms\n",
+              peer_one.wall_ms / ours_one.wall_ms, peer_one.cpu_ms / std::max(ours_one.cpu_ms, 0.001));
+  return 0;
+}
