@@ -77,13 +77,19 @@ class NftablesDatapath final : public Datapath {
                                                               : Result<Service>(Error{"unlisted"});
       if (consistent && nft::check(*consistent)) {
         table[key] = std::move(*consistent);
-        if (service.rules.pick && picks.insert(service.rules.pick).second && !pick_intact(*held, service.rules.pick))
-          heal.pick_chain(service.rules.pick);
         continue;
       }
       if (service.listed) heal.remove_service(key);
       for (const auto& slot : service.rules.slots) heal.remove_slot(key, slot.first);
       for (const auto& endpoint : service.rules.idle) heal.remove_idle(key, endpoint);
+    }
+    // Every pick-W chain that is there is kept intact, so that apply()
+    // knows a chain it has not seen does not exist.
+    for (const auto& [chain, rules] : held->chains) {
+      auto slots = nft::pick_slots(chain);
+      if (!slots) continue;
+      if (!pick_intact(*held, *slots)) heal.pick_chain(*slots, /*refill=*/true);
+      picks.insert(*slots);
     }
     if (!frame_intact(*held)) heal.frame();
     if (!heal.empty())
@@ -116,7 +122,7 @@ class NftablesDatapath final : public Datapath {
       if (after != next.end()) {
         if (auto fits = nft::check(after->second); !fits) return fits.error();
         to = nft::layout(after->second);
-        if (to->pick && picks.insert(to->pick).second) batch.pick_chain(to->pick);
+        if (to->pick && picks.insert(to->pick).second) batch.pick_chain(to->pick, /*refill=*/false);
       }
       batch.change(key, from ? &*from : nullptr, to ? &*to : nullptr);
     }

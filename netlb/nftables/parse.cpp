@@ -1,6 +1,5 @@
 #include "netlb/nftables/parse.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -86,16 +85,7 @@ Result<Endpoint> endpoint(const json& address_part, const json& port_part, bool 
 std::optional<uint32_t> verdict(const json& value) {
   if (member(value, "accept")) return 0;
   const json* go = member(value, "goto");
-  const std::string target = go ? string_member(*go, "target") : std::string();
-  if (target.rfind("pick-", 0) != 0) return std::nullopt;
-  uint32_t slots = 0;
-  const char* begin = target.data() + 5;
-  const char* end = target.data() + target.size();
-  auto [at, error] = std::from_chars(begin, end, slots);
-  if (error != std::errc() || at != end || begin == end || slots == 0 || slots > kMaxSlots ||
-      target != pick_chain(slots))
-    return std::nullopt;
-  return slots;
+  return go ? pick_slots(string_member(*go, "target")) : std::nullopt;
 }
 
 Result<void> add_elements(HeldTable& table, const std::string& name, const json& elements) {

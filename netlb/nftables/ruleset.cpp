@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace dcos::netlb::nft {
 
@@ -100,6 +101,17 @@ Result<Service> service_from(const ServiceKey& key, const ServiceRules& rules) {
 
 std::string pick_chain(uint32_t slots) { return "pick-" + std::to_string(slots); }
 
+std::optional<uint32_t> pick_slots(std::string_view chain) {
+  if (chain.substr(0, 5) != "pick-") return std::nullopt;
+  uint32_t slots = 0;
+  const char* begin = chain.data() + 5;
+  const char* end = chain.data() + chain.size();
+  auto [at, error] = std::from_chars(begin, end, slots);
+  if (error != std::errc() || at != end || slots == 0 || slots > kMaxSlots || chain != pick_chain(slots))
+    return std::nullopt;
+  return slots;
+}
+
 void Batch::frame() {
   const std::string t = "inet " + table_;
   head_ += "add table " + t + "\n";
@@ -123,9 +135,10 @@ void Batch::frame() {
   head_ += "add rule " + t + " postrouting ct status dnat fib saddr type local masquerade comment \"masquerade\"\n";
 }
 
-void Batch::pick_chain(uint32_t slots) {
+void Batch::pick_chain(uint32_t slots, bool refill) {
   const std::string chain = "inet " + table_ + " " + nft::pick_chain(slots);
-  head_ += "add chain " + chain + "\nflush chain " + chain + "\n";
+  head_ += "add chain " + chain + "\n";
+  if (refill) head_ += "flush chain " + chain + "\n";
   for (bool v4 : {true, false}) head_ += "add rule " + chain + " " + rule(kPickRule, v4, slots) + "\n";
 }
 

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -60,6 +61,8 @@ Result<void> check(const Service& service);
 Result<Service> service_from(const ServiceKey& key, const ServiceRules& rules);
 
 std::string pick_chain(uint32_t slots);  // "pick-3"
+// W of a chain named pick-W (as pick_chain writes it, 1..kMaxSlots), or nullopt.
+std::optional<uint32_t> pick_slots(std::string_view chain);
 
 // Builds one nft batch (one transaction): commands for the fixed frame
 // first, then every element deletion, then every addition.
@@ -68,7 +71,10 @@ class Batch {
   explicit Batch(std::string table) : table_(std::move(table)) {}
 
   void frame();                    // table, maps, sets, base chains and their rules (idempotent)
-  void pick_chain(uint32_t slots); // chain pick-W and its rules (idempotent)
+  // Chain pick-W and its rules: `refill` empties an existing chain first
+  // (nft then reads the whole table, elements too: slow on a big table);
+  // without, the chain must not exist yet.
+  void pick_chain(uint32_t slots, bool refill);
   // The element changes from `from` to `to` for one service (either may be
   // null: the service is new, or goes).
   void change(const ServiceKey& key, const ServiceRules* from, const ServiceRules* to);
