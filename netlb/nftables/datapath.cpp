@@ -106,14 +106,24 @@ class NftablesDatapath final : public Datapath {
     if (changes.empty()) return {};
     if (!known_)
       if (auto fresh = dump(); !fresh) return fresh.error();
-    VipTable next = programmed_;
+    // The touched services only, changed on the side (a copy of the whole
+    // table would cost more than one change's transaction).
+    std::set<ServiceKey> touched;
+    for (const Change& change : changes) touched.insert(change.service);
+    VipTable next;
+    for (const ServiceKey& key : touched)
+      if (auto it = programmed_.find(key); it != programmed_.end()) next.insert(*it);
     if (auto applied = apply_changes(next, changes); !applied) return applied.error();
 
     Batch batch(table_);
-    if (!exists_) batch.frame();
-    std::set<ServiceKey> touched;
-    for (const Change& change : changes) touched.insert(change.service);
     std::set<uint32_t> picks = picks_;
+    if (!exists_) {
+      batch.frame();
+      // The usual totals' chains, made while the maps are empty: a chain
+      // made later binds a map the kernel then checks element by element.
+      for (uint32_t slots = 1; slots <= nft::kPreparedPicks; ++slots)
+        if (picks.insert(slots).second) batch.pick_chain(slots, /*refill=*/false);
+    }
     for (const ServiceKey& key : touched) {
       auto before = programmed_.find(key);
       auto after = next.find(key);
@@ -130,7 +140,12 @@ class NftablesDatapath final : public Datapath {
       known_ = false;  // the transaction failed whole; dump again before the next one
       return Error{"one transaction of " + std::to_string(changes.size()) + " changes: " + done.error().message};
     }
-    programmed_ = std::move(next);
+    for (const ServiceKey& key : touched) {
+      if (auto it = next.find(key); it != next.end())
+        programmed_[key] = std::move(it->second);
+      else
+        programmed_.erase(key);
+    }
     picks_ = std::move(picks);
     exists_ = true;
     return {};

@@ -33,6 +33,8 @@ namespace dcos::netlb::nft {
 
 // The most slots (the sum of the weights) of one service.
 inline constexpr uint32_t kMaxSlots = 1024;
+// pick-1 .. pick-N are made with the table (see datapath.cpp).
+inline constexpr uint32_t kPreparedPicks = 64;
 
 struct Endpoint {
   Address address;
