@@ -10,6 +10,8 @@ packages=(
   # libraries
   libboost-dev libprotobuf-dev protobuf-compiler libsystemd-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libseccomp-dev libarchive-dev
+  # the load balancer's nftables datapath (netlb/nftables), and nft for its tests and bench
+  libnftables-dev nftables
   # what tests and scripts call
   python3 curl procps iproute2 dnsutils
   # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
