@@ -1,6 +1,7 @@
 // The plan from one VIP table to another: exact, in the safe order, and
 // applying it to the old table gives the new one.
 #include "netlb/plan.hpp"
+#include "tests/netlb/tables.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,17 +14,8 @@ Address ip(const char* text) { return *Address::parse(text); }
 
 ServiceKey key(const char* vip, uint16_t port, Protocol protocol = Protocol::tcp) { return {protocol, ip(vip), port}; }
 
-Service service(ServiceKey k, std::vector<Destination> destinations, std::string scheduler = "wlc") {
-  Service s{k, std::move(scheduler), std::move(destinations)};
-  normalize(s);
-  return s;
-}
-
-VipTable table(std::initializer_list<Service> services) {
-  VipTable t;
-  for (const auto& s : services) t[s.key] = s;
-  return t;
-}
+using testing::service;
+using testing::table;
 
 TEST(AddressTest, ParsesAndPrintsBothFamilies) {
   EXPECT_EQ(ip("11.0.0.7").text(), "11.0.0.7");
