@@ -136,7 +136,9 @@ Result<HeldTable> parse(const json& document) {
   HeldTable table;
   for (const json& item : *list) {
     if (!item.is_object() || item.size() != 1) return Error{"an nftables item is not an object of one kind"};
-    const auto& [kind, body] = *item.items().begin();
+    const auto first = item.begin();  // (items() is a temporary: its entries die with it)
+    const std::string kind = first.key();
+    const json& body = first.value();
     if (kind == "map" || kind == "set") {
       const std::string name = string_member(body, "name");
       table.sets.insert(name);
