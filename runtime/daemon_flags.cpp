@@ -11,8 +11,10 @@ extern char** environ;
 
 namespace dcos {
 
-void add_ip_flag(FlagSet& flags, std::string* ip, std::string help) {
-  flags.add("ip", std::move(help), *ip, [ip](std::string_view text) -> Result<void> {
+namespace {
+
+void add_named_ip_flag(FlagSet& flags, std::string name, std::string* ip, std::string help) {
+  flags.add(std::move(name), std::move(help), *ip, [ip](std::string_view text) -> Result<void> {
     const std::string value(text);
     unsigned char address[16];
     if (inet_pton(AF_INET, value.c_str(), address) != 1 && inet_pton(AF_INET6, value.c_str(), address) != 1)
@@ -20,6 +22,15 @@ void add_ip_flag(FlagSet& flags, std::string* ip, std::string help) {
     *ip = value;
     return {};
   });
+}
+
+}  // namespace
+
+void add_ip_flag(FlagSet& flags, std::string* ip, std::string help) { add_named_ip_flag(flags, "ip", ip, std::move(help)); }
+
+void add_http_flags(FlagSet& flags, std::string* ip, uint16_t* port, const std::string& endpoints) {
+  add_named_ip_flag(flags, "http_ip", ip, "IP address of the HTTP endpoints (" + endpoints + ")");
+  flags.add("http_port", "Port of the HTTP endpoints (" + endpoints + ")", port);
 }
 
 void add_positive_duration_flag(FlagSet& flags, std::string name, std::string help, Duration* target) {

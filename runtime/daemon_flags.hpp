@@ -15,6 +15,9 @@ namespace dcos {
 
 // --ip: an IPv4 or IPv6 address, checked when parsed.
 void add_ip_flag(FlagSet& flags, std::string* ip, std::string help);
+// --http_ip and --http_port: where a node service serves `endpoints`
+// ("/health, /metrics").
+void add_http_flags(FlagSet& flags, std::string* ip, uint16_t* port, const std::string& endpoints);
 // A duration that must be longer than zero.
 void add_positive_duration_flag(FlagSet& flags, std::string name, std::string help, Duration* target);
 // A whole number from `min` to `max`, into any unsigned integer.

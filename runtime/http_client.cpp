@@ -1,5 +1,7 @@
 #include "runtime/http_client.hpp"
 
+#include "runtime/flags.hpp"
+
 #include <charconv>
 
 #include <boost/asio/connect.hpp>
@@ -12,6 +14,17 @@ namespace dcos::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+
+void add_host_port_flag(FlagSet& flags, std::string name, std::string help, std::string* host, uint16_t* port,
+                        uint16_t default_port) {
+  const std::string shown = (host->find(':') != std::string::npos ? "[" + *host + "]" : *host) + ":" + std::to_string(*port);
+  flags.add(std::move(name), std::move(help), shown, [host, port, default_port](std::string_view text) -> Result<void> {
+    auto address = split_host_port(std::string(text), default_port);
+    if (!address) return address.error();
+    std::tie(*host, *port) = *address;
+    return {};
+  });
+}
 
 Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text, uint16_t default_port) {
   std::string host = text;

@@ -9,6 +9,10 @@
 
 #include "runtime/result.hpp"
 
+namespace dcos {
+class FlagSet;
+}
+
 namespace dcos::http {
 
 struct Reply {
@@ -28,5 +32,10 @@ inline Result<Reply> get(const std::string& host, uint16_t port, const std::stri
 
 // Splits "host:port" (or "[v6]:port", or "host" with `default_port`).
 Result<std::pair<std::string, uint16_t>> split_host_port(const std::string& text, uint16_t default_port);
+
+// A flag whose value is "host:port" as split_host_port() takes it, such
+// as the daemons' --master (default port 5050).
+void add_host_port_flag(FlagSet& flags, std::string name, std::string help, std::string* host, uint16_t* port,
+                        uint16_t default_port = 5050);
 
 }  // namespace dcos::http

@@ -9,13 +9,7 @@ namespace dcos::agent {
 FlagSet make_flags(Config* config) {
   Options* options = &config->options;
   FlagSet flags("dcos-agent", "The cluster's agent: registers this node's resources with the master.");
-  flags.add("master", "The master, as host:port", options->master_host + ":" + std::to_string(options->master_port),
-            [options](std::string_view text) -> Result<void> {
-              auto address = http::split_host_port(std::string(text), 5050);
-              if (!address) return address.error();
-              std::tie(options->master_host, options->master_port) = *address;
-              return {};
-            });
+  http::add_host_port_flag(flags, "master", "The master, as host:port", &options->master_host, &options->master_port);
   add_ip_flag(flags, &options->ip, "IP address to listen on");
   flags.add("port", "Port to listen on (HTTP)", &options->port);
   flags.add("hostname", "Hostname the agent advertises", &options->hostname);

@@ -11,6 +11,7 @@
 #include "daemons/cli/task_commands.hpp"
 #include "daemons/cli/task_kill.hpp"
 #include "daemons/cli/task_log.hpp"
+#include "daemons/cli/vip_list.hpp"
 #include "runtime/flags.hpp"
 
 namespace dcos::cli {
@@ -29,7 +30,9 @@ constexpr const char* kSummary =
     "                            Print a task's stdout (or stderr), read from its agent\n"
     "  task run --name N [--cpus C] [--mem MB] -- CMD [ARGS...]\n"
     "                            Run one task through the master as a one-shot framework,\n"
-    "                            print its states, exit 0 if it finished";
+    "                            print its states, exit 0 if it finished\n"
+    "  vip list [--l4lb=HOST:PORT] List the VIPs this node's dcos-l4lb programs: name,\n"
+    "                            framework, protocol, address, backends";
 
 struct Options {
   MasterAddress master;
@@ -39,6 +42,7 @@ struct Options {
   TaskLogOptions log;
   TaskKillOptions kill;
   Duration grace{};
+  L4lbAddress l4lb;
 };
 
 int usage_error(std::ostream& err, const std::string& message) {
@@ -104,10 +108,24 @@ int task(const std::vector<std::string>& words, Options options, std::ostream& o
   return task_run(options.master, options.run, options.json, out, err);
 }
 
+int vip(const std::vector<std::string>& words, const Options& options, std::ostream& out, std::ostream& err) {
+  if (words.size() < 2 || words[1] != "list")
+    return usage_error(err, "'dcos vip' needs a subcommand: list (see --help)");
+  if (words.size() > 2) return usage_error(err, "unexpected argument '" + words[2] + "' (see --help)");
+  auto vips = fetch_vips(options.l4lb);
+  if (!vips) {
+    err << "dcos: " << vips.error().message << "\n";
+    return 1;
+  }
+  out << (options.json ? vip_json(*vips) : vip_table(*vips));
+  return 0;
+}
+
 // Runs the command named by the positional words, or says why it cannot.
 int dispatch(const std::vector<std::string>& words, const Options& options, std::ostream& out, std::ostream& err) {
   if (words.empty()) return usage_error(err, "no command given, e.g. 'dcos node list' (see --help)");
   if (words[0] == "task") return task(words, options, out, err);
+  if (words[0] == "vip") return vip(words, options, out, err);
   if (words[0] != "node") return usage_error(err, "unknown command '" + words[0] + "' (see --help)");
   if (words.size() < 2) return usage_error(err, "'dcos node' needs a subcommand: list (see --help)");
   if (words[1] != "list") return usage_error(err, "unknown command 'node " + words[1] + "' (see --help)");
@@ -125,6 +143,13 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
               auto address = parse_master_address(std::string(text));
               if (!address) return address.error();
               options.master = std::move(*address);
+              return {};
+            });
+  flags.add("l4lb", "vip list: the node's dcos-l4lb, HOST:PORT (or $DCOS_L4LB)", options.l4lb.text(),
+            [&options](std::string_view text) -> Result<void> {
+              auto address = parse_l4lb_address(std::string(text));
+              if (!address) return address.error();
+              options.l4lb = std::move(*address);
               return {};
             });
   flags.add("json", "Print JSON for programs instead of a table", &options.json);

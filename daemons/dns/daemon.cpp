@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "netlb/vip_table.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
 #include "runtime/notify.hpp"
@@ -53,12 +54,30 @@ StateSubscriberOptions DnsDaemon::subscriber_options(const DaemonOptions& option
 
 StateSubscriber::Handlers DnsDaemon::handlers() {
   StateSubscriber::Handlers handlers;
-  handlers.snapshot = [this](const ClusterState& state) { zone_.reset(state); };
+  handlers.snapshot = [this](const ClusterState& state) {
+    zone_.reset(state);
+    update_vips(state);
+  };
   handlers.change = [this](const ClusterState& state, const internal::StateChange& change) {
     zone_.apply(state, change);
+    update_vips(state);
   };
   handlers.link = [this](bool up, const std::string& reason) { link(up, reason); };
   return handlers;
+}
+
+// The named VIPs as dcos-l4lb computes them, from the same state with the
+// same function (netlb/README.md: how the names and the kernel's rules
+// line up).
+void DnsDaemon::update_vips(const ClusterState& state) {
+  auto named = netlb::build_vip_table(state, {.range = options_.vip_range}).named;
+  if (named == vips_) return;
+  vips_ = std::move(named);
+  std::vector<VipName> names;
+  for (const auto& vip : vips_)
+    names.push_back({vip.key.name, vip.key.framework,
+                     std::string(reinterpret_cast<const char*>(vip.address.bytes.data()), vip.address.size())});
+  zone_.set_vips(names);
 }
 
 void DnsDaemon::start() {

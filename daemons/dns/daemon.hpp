@@ -12,6 +12,7 @@
 #include <string>
 
 #include "daemons/dns/flags.hpp"
+#include "netlb/vip_table.hpp"
 #include "dnsproxy/cluster_zone.hpp"
 #include "dnsproxy/forwarder.hpp"
 #include "dnsproxy/server.hpp"
@@ -35,6 +36,7 @@ class DnsDaemon {
   static StateSubscriberOptions subscriber_options(const DaemonOptions& options);
   StateSubscriber::Handlers handlers();
   void link(bool up, const std::string& reason);
+  void update_vips(const ClusterState& state);
   std::string health() const;
   std::string metrics() const;
 
@@ -47,6 +49,7 @@ class DnsDaemon {
   bool ever_up_ = false;
   std::string down_reason_;
   std::chrono::system_clock::time_point down_since_{};
+  std::vector<netlb::NamedVip> vips_;  // what the zone has under l4lb.<directory>
 };
 
 }  // namespace dcos::dns

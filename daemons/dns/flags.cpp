@@ -88,13 +88,8 @@ FlagSet make_flags(DaemonOptions* options) {
               options->allow_clients = std::string(text);
               return {};
             });
-  flags.add("http_ip", "IP address of the HTTP endpoints (/health, /metrics)", options->http_ip,
-            [options](std::string_view text) -> Result<void> {
-              if (!is_ip(std::string(text))) return Error{"'" + std::string(text) + "' is not an IP address"};
-              options->http_ip = std::string(text);
-              return {};
-            });
-  flags.add("http_port", "Port of the HTTP endpoints (/health, /metrics)", &options->http_port);
+  netlb::add_vip_range_flag(flags, &options->vip_range);
+  add_http_flags(flags, &options->http_ip, &options->http_port, "/health, /metrics");
   add_log_level_flag(flags, &options->log_level);
   return flags;
 }

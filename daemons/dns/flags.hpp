@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "netlb/vip_range.hpp"
 #include "runtime/duration.hpp"
 #include "runtime/flags.hpp"
 #include "runtime/log.hpp"
@@ -26,6 +27,8 @@ struct DaemonOptions {
   Duration ttl = std::chrono::seconds(5);
   std::string domain = "mesos";
   std::string allow_clients = "local";
+  // --vip_range: named VIPs' addresses, as dcos-l4lb computes them (netlb/vip_table.hpp).
+  netlb::VipRange vip_range;
   // 8123, Mesos-DNS's HTTP port; on loopback: /metrics is for the node's
   // own collector.
   std::string http_ip = "127.0.0.1";

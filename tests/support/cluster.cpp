@@ -130,5 +130,6 @@ std::string master_binary() { return DCOS_MASTER_BINARY; }
 std::string agent_binary() { return DCOS_AGENT_BINARY; }
 std::string cli_binary() { return DCOS_CLI_BINARY; }
 std::string dns_binary() { return DCOS_DNS_BINARY; }
+std::string l4lb_binary() { return DCOS_L4LB_BINARY; }
 
 }  // namespace dcos::testing

@@ -68,5 +68,6 @@ std::string master_binary();
 std::string agent_binary();
 std::string cli_binary();
 std::string dns_binary();
+std::string l4lb_binary();
 
 }  // namespace dcos::testing
