@@ -78,15 +78,24 @@ Result<std::unique_ptr<DaemonProcess>> DaemonProcess::start(const std::string& b
   auto port = free_loopback_port();
   if (!port) return port.error();
 
+  return spawn(kind, *port, [&](const std::string& work_dir) {
+    std::vector<std::string> args = {binary, "--ip=127.0.0.1", "--port=" + std::to_string(*port),
+                                     "--work_dir=" + work_dir};
+    args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+    return args;
+  });
+}
+
+Result<std::unique_ptr<DaemonProcess>> DaemonProcess::spawn(
+    const std::string& kind, uint16_t http_port,
+    const std::function<std::vector<std::string>(const std::string& work_dir)>& make_argv) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dcos-bench-" + kind + "-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) return Error{errno_text("mkdtemp '" + pattern + "'", errno)};
   const std::string work_dir = pattern;
   const std::string log_path = work_dir + "/" + kind + ".log";
 
-  std::vector<std::string> args = {binary, "--ip=127.0.0.1", "--port=" + std::to_string(*port),
-                                   "--work_dir=" + work_dir};
-  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  std::vector<std::string> args = make_argv(work_dir);
   auto env = child_environment();
   auto argv = c_strings(args);
   auto envp = c_strings(env);
@@ -97,14 +106,14 @@ Result<std::unique_ptr<DaemonProcess>> DaemonProcess::start(const std::string& b
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   pid_t pid = 0;
-  const int error = ::posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
+  const int error = ::posix_spawnp(&pid, args.at(0).c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
     std::error_code ignored;
     std::filesystem::remove_all(work_dir, ignored);
-    return Error{errno_text("spawn '" + binary + "'", error)};
+    return Error{errno_text("spawn '" + args.at(0) + "'", error)};
   }
-  return std::make_unique<DaemonProcess>(kind, work_dir, *port, pid);
+  return std::make_unique<DaemonProcess>(kind, work_dir, http_port, pid);
 }
 
 DaemonProcess::~DaemonProcess() {
@@ -128,6 +137,7 @@ bool DaemonProcess::reap(bool block) {
 }
 
 Result<void> DaemonProcess::wait_healthy(Clock::time_point deadline) {
+  if (port_ == 0) return Error{kind_ + " serves no HTTP to ask for /health"};
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     if (reap(false)) return Error{kind_ + " " + describe_status(wait_status_) + " before it was healthy"};
     auto reply = http::get("127.0.0.1", port_, "/health", std::chrono::milliseconds(500));

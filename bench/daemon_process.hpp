@@ -1,5 +1,5 @@
-// A real daemon (dcos-master, dcos-agent) started as a child process for a
-// benchmark.
+// A real daemon (dcos-master, dcos-agent; or any program, through spawn():
+// dcos-dns, unbound) started as a child process for a benchmark.
 //
 // start() picks a free loopback port, makes a fresh work directory
 // (mkdtemp under $TMPDIR or /tmp), and spawns the binary with
@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,13 @@ class DaemonProcess {
   static Result<std::unique_ptr<DaemonProcess>> start(const std::string& binary,
                                                       const std::vector<std::string>& extra_flags,
                                                       const std::string& kind = "master");
+  // Any program, `argv` as given (argv[0] the binary, found on PATH if it
+  // has no slash), with a fresh work directory made first and handed to
+  // `make_argv`, its output to <dir>/<kind>.log; `http_port` is what
+  // wait_healthy() polls (0: the program serves no HTTP).
+  static Result<std::unique_ptr<DaemonProcess>> spawn(
+      const std::string& kind, uint16_t http_port,
+      const std::function<std::vector<std::string>(const std::string& work_dir)>& make_argv);
   ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;

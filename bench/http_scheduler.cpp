@@ -107,6 +107,32 @@ asio::awaitable<Result<HttpScheduler::Event>> HttpScheduler::next_event() {
   co_return event;
 }
 
+asio::awaitable<Result<mesos::v1::Offer>> HttpScheduler::next_offer() {
+  for (;;) {
+    auto event = co_await next_event();
+    if (!event) co_return event.error();
+    if (event->type() == Event::OFFERS && event->offers().offers_size() > 0) co_return event->offers().offers(0);
+  }
+}
+
+asio::awaitable<Result<mesos::v1::TaskStatus>> HttpScheduler::next_update() {
+  for (;;) {
+    auto event = co_await next_event();
+    if (!event) co_return event.error();
+    if (event->type() != Event::UPDATE) continue;
+    const auto& status = event->update().status();
+    if (status.has_uuid()) {
+      Call ack;
+      ack.set_type(Call::ACKNOWLEDGE);
+      *ack.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
+      *ack.mutable_acknowledge()->mutable_task_id() = status.task_id();
+      ack.mutable_acknowledge()->set_uuid(status.uuid());
+      send(std::move(ack));
+    }
+    co_return status;
+  }
+}
+
 void HttpScheduler::send(Call call) {
   call.mutable_framework_id()->set_value(framework_id_);
   pending_.push_back(call.SerializeAsString());

@@ -40,6 +40,11 @@ class HttpScheduler {
   boost::asio::awaitable<Result<void>> subscribe(const mesos::v1::FrameworkInfo& framework);
   // The next event of the stream; an error once the stream ended or broke.
   boost::asio::awaitable<Result<Event>> next_event();
+  // The first offer of the next OFFERS event (other events skipped).
+  boost::asio::awaitable<Result<mesos::v1::Offer>> next_offer();
+  // The next status update (other events skipped), its acknowledgement
+  // queued at once when it carries a uuid.
+  boost::asio::awaitable<Result<mesos::v1::TaskStatus>> next_update();
   // Queues `call` with our framework id; does not wait for the answer.
   void send(Call call);
   // Waits until every queued call was answered.

@@ -35,9 +35,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/daemon_process.hpp"
+#include "bench/bench_cluster.hpp"
 #include "bench/http_scheduler.hpp"
-#include "isolation/cgroups.hpp"
 #include "runtime/daemon_flags.hpp"
 #include "runtime/flags.hpp"
 #include "runtime/http_client.hpp"
@@ -107,7 +106,7 @@ class Run {
     framework.set_user("root");
     framework.set_name("task-launch-bench");
     if (auto subscribed = co_await scheduler_.subscribe(framework); !subscribed) co_return subscribed.error();
-    auto offer = co_await first_offer();
+    auto offer = co_await scheduler_.next_offer();
     if (!offer) co_return offer.error();
     const std::size_t count = static_cast<std::size_t>(settings_.count);
     if (offered(*offer, "cpus") < settings_.task_cpus * count - 1e-6 ||
@@ -121,7 +120,7 @@ class Run {
     scheduler_.send(accept(*offer));
     std::size_t starting = 0, running = 0;
     while (running < count) {
-      auto update = co_await next_update();
+      auto update = co_await scheduler_.next_update();
       if (!update) co_return update.error();
       if (update->state() == mesos::v1::TASK_STARTING && ++starting == 1) figures_.first_starting = since(accepted);
       if (update->state() == mesos::v1::TASK_STARTING && starting == count) figures_.all_starting = since(accepted);
@@ -137,7 +136,7 @@ class Run {
     const auto killing = Clock::now();
     for (const auto& [task_id, agent_id] : tasks_) scheduler_.send(kill(task_id, agent_id));
     for (std::size_t killed = 0; killed < count;) {
-      auto update = co_await next_update();
+      auto update = co_await scheduler_.next_update();
       if (!update) co_return update.error();
       if (update->state() == mesos::v1::TASK_KILLED) ++killed;
     }
@@ -154,34 +153,6 @@ class Run {
   void close() { scheduler_.close(); }
 
  private:
-  asio::awaitable<Result<mesos::v1::Offer>> first_offer() {
-    for (;;) {
-      auto event = co_await scheduler_.next_event();
-      if (!event) co_return event.error();
-      if (event->type() == HttpScheduler::Event::OFFERS && event->offers().offers_size() > 0)
-        co_return event->offers().offers(0);
-    }
-  }
-
-  // The next status update, acknowledged (queued) at once.
-  asio::awaitable<Result<mesos::v1::TaskStatus>> next_update() {
-    for (;;) {
-      auto event = co_await scheduler_.next_event();
-      if (!event) co_return event.error();
-      if (event->type() != HttpScheduler::Event::UPDATE) continue;
-      const auto& status = event->update().status();
-      if (status.has_uuid()) {
-        HttpScheduler::Call ack;
-        ack.set_type(HttpScheduler::Call::ACKNOWLEDGE);
-        *ack.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
-        *ack.mutable_acknowledge()->mutable_task_id() = status.task_id();
-        ack.mutable_acknowledge()->set_uuid(status.uuid());
-        scheduler_.send(std::move(ack));
-      }
-      co_return status;
-    }
-  }
-
   HttpScheduler::Call accept(const mesos::v1::Offer& offer) {
     HttpScheduler::Call call;
     call.set_type(HttpScheduler::Call::ACCEPT);
@@ -261,66 +232,16 @@ std::optional<std::size_t> live_tasks(uint16_t agent_port) {
   return live;
 }
 
-bool agent_registered(uint16_t master_port) {
-  auto reply = http::get("127.0.0.1", master_port, "/master/state", std::chrono::seconds(5));
-  if (!reply || reply->status != 200) return false;
-  const json state = json::parse(reply->body, nullptr, false);
-  return !state.is_discarded() && state.value("activated_slaves", 0) == 1;
-}
-
-// What the agent leaves behind by design (containers outlive it) or on a
-// failure: its containers' cgroups under `root`, and the root itself.
-void remove_cgroups(const std::string& root) {
-  auto host = isolation::detect_host_cgroups();
-  if (!host) return;
-  if (auto cgroups = isolation::open_cgroups(*host, root)) {
-    if (auto names = (*cgroups)->list())
-      for (const auto& name : *names) (void)(*cgroups)->destroy(name);
-  }
-  std::vector<std::string> mounts;
-  if (!host->mounts.unified.empty()) mounts.push_back(host->mounts.unified);
-  for (const auto& [controller, mount] : host->mounts.v1) mounts.push_back(mount);
-  for (const auto& mount : mounts) ::rmdir((mount + root).c_str());
-}
-
 Result<Figures> run(const Settings& settings) {
-  auto master = DaemonProcess::start(settings.master_binary, {});
-  if (!master) return master.error();
-  if (auto healthy = (*master)->wait_healthy(settings.deadline); !healthy) return healthy.error();
-
-  std::string runtime_dir = "/dev/shm/dcos-bench-agent-run-XXXXXX";
-  if (::mkdtemp(runtime_dir.data()) == nullptr) return errno_error("mkdtemp '" + runtime_dir + "'");
-  const std::string cgroups_root = "/dcos-bench-tasks-" + std::to_string(::getpid());
-  struct Cleanup {
-    std::string runtime_dir, cgroups_root;
-    std::unique_ptr<DaemonProcess> agent;
-    ~Cleanup() {
-      if (agent) (void)agent->stop();
-      remove_cgroups(cgroups_root);
-      std::error_code ignored;
-      std::filesystem::remove_all(runtime_dir, ignored);
-    }
-  } cleanup{runtime_dir, cgroups_root, nullptr};
-
-  auto agent = DaemonProcess::start(
-      settings.agent_binary,
-      {"--master=127.0.0.1:" + std::to_string((*master)->port()), "--hostname=bench-agent",
-       "--runtime_dir=" + runtime_dir, "--cgroups_root=" + cgroups_root, "--resources=" + settings.resources},
-      "agent");
-  if (!agent) return agent.error();
-  cleanup.agent = std::move(*agent);
-  DaemonProcess& node = *cleanup.agent;
-  auto fail = [&](const std::string& what) {
-    return Error{what + "\nmaster log:\n" + (*master)->log_tail(8) + "agent log:\n" + node.log_tail(8)};
-  };
-  if (auto healthy = node.wait_healthy(settings.deadline); !healthy) return fail(healthy.error().message);
-  while (!agent_registered((*master)->port())) {
-    if (Clock::now() >= settings.deadline) return fail("the agent did not register in time");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  auto started = BenchCluster::start(
+      {settings.master_binary, settings.agent_binary, settings.resources, settings.deadline});
+  if (!started) return started.error();
+  BenchCluster& cluster = **started;
+  DaemonProcess& node = cluster.agent();
+  auto fail = [&](const std::string& what) { return cluster.fail(what); };
 
   asio::io_context io(1);
-  Run framework(io, settings, (*master)->port());
+  Run framework(io, settings, cluster.master().port());
   std::optional<Result<Figures>> outcome;
   asio::co_spawn(
       io,
@@ -401,13 +322,6 @@ void print(std::ostream& out, const Figures& f, const Settings& s) {
                 f.all_running, f.all_running / kBarSeconds, kBarSeconds, f.all_running <= kBarSeconds ? "met" : "missed",
                 kMesosSeconds / f.all_running, kMesosSeconds);
   out << line;
-}
-
-std::string sibling_binary(const std::string& relative) {
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return relative;
-  return (self.parent_path().parent_path() / relative).string();
 }
 
 }  // namespace

@@ -1,0 +1,538 @@
+// dns-bench: dcos-dns against unbound, the brief's peer, on the same
+// names in the same run, each server on one core of its own.
+//
+// Cluster names: a real dcos-master and dcos-agent (bench/bench_cluster.hpp)
+// run --tasks named tasks (`sleep` in containers, each with a host port and
+// a DiscoveryInfo port); dcos-dns follows the master. Its answers to every
+// name of the query set (each task's A and SRV names, leader, master and
+// agent) are read with `dig` and handed to unbound as local-data of a
+// static `mesos.` zone, so both servers give the same answers to the same
+// questions. dnsperf (on the other core) then asks each server the whole
+// set over and over for --seconds, --rounds times, servers alternating;
+// the best round of each counts. Latency is measured apart, at a fixed
+// --latency_qps that both servers carry, from dnsperf's per-query lines.
+//
+// Forwarded names (cached): an upstream unbound holds --forwarded names in
+// a static zone; dcos-dns --upstream and an unbound forwarding to it
+// (forward-zone ".") are warmed with one pass over the names, then measured
+// the same way. Skipped, and said so, if dcos-dns does not forward (it
+// answers REFUSED).
+//
+// Root only (the agent runs containers). Needs dnsperf, unbound, dig and
+// taskset. Everything it starts is stopped and removed at the end, also on
+// failure; every wait is bounded by --timeout.
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/bench_cluster.hpp"
+#include "bench/daemon_process.hpp"
+#include "bench/http_scheduler.hpp"
+#include "runtime/daemon_flags.hpp"
+#include "runtime/flags.hpp"
+
+namespace dcos::bench {
+namespace {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+constexpr const char* kFramework = "dns-bench";
+
+struct Settings {
+  std::string master_binary, agent_binary, dns_binary;
+  int64_t tasks = 100;
+  int64_t forwarded = 200;
+  int64_t seconds = 8;
+  int64_t rounds = 2;
+  int64_t clients = 4;
+  int64_t latency_qps = 5000;
+  Clock::time_point deadline;
+  bool json = false;
+};
+
+// One server measured: the best round's rate, and latency at a fixed rate.
+struct Measured {
+  double qps = 0;
+  double lost = 0;  // fraction of queries with no answer, in the best round
+  double p50_ms = 0, p99_ms = 0;
+};
+
+struct Comparison {
+  std::string what;  // "cluster names", "forwarded names (cached)"
+  std::size_t names = 0;
+  Measured ours, unbound;
+  std::string skipped;  // why, when not measured
+};
+
+double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Runs a shell command, returns its standard output; an Error if it fails.
+Result<std::string> run_command(const std::string& command) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return errno_error("popen '" + command + "'");
+  std::string out;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  if (status != 0) return Error{"'" + command + "' failed (status " + std::to_string(status) + "): " + out};
+  return out;
+}
+
+// The two cores: servers on the last, dnsperf on the first.
+struct Cores {
+  int client = 0, server = 0;
+};
+Result<Cores> pick_cores() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return errno_error("sched_getaffinity");
+  std::vector<int> cores;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cores.push_back(cpu);
+  if (cores.size() < 2) return Error{"needs two cores (one for the server, one for dnsperf); has " +
+                                     std::to_string(cores.size())};
+  return Cores{cores.front(), cores.back()};
+}
+
+// --- the cluster's tasks ----------------------------------------------------
+
+mesos::v1::Resource scalar(const std::string& name, double value) {
+  mesos::v1::Resource resource;
+  resource.set_name(name);
+  resource.set_type(mesos::v1::Value::SCALAR);
+  resource.mutable_scalar()->set_value(value);
+  return resource;
+}
+
+// Launches `count` tasks web-0..web-<count-1>, one host port each, and waits
+// until all run.
+asio::awaitable<Result<void>> launch_tasks(HttpScheduler& scheduler, int64_t count) {
+  mesos::v1::FrameworkInfo framework;
+  framework.set_user("root");
+  framework.set_name(kFramework);
+  if (auto subscribed = co_await scheduler.subscribe(framework); !subscribed) co_return subscribed.error();
+  auto offer = co_await scheduler.next_offer();
+  if (!offer) co_return offer.error();
+  uint64_t port = 0, last_port = 0;
+  for (const auto& resource : offer->resources())
+    if (resource.name() == "ports" && resource.ranges().range_size() > 0) {
+      port = resource.ranges().range(0).begin();
+      last_port = resource.ranges().range(0).end();
+    }
+  if (port == 0 || last_port - port + 1 < static_cast<uint64_t>(count))
+    co_return Error{"the offer has too few ports for " + std::to_string(count) + " tasks"};
+
+  HttpScheduler::Call call;
+  call.set_type(HttpScheduler::Call::ACCEPT);
+  *call.mutable_accept()->add_offer_ids() = offer->id();
+  auto* launch = call.mutable_accept()->add_operations();
+  launch->set_type(mesos::v1::Offer::Operation::LAUNCH);
+  for (int64_t i = 0; i < count; ++i, ++port) {
+    auto* task = launch->mutable_launch()->add_task_infos();
+    task->set_name("web-" + std::to_string(i));
+    task->mutable_task_id()->set_value(task->name());
+    *task->mutable_agent_id() = offer->agent_id();
+    task->mutable_command()->set_value("sleep 3600");
+    *task->add_resources() = scalar("cpus", 0.01);
+    *task->add_resources() = scalar("mem", 8);
+    auto* ports = task->add_resources();
+    ports->set_name("ports");
+    ports->set_type(mesos::v1::Value::RANGES);
+    auto* range = ports->mutable_ranges()->add_range();
+    range->set_begin(port);
+    range->set_end(port);
+    auto* discovery = task->mutable_discovery();
+    discovery->set_visibility(mesos::v1::DiscoveryInfo::FRAMEWORK);
+    discovery->set_name(task->name());
+    auto* discovered = discovery->mutable_ports()->add_ports();
+    discovered->set_number(static_cast<uint32_t>(port));
+    discovered->set_name("http");
+    discovered->set_protocol("tcp");
+  }
+  call.mutable_accept()->mutable_filters()->set_refuse_seconds(3600);
+  scheduler.send(std::move(call));
+  for (int64_t running = 0; running < count;) {
+    auto update = co_await scheduler.next_update();
+    if (!update) co_return update.error();
+    if (update->state() == mesos::v1::TASK_RUNNING) ++running;
+    else if (update->state() != mesos::v1::TASK_STARTING)
+      co_return Error{"task " + update->task_id().value() + " is " + TaskState_Name(update->state())};
+  }
+  co_await scheduler.drain();
+  co_return Result<void>{};
+}
+
+Result<void> run_tasks(asio::io_context& io, HttpScheduler& scheduler, int64_t count, Clock::time_point deadline) {
+  std::optional<Result<void>> outcome;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { outcome.emplace(co_await launch_tasks(scheduler, count)); },
+                 [&](std::exception_ptr error) {
+                   if (error && !outcome) outcome.emplace(Error{"the framework threw"});
+                 });
+  while (!outcome && Clock::now() < deadline) io.run_for(std::chrono::milliseconds(200));
+  if (!outcome) return Error{"the tasks did not all run in time"};
+  return *outcome;
+}
+
+// --- the servers --------------------------------------------------------------
+
+// The query set, one "name type" per line as dnsperf reads it.
+std::vector<std::string> cluster_queries(int64_t tasks) {
+  std::vector<std::string> queries = {"leader.mesos A", "master.mesos A", "agent.mesos A"};
+  for (int64_t i = 0; i < tasks; ++i) {
+    const std::string task = "web-" + std::to_string(i);
+    queries.push_back(task + "." + kFramework + ".mesos A");
+    queries.push_back("_" + task + "._tcp." + kFramework + ".mesos SRV");
+  }
+  return queries;
+}
+
+Result<std::string> write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out.flush()) return errno_error("write '" + path + "'");
+  return path;
+}
+
+std::string lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += item + "\n";
+  return out;
+}
+
+// The answers of `server` to every query, as zone-file lines (dig's).
+Result<std::vector<std::string>> answers(uint16_t port, const std::vector<std::string>& queries) {
+  std::string command = "dig @127.0.0.1 -p " + std::to_string(port) + " +noall +answer +tries=1 +time=2";
+  for (const auto& query : queries) command += " " + query;
+  auto out = run_command(command);
+  if (!out) return out.error();
+  std::vector<std::string> records;
+  std::istringstream in(*out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != ';') records.push_back(line);
+  return records;
+}
+
+// Polls `port` with `query` until dig's answer section is not empty.
+Result<void> wait_answers(uint16_t port, const std::string& query, Clock::time_point deadline) {
+  while (Clock::now() < deadline) {
+    auto records = answers(port, {query});
+    if (records && !records->empty()) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error{"no answer to '" + query + "' on port " + std::to_string(port) + " in time"};
+}
+
+// An unbound on one core: `zone` answered from `local_data` (static), or,
+// with an `upstream` port, every name forwarded there and cached.
+Result<std::unique_ptr<DaemonProcess>> start_unbound(const std::string& kind, int core, const std::string& zone,
+                                                     const std::vector<std::string>& local_data,
+                                                     uint16_t upstream, uint16_t* port) {
+  auto free = free_loopback_port();
+  if (!free) return free.error();
+  *port = *free;
+  return DaemonProcess::spawn(kind, 0, [&](const std::string& dir) {
+    std::string conf = "server:\n  interface: 127.0.0.1@" + std::to_string(*port) + "\n  port: " +
+                       std::to_string(*port) +
+                       "\n  num-threads: 1\n  do-daemonize: no\n  chroot: \"\"\n  username: \"\"\n  directory: \"" + dir +
+                       "\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n"
+                       "  access-control: 127.0.0.0/8 allow\n  do-ip6: no\n  do-not-query-localhost: no\n"
+                       "  msg-cache-size: 64m\n  rrset-cache-size: 64m\n";
+    if (!zone.empty()) conf += "  local-zone: \"" + zone + "\" static\n";
+    for (const auto& record : local_data) conf += "  local-data: \"" + record + "\"\n";
+    if (upstream != 0)
+      conf += "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" + std::to_string(upstream) + "\n";
+    conf += "remote-control:\n  control-enable: no\n";
+    (void)write_file(dir + "/unbound.conf", conf);
+    return std::vector<std::string>{"taskset", "-c", std::to_string(core), "unbound", "-d", "-c",
+                                    dir + "/unbound.conf"};
+  });
+}
+
+Result<std::unique_ptr<DaemonProcess>> start_dcos_dns(const Settings& settings, int core, uint16_t master_port,
+                                                      const std::string& upstream, uint16_t* port) {
+  auto free = free_loopback_port();
+  auto http = free_loopback_port();
+  if (!free) return free.error();
+  if (!http) return http.error();
+  *port = *free;
+  auto dns = DaemonProcess::spawn("dns", *http, [&](const std::string&) {
+    std::vector<std::string> argv = {"taskset", "-c", std::to_string(core), settings.dns_binary,
+                                     "--master=127.0.0.1:" + std::to_string(master_port),
+                                     "--listen=127.0.0.1:" + std::to_string(*port),
+                                     "--http_port=" + std::to_string(*http), "--log_level=warning"};
+    if (!upstream.empty()) argv.push_back("--upstream=" + upstream);
+    return argv;
+  });
+  if (!dns) return dns.error();
+  if (auto healthy = (*dns)->wait_healthy(settings.deadline); !healthy) return healthy.error();
+  return dns;
+}
+
+// --- dnsperf --------------------------------------------------------------------
+
+struct Perf {
+  double qps = 0, lost = 0;
+};
+
+Result<Perf> dnsperf_rate(int core, uint16_t port, const std::string& queries, const Settings& settings) {
+  auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
+                         " -d " + queries + " -l " + std::to_string(settings.seconds) + " -c " +
+                         std::to_string(settings.clients) + " -q 200 -t 2");
+  if (!out) return out.error();
+  Perf perf;
+  double sent = 0, lost = 0;
+  std::istringstream in(*out);
+  for (std::string line; std::getline(in, line);) {
+    std::sscanf(line.c_str(), "  Queries per second: %lf", &perf.qps);
+    std::sscanf(line.c_str(), "  Queries sent: %lf", &sent);
+    std::sscanf(line.c_str(), "  Queries lost: %lf", &lost);
+  }
+  if (perf.qps <= 0) return Error{"dnsperf printed no rate:\n" + *out};
+  perf.lost = sent > 0 ? lost / sent : 0;
+  return perf;
+}
+
+// p50 and p99 at a fixed rate, from dnsperf -v's "> RCODE name type seconds".
+Result<std::pair<double, double>> dnsperf_latency(int core, uint16_t port, const std::string& queries,
+                                                  const Settings& settings) {
+  auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
+                         " -d " + queries + " -l " + std::to_string(std::max<int64_t>(settings.seconds / 2, 2)) +
+                         " -Q " + std::to_string(settings.latency_qps) + " -t 2 -v");
+  if (!out) return out.error();
+  std::vector<double> seconds;
+  std::istringstream in(*out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("> ")) continue;
+    const auto space = line.rfind(' ');
+    seconds.push_back(std::strtod(line.c_str() + space + 1, nullptr));
+  }
+  if (seconds.size() < 100) return Error{"dnsperf -v gave " + std::to_string(seconds.size()) + " latencies"};
+  std::sort(seconds.begin(), seconds.end());
+  auto at = [&](double q) { return 1000 * seconds[static_cast<std::size_t>(q * (seconds.size() - 1))]; };
+  return std::pair{at(0.50), at(0.99)};
+}
+
+// Both servers, rounds alternating, the best round of each.
+Result<void> measure(Comparison& comparison, int client_core, uint16_t ours, uint16_t unbound,
+                     const std::string& queries, const Settings& settings) {
+  for (int64_t round = 0; round < settings.rounds; ++round) {
+    for (auto [port, measured] : {std::pair{ours, &comparison.ours}, std::pair{unbound, &comparison.unbound}}) {
+      auto perf = dnsperf_rate(client_core, port, queries, settings);
+      if (!perf) return perf.error();
+      if (perf->qps > measured->qps) {
+        measured->qps = perf->qps;
+        measured->lost = perf->lost;
+      }
+    }
+  }
+  for (auto [port, measured] : {std::pair{ours, &comparison.ours}, std::pair{unbound, &comparison.unbound}}) {
+    auto latency = dnsperf_latency(client_core, port, queries, settings);
+    if (!latency) return latency.error();
+    std::tie(measured->p50_ms, measured->p99_ms) = *latency;
+  }
+  return {};
+}
+
+// --- the two comparisons --------------------------------------------------------
+
+Result<Comparison> cluster_names(const Settings& settings, const Cores& cores, BenchCluster& cluster,
+                                 const std::string& dir) {
+  Comparison comparison{"cluster names", 0, {}, {}, {}};
+  uint16_t dns_port = 0, unbound_port = 0;
+  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(), "", &dns_port);
+  if (!dns) return cluster.fail("dcos-dns: " + dns.error().message);
+  const auto queries = cluster_queries(settings.tasks);
+  if (auto ready = wait_answers(dns_port, queries.back(), settings.deadline); !ready)
+    return cluster.fail(ready.error().message + "\ndcos-dns log:\n" + (*dns)->log_tail(8));
+  auto records = answers(dns_port, queries);
+  if (!records) return records.error();
+  comparison.names = queries.size();
+  auto unbound = start_unbound("unbound", cores.server, "mesos.", *records, 0, &unbound_port);
+  if (!unbound) return unbound.error();
+  if (auto ready = wait_answers(unbound_port, queries.back(), settings.deadline); !ready)
+    return Error{"unbound: " + ready.error().message + "\n" + (*unbound)->log_tail(8)};
+  auto file = write_file(dir + "/cluster-queries", lines(queries));
+  if (!file) return file.error();
+  if (auto done = measure(comparison, cores.client, dns_port, unbound_port, *file, settings); !done)
+    return done.error();
+  return comparison;
+}
+
+Result<Comparison> forwarded_names(const Settings& settings, const Cores& cores, BenchCluster& cluster,
+                                   const std::string& dir) {
+  Comparison comparison{"forwarded names (cached)", static_cast<std::size_t>(settings.forwarded), {}, {}, {}};
+  std::vector<std::string> queries, zone;
+  for (int64_t i = 0; i < settings.forwarded; ++i) {
+    const std::string name = "host-" + std::to_string(i) + ".bench.example.";
+    queries.push_back(name + " A");
+    zone.push_back(name + " 3600 IN A 192.0.2." + std::to_string(1 + i % 250));
+  }
+  uint16_t upstream_port = 0, dns_port = 0, unbound_port = 0;
+  // The upstream is not measured: after the warm-up pass neither server asks it.
+  auto upstream = start_unbound("upstream", cores.client, "bench.example.", zone, 0, &upstream_port);
+  if (!upstream) return upstream.error();
+  if (auto ready = wait_answers(upstream_port, queries.back(), settings.deadline); !ready) return ready.error();
+  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(), "127.0.0.1:" + std::to_string(upstream_port),
+                            &dns_port);
+  if (!dns) return dns.error();
+  auto probe = run_command("dig @127.0.0.1 -p " + std::to_string(dns_port) + " +tries=1 +time=2 " + queries.front());
+  if (!probe) return probe.error();
+  if (probe->find("status: NOERROR") == std::string::npos) {
+    comparison.skipped = "dcos-dns does not forward here (it did not answer " + queries.front() + " with NOERROR)";
+    return comparison;
+  }
+  auto unbound = start_unbound("unbound", cores.server, "", {}, upstream_port, &unbound_port);
+  if (!unbound) return unbound.error();
+  if (auto ready = wait_answers(unbound_port, queries.back(), settings.deadline); !ready) return ready.error();
+  auto file = write_file(dir + "/forwarded-queries", lines(queries));
+  if (!file) return file.error();
+  for (uint16_t port : {dns_port, unbound_port})  // the warm-up pass
+    if (auto warm = run_command("dnsperf -s 127.0.0.1 -p " + std::to_string(port) + " -d " + *file + " -n 1"); !warm)
+      return warm.error();
+  if (auto done = measure(comparison, cores.client, dns_port, unbound_port, *file, settings); !done)
+    return done.error();
+  return comparison;
+}
+
+// --- report -------------------------------------------------------------------------
+
+json to_json(const std::vector<Comparison>& comparisons) {
+  json out = {{"benchmark", "dns"}, {"peer", "unbound"}, {"results", json::array()}};
+  for (const auto& c : comparisons) {
+    json row = {{"what", c.what}, {"names", c.names}};
+    if (!c.skipped.empty()) {
+      row["skipped"] = c.skipped;
+    } else {
+      for (auto [key, m] : {std::pair{"dcos_dns", &c.ours}, std::pair{"unbound", &c.unbound}})
+        row[key] = {{"qps", m->qps}, {"lost", m->lost}, {"p50_ms", m->p50_ms}, {"p99_ms", m->p99_ms}};
+      row["qps_ratio"] = c.ours.qps / c.unbound.qps;
+      row["p99_ratio"] = c.ours.p99_ms / c.unbound.p99_ms;
+    }
+    out["results"].push_back(row);
+  }
+  return out;
+}
+
+void print(std::ostream& out, const std::vector<Comparison>& comparisons, const Settings& s) {
+  char line[256];
+  out << "dcos-dns against unbound, each on one core, dnsperf (" << s.clients << " clients) on the other; best of "
+      << s.rounds << " rounds of " << s.seconds << " s; latency at " << s.latency_qps << " queries/s\n";
+  std::snprintf(line, sizeof line, "  %-26s %-9s %6s %12s %7s %9s %9s\n", "names", "server", "count", "queries/s",
+                "lost", "p50 ms", "p99 ms");
+  out << line;
+  for (const auto& c : comparisons) {
+    if (!c.skipped.empty()) {
+      out << "  " << c.what << ": skipped: " << c.skipped << "\n";
+      continue;
+    }
+    for (auto [name, m] : {std::pair{"dcos-dns", &c.ours}, std::pair{"unbound", &c.unbound}}) {
+      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f\n", c.what.c_str(), name, c.names,
+                    m->qps, 100 * m->lost, m->p50_ms, m->p99_ms);
+      out << line;
+    }
+  }
+  for (const auto& c : comparisons) {
+    if (!c.skipped.empty()) continue;
+    const double goal = c.what == "cluster names" ? 1.5 : 1.0;
+    std::snprintf(line, sizeof line, "%s: %.2fx unbound's queries/s (goal %.1fx: %s); p99 %.2fx unbound's (%s)\n",
+                  c.what.c_str(), c.ours.qps / c.unbound.qps, goal, c.ours.qps >= goal * c.unbound.qps ? "met" : "missed",
+                  c.ours.p99_ms / c.unbound.p99_ms, c.ours.p99_ms <= c.unbound.p99_ms ? "no worse" : "worse");
+    out << line;
+  }
+}
+
+Result<std::vector<Comparison>> run(const Settings& settings) {
+  auto cores = pick_cores();
+  if (!cores) return cores.error();
+  for (const char* tool : {"dnsperf", "unbound", "dig", "taskset"})
+    if (!run_command(std::string("command -v ") + tool))
+      return Error{std::string(tool) + " not found (scripts/install-deps.sh installs it)"};
+  auto cluster = BenchCluster::start({settings.master_binary, settings.agent_binary,
+                                      "cpus:100;mem:64000;ports:[31000-32000]", settings.deadline});
+  if (!cluster) return cluster.error();
+  asio::io_context io(1);
+  HttpScheduler scheduler(io, (*cluster)->master().port(), 2);
+  const auto launching = Clock::now();
+  if (auto ran = run_tasks(io, scheduler, settings.tasks, settings.deadline); !ran)
+    return (*cluster)->fail(ran.error().message);
+  std::cerr << "dns-bench: " << settings.tasks << " tasks running after " << since(launching) << " s\n";
+
+  std::string dir = "/tmp/dcos-dns-bench-XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) return errno_error("mkdtemp '" + dir + "'");
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_dir{dir};
+
+  std::vector<Comparison> comparisons;
+  auto cluster_result = cluster_names(settings, *cores, **cluster, dir);
+  if (!cluster_result) return cluster_result.error();
+  comparisons.push_back(*cluster_result);
+  auto forwarded_result = forwarded_names(settings, *cores, **cluster, dir);
+  if (!forwarded_result) return forwarded_result.error();
+  comparisons.push_back(*forwarded_result);
+  scheduler.close();
+  io.run_for(std::chrono::milliseconds(100));
+  return comparisons;
+}
+
+}  // namespace
+}  // namespace dcos::bench
+
+int main(int argc, char** argv) {
+  using namespace dcos::bench;
+  Settings settings;
+  settings.master_binary = sibling_binary("daemons/master/dcos-master");
+  settings.agent_binary = sibling_binary("daemons/agent/dcos-agent");
+  settings.dns_binary = sibling_binary("daemons/dns/dcos-dns");
+  dcos::Duration timeout = std::chrono::seconds(300);
+  dcos::FlagSet flags("dns-bench", "dcos-dns against unbound on the same names, one core each.");
+  flags.add("master_binary", "The dcos-master to start", &settings.master_binary);
+  flags.add("agent_binary", "The dcos-agent to start", &settings.agent_binary);
+  flags.add("dns_binary", "The dcos-dns to measure", &settings.dns_binary);
+  flags.add("tasks", "Named tasks in the cluster (2 names each: A and SRV)", &settings.tasks);
+  flags.add("forwarded", "Names served by the upstream, for the forwarded (cached) run", &settings.forwarded);
+  flags.add("seconds", "Length of each dnsperf round", &settings.seconds);
+  flags.add("rounds", "Rounds per server (the best counts)", &settings.rounds);
+  flags.add("clients", "dnsperf's clients (-c)", &settings.clients);
+  flags.add("latency_qps", "The fixed rate at which latency is measured", &settings.latency_qps);
+  flags.add("timeout", "Bound on setting up (the cluster, the servers)", &timeout);
+  flags.add("json", "Print the figures as one JSON object on stdout (the table goes to stderr)", &settings.json);
+  if (auto exit_code = dcos::parse_or_exit(flags, "dns-bench", argc, argv)) return *exit_code;
+  if (settings.tasks < 1 || settings.tasks > 1000 || settings.forwarded < 1 || settings.forwarded > 100000 ||
+      settings.seconds < 1 || settings.seconds > 600 || settings.rounds < 1 || settings.rounds > 20 ||
+      settings.clients < 1 || settings.clients > 256 || settings.latency_qps < 100 || timeout <= dcos::Duration::zero()) {
+    std::cerr << "dns-bench: --tasks must be 1-1000, --forwarded 1-100000, --seconds 1-600, --rounds 1-20, "
+                 "--clients 1-256, --latency_qps at least 100, --timeout positive\n";
+    return 2;
+  }
+  if (::geteuid() != 0) {
+    std::cerr << "dns-bench: needs root (the agent runs tasks in containers)\n";
+    return 2;
+  }
+  settings.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
+  ::signal(SIGPIPE, SIG_IGN);
+  auto comparisons = run(settings);
+  if (!comparisons) {
+    std::cerr << "dns-bench: " << comparisons.error().message << "\n";
+    return 1;
+  }
+  if (settings.json) std::cout << to_json(*comparisons).dump() << std::endl;
+  print(settings.json ? std::cerr : std::cout, *comparisons, settings);
+  return 0;
+}
