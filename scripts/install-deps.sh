@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libseccomp-dev libarchive-dev
   # the load balancer's nftables datapath (netlb/nftables), and nft for its tests and bench
   libnftables-dev nftables
+  # the load balancer's IPVS datapath and VIP addresses (netlb/ipvs, netlb/vip_addresses)
+  libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
   # what tests and scripts call
   python3 curl procps iproute2 dnsutils
   # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
