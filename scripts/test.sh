@@ -2,7 +2,8 @@
 # Installs what is needed, builds, and runs the whole test suite:
 #   1. the release build, warnings as errors: unit and integration tests
 #   2. the release build's isolation tests in a QEMU VM with pure cgroup v2, and
-#      the agent started by systemd there (delegation)
+#      the agent started by systemd there (delegation), and the IPVS datapath
+#      against the VM kernel's IPVS (one boot)
 #      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
 #   3. the .deb packages: built, checked with lintian, installed with apt and
 #      run under systemd as PID 1 in namespaces (scripts/test-packages.sh)
@@ -24,8 +25,8 @@ echo "== release build (-Werror)"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON
 ctest_run build
 
-echo "== cgroup v2 in a VM: the release isolation tests, and the agent as a delegated systemd unit"
-DCOS_VM_COMMANDS=$'tests/isolation_tests --gtest_color=no\ntests/daemon_tests --gtest_color=no --gtest_filter=AgentUnitTest.*' \
+echo "== a VM: the release isolation tests (cgroup v2), the agent as a delegated systemd unit, the IPVS datapath"
+DCOS_VM_COMMANDS=$'tests/isolation_tests --gtest_color=no\ntests/daemon_tests --gtest_color=no --gtest_filter=AgentUnitTest.*\nDCOS_REQUIRE_IPVS=1 tests/netlb_tests --gtest_color=no' \
   scripts/test-vm.sh build
 
 echo "== packages: dpkg-buildpackage, lintian, apt install and systemctl start under systemd in namespaces"
