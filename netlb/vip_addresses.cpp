@@ -155,28 +155,36 @@ Result<std::vector<Address>> VipAddresses::list() {
   return addresses;
 }
 
-Result<void> VipAddresses::add(const Address& address) {
-  const std::string what = "VIP addresses: add " + address.text() + " to " + interface_;
+namespace {
+
+// An address on the interface `index`, as add and delete requests carry it.
+Result<RouteAddress> entry_for(int index, const Address& address) {
   NlAddress local = to_nl(address);
   RouteAddress entry(rtnl_addr_alloc());
-  if (!local || !entry) return Error{what + ": cannot allocate"};
-  rtnl_addr_set_ifindex(entry.get(), index_);
-  if (int rc = rtnl_addr_set_local(entry.get(), local.get()); rc < 0) return Error{what + ": " + nl_geterror(rc)};
+  if (!local || !entry) return Error{"cannot allocate"};
+  rtnl_addr_set_ifindex(entry.get(), index);
+  if (int rc = rtnl_addr_set_local(entry.get(), local.get()); rc < 0) return Error{nl_geterror(rc)};
   if (!address.is_v4()) rtnl_addr_set_flags(entry.get(), IFA_F_NODAD);
-  const int rc = rtnl_addr_add(socket_, entry.get(), NLM_F_EXCL);
-  if (rc < 0 && rc != -NLE_EXIST) return Error{what + ": " + nl_geterror(rc)};
+  return entry;
+}
+
+}  // namespace
+
+Result<void> VipAddresses::add(const Address& address) {
+  const std::string what = "VIP addresses: add " + address.text() + " to " + interface_ + ": ";
+  auto entry = entry_for(index_, address);
+  if (!entry) return Error{what + entry.error().message};
+  const int rc = rtnl_addr_add(socket_, entry->get(), NLM_F_EXCL);
+  if (rc < 0 && rc != -NLE_EXIST) return Error{what + nl_geterror(rc)};
   return {};
 }
 
 Result<void> VipAddresses::remove(const Address& address) {
-  const std::string what = "VIP addresses: remove " + address.text() + " from " + interface_;
-  NlAddress local = to_nl(address);
-  RouteAddress entry(rtnl_addr_alloc());
-  if (!local || !entry) return Error{what + ": cannot allocate"};
-  rtnl_addr_set_ifindex(entry.get(), index_);
-  if (int rc = rtnl_addr_set_local(entry.get(), local.get()); rc < 0) return Error{what + ": " + nl_geterror(rc)};
-  const int rc = rtnl_addr_delete(socket_, entry.get(), 0);
-  if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND) return Error{what + ": " + nl_geterror(rc)};
+  const std::string what = "VIP addresses: remove " + address.text() + " from " + interface_ + ": ";
+  auto entry = entry_for(index_, address);
+  if (!entry) return Error{what + entry.error().message};
+  const int rc = rtnl_addr_delete(socket_, entry->get(), 0);
+  if (rc < 0 && rc != -NLE_NOADDR && rc != -NLE_OBJ_NOTFOUND) return Error{what + nl_geterror(rc)};
   return {};
 }
 

@@ -208,18 +208,16 @@ TEST(IpvsParseTest, MalformedRepliesAreErrorsNamingWhat) {
   long_attribute[20] = 0xff;  // the service nest's length
   Bytes trailing = concat({good, Bytes{1, 2, 3}});
   Bytes no_service = message(kFamily, 0, IPVS_CMD_NEW_SERVICE, attr(IPVS_CMD_ATTR_DEST, {}));
-  Bytes bad_family = message(kFamily, 0, IPVS_CMD_NEW_SERVICE,
-                             attr(IPVS_CMD_ATTR_SERVICE, concat({attr(IPVS_SVC_ATTR_AF, u16(AF_UNIX)),
-                                                                 attr(IPVS_SVC_ATTR_PROTOCOL, u16(6)),
-                                                                 attr(IPVS_SVC_ATTR_ADDR, Bytes(16)),
-                                                                 attr(IPVS_SVC_ATTR_PORT, be16(80)),
-                                                                 attr(IPVS_SVC_ATTR_SCHED_NAME, text("rr"))})));
-  Bytes short_address = message(kFamily, 0, IPVS_CMD_NEW_SERVICE,
-                                attr(IPVS_CMD_ATTR_SERVICE, concat({attr(IPVS_SVC_ATTR_AF, u16(AF_INET6)),
-                                                                    attr(IPVS_SVC_ATTR_PROTOCOL, u16(6)),
-                                                                    attr(IPVS_SVC_ATTR_ADDR, Bytes(4)),
-                                                                    attr(IPVS_SVC_ATTR_PORT, be16(80)),
-                                                                    attr(IPVS_SVC_ATTR_SCHED_NAME, text("rr"))})));
+  auto service_with = [](uint16_t family, Bytes address) {
+    return message(kFamily, 0, IPVS_CMD_NEW_SERVICE,
+                   attr(IPVS_CMD_ATTR_SERVICE, concat({attr(IPVS_SVC_ATTR_AF, u16(family)),
+                                                       attr(IPVS_SVC_ATTR_PROTOCOL, u16(6)),
+                                                       attr(IPVS_SVC_ATTR_ADDR, address),
+                                                       attr(IPVS_SVC_ATTR_PORT, be16(80)),
+                                                       attr(IPVS_SVC_ATTR_SCHED_NAME, text("rr"))})));
+  };
+  const Bytes bad_family = service_with(AF_UNIX, Bytes(16));
+  const Bytes short_address = service_with(AF_INET6, Bytes(4));
   for (const Bytes& bad : {long_message, long_attribute, trailing, no_service, bad_family, short_address}) {
     auto dump = parse_services(bad);
     ASSERT_FALSE(dump);
