@@ -144,6 +144,9 @@ TEST_F(IpvsDatapathTest, IpvsadmShowsExactlyWhatWeProgrammedAndTheDumpRoundTrips
   auto changes = reconcile_to(wanted());
   ASSERT_TRUE(changes) << changes.error().message;
   EXPECT_EQ(changes->size(), 5u);
+  std::string shown;
+  sh(netns_[0]->exec() + "ipvsadm -Ln", &shown);
+  std::cout << "ipvsadm -Ln:\n" << shown;
   EXPECT_EQ(ipvsadm_text(*netns_[0]), kProgrammed);
   Inside inside(*netns_[0]);
   auto dumped = datapath_->dump();
