@@ -1,9 +1,9 @@
 // The IPVS datapath against a kernel that has IPVS (the VM of
 // scripts/test-vm.sh; this project's hosts have none, so these skip there,
-// or fail with DCOS_REQUIRE_IPVS=1). Everything happens in network
-// namespaces the test creates: a director holding the IPVS services and the
-// VIP on `minuteman`, and two backends behind veth pairs running real TCP
-// servers. The client connects from the director.
+// or fail with DCOS_REQUIRE_IPVS=1). Everything happens in the network
+// namespaces of a NetnsLab (tests/netlb/nftables/netns_lab.hpp): a client,
+// the lb (the director: IPVS services, the VIPs on `minuteman`) and two
+// backends running real TCP servers, joined by veth pairs.
 #include "netlb/ipvs/datapath.hpp"
 
 #include <gtest/gtest.h>
@@ -16,16 +16,13 @@
 #include <sstream>
 
 #include "netlb/vip_addresses.hpp"
-#include "tests/netlb/netns.hpp"
+#include "tests/netlb/nftables/netns_lab.hpp"
 
 namespace dcos::netlb {
 namespace {
 
-using testing::Backend;
-using testing::Connection;
-using testing::Inside;
-using testing::Netns;
-using testing::sh;
+using testing::HeldConnection;
+using testing::NetnsLab;
 
 Address ip(const char* text) { return *Address::parse(text); }
 
@@ -34,18 +31,18 @@ const ServiceKey kDns{Protocol::udp, ip("11.0.0.2"), 53};
 
 VipTable wanted(uint32_t first_weight = 1) {
   VipTable table;
-  table[kWeb] = Service{kWeb, "wlc", {{ip("10.201.1.2"), 8080, first_weight}, {ip("10.201.2.2"), 8080, 3}}};
-  table[kDns] = Service{kDns, "rr", {{ip("10.201.1.2"), 53, 1}}};
+  table[kWeb] = Service{kWeb, "wlc", {{ip("10.77.1.2"), 8080, first_weight}, {ip("10.77.2.2"), 8080, 3}}};
+  table[kDns] = Service{kDns, "rr", {{ip("10.77.1.2"), 53, 1}}};
   return table;
 }
 
 // `ipvsadm -Ln` reduced to what we program: one line per service
-// ("TCP 11.0.0.1:80 wlc") followed by its destinations ("-> 10.201.1.2:8080
+// ("TCP 11.0.0.1:80 wlc") followed by its destinations ("-> 10.77.1.2:8080
 // Masq 1"; connection counters dropped), services and destinations sorted,
 // runs of blanks as one space.
-std::string ipvsadm_text(const Netns& netns) {
+std::string ipvsadm_text(const NetnsLab& lab) {
   std::string output;
-  if (sh(netns.exec() + "ipvsadm -Ln", &output) != 0) return "ipvsadm failed: " + output;
+  if (lab.run_in_lb("ipvsadm -Ln", &output) != 0) return "ipvsadm failed: " + output;
   std::vector<std::pair<std::string, std::vector<std::string>>> services;
   std::istringstream lines(output);
   for (std::string line; std::getline(lines, line);) {
@@ -72,10 +69,22 @@ std::string ipvsadm_text(const Netns& netns) {
 
 const char* const kProgrammed =
     "TCP 11.0.0.1:80 wlc\n"
-    "-> 10.201.1.2:8080 Masq 1\n"
-    "-> 10.201.2.2:8080 Masq 3\n"
+    "-> 10.77.1.2:8080 Masq 1\n"
+    "-> 10.77.2.2:8080 Masq 3\n"
     "UDP 11.0.0.2:53 rr\n"
-    "-> 10.201.1.2:53 Masq 1\n";
+    "-> 10.77.1.2:53 Masq 1\n";
+
+// The calling thread in the lab's lb namespace for a scope.
+class InLb {
+ public:
+  explicit InLb(NetnsLab& lab) : lab_(lab), ok_(lab.enter_lb().ok()) {}
+  ~InLb() { lab_.leave(); }
+  bool ok() const { return ok_; }
+
+ private:
+  NetnsLab& lab_;
+  bool ok_;
+};
 
 class IpvsDatapathTest : public ::testing::Test {
  protected:
@@ -86,25 +95,10 @@ class IpvsDatapathTest : public ::testing::Test {
       if (required) FAIL() << "DCOS_REQUIRE_IPVS is set and " << probe.error().message;
       GTEST_SKIP() << "IPVS: " << probe.error().message;
     }
-    for (const char* tag : {"ipvs", "back1", "back2"}) {
-      auto created = Netns::create(tag);
-      ASSERT_TRUE(created) << created.error().message;
-      netns_.push_back(std::move(*created));
-    }
-    const Netns& director = *netns_[0];
-    for (int i = 1; i <= 2; ++i) {
-      const Netns& backend = *netns_[i];
-      const std::string n = std::to_string(i), link = "back" + n;
-      for (const std::string& command :
-           {director.ip() + "link add " + link + " type veth peer name eth0 netns " + backend.name(),
-            director.ip() + "addr add 10.201." + n + ".1/24 dev " + link, director.ip() + "link set " + link + " up",
-            backend.ip() + "addr add 10.201." + n + ".2/24 dev eth0", backend.ip() + "link set eth0 up",
-            backend.ip() + "route add default via 10.201." + n + ".1"}) {
-        std::string output;
-        ASSERT_EQ(sh(command, &output), 0) << command << ": " << output;
-      }
-    }
-    Inside inside(director);
+    std::string why;
+    lab_ = NetnsLab::make(2, &why);
+    ASSERT_TRUE(lab_) << "the namespaces: " << why;
+    InLb inside(*lab_);
     ASSERT_TRUE(inside.ok());
     auto datapath = make_ipvs_datapath();
     ASSERT_TRUE(datapath) << datapath.error().message;
@@ -115,27 +109,20 @@ class IpvsDatapathTest : public ::testing::Test {
     ASSERT_TRUE(vips_->reconcile(vip_addresses_of(wanted())));
   }
 
-  // Counts which backend answers each of `count` connections to the web VIP.
-  std::map<char, int> connect_many(int count) {
-    Inside inside(*netns_[0]);
-    std::map<char, int> seen;
-    for (int i = 0; i < count; ++i) {
-      auto connection = Connection::open("11.0.0.1", 80);
-      if (!connection) {
-        ADD_FAILURE() << connection.error().message;
-        break;
-      }
-      ++seen[(*connection)->id()];
-    }
+  // Which backend answers each of `count` connections from the client to
+  // the web VIP (0: the connection failed).
+  std::map<int, int> connect_many(int count) {
+    std::map<int, int> seen;
+    for (int i = 0; i < count; ++i) ++seen[lab_->connect_from_client("11.0.0.1", 80)];
     return seen;
   }
 
   Result<std::vector<Change>> reconcile_to(const VipTable& want) {
-    Inside inside(*netns_[0]);
+    InLb inside(*lab_);
     return reconcile(*datapath_, want);
   }
 
-  std::vector<std::unique_ptr<Netns>> netns_;  // director, backend 1, backend 2
+  std::unique_ptr<NetnsLab> lab_;
   std::unique_ptr<Datapath> datapath_;
   std::unique_ptr<VipAddresses> vips_;
 };
@@ -145,10 +132,10 @@ TEST_F(IpvsDatapathTest, IpvsadmShowsExactlyWhatWeProgrammedAndTheDumpRoundTrips
   ASSERT_TRUE(changes) << changes.error().message;
   EXPECT_EQ(changes->size(), 5u);
   std::string shown;
-  sh(netns_[0]->exec() + "ipvsadm -Ln", &shown);
+  lab_->run_in_lb("ipvsadm -Ln", &shown);
   std::cout << "ipvsadm -Ln:\n" << shown;
-  EXPECT_EQ(ipvsadm_text(*netns_[0]), kProgrammed);
-  Inside inside(*netns_[0]);
+  EXPECT_EQ(ipvsadm_text(*lab_), kProgrammed);
+  InLb inside(*lab_);
   auto dumped = datapath_->dump();
   ASSERT_TRUE(dumped) << dumped.error().message;
   EXPECT_EQ(*dumped, wanted());
@@ -159,42 +146,36 @@ TEST_F(IpvsDatapathTest, IpvsadmShowsExactlyWhatWeProgrammedAndTheDumpRoundTrips
 
 TEST_F(IpvsDatapathTest, ReconcileRestoresWhatIpvsadmRemovedAndRemovesWhatItAdded) {
   ASSERT_TRUE(reconcile_to(wanted()));
-  ASSERT_EQ(sh(netns_[0]->exec() + "ipvsadm -d -t 11.0.0.1:80 -r 10.201.1.2:8080"), 0);
-  ASSERT_EQ(sh(netns_[0]->exec() + "ipvsadm -e -t 11.0.0.1:80 -r 10.201.2.2:8080 -m -w 9"), 0);
-  ASSERT_EQ(sh(netns_[0]->exec() + "ipvsadm -A -t 11.0.0.9:443 -s rr"), 0);
+  ASSERT_EQ(lab_->run_in_lb("ipvsadm -d -t 11.0.0.1:80 -r 10.77.1.2:8080"), 0);
+  ASSERT_EQ(lab_->run_in_lb("ipvsadm -e -t 11.0.0.1:80 -r 10.77.2.2:8080 -m -w 9"), 0);
+  ASSERT_EQ(lab_->run_in_lb("ipvsadm -A -t 11.0.0.9:443 -s rr"), 0);
   auto changes = reconcile_to(wanted());
   ASSERT_TRUE(changes) << changes.error().message;
   ASSERT_EQ(changes->size(), 3u);
-  EXPECT_EQ((*changes)[0].text(), "add destination 10.201.1.2:8080 weight 1 to tcp 11.0.0.1:80");
-  EXPECT_EQ((*changes)[1].text(), "set destination 10.201.2.2:8080 of tcp 11.0.0.1:80 to weight 3");
+  EXPECT_EQ((*changes)[0].text(), "add destination 10.77.1.2:8080 weight 1 to tcp 11.0.0.1:80");
+  EXPECT_EQ((*changes)[1].text(), "set destination 10.77.2.2:8080 of tcp 11.0.0.1:80 to weight 3");
   EXPECT_EQ((*changes)[2].text(), "remove service tcp 11.0.0.9:443");
-  EXPECT_EQ(ipvsadm_text(*netns_[0]), kProgrammed);
+  EXPECT_EQ(ipvsadm_text(*lab_), kProgrammed);
 }
 
 TEST_F(IpvsDatapathTest, ConnectionsReachBackendsInProportionToWeightsAndWeightZeroStopsNewOnes) {
-  std::vector<std::unique_ptr<Backend>> backends;
-  for (int i = 1; i <= 2; ++i) {
-    auto backend = Backend::start(*netns_[i], "10.201." + std::to_string(i) + ".2", 8080, char('0' + i));
-    ASSERT_TRUE(backend) << backend.error().message;
-    backends.push_back(std::move(*backend));
-  }
   ASSERT_TRUE(reconcile_to(wanted()));
   // wlc with weights 1 and 3: a quarter and three quarters. The scheduler is
   // deterministic; the bounds only allow for connections still counted.
   auto seen = connect_many(200);
-  std::cout << "weights 1:3 over 200 connections: " << seen['1'] << " and " << seen['2'] << "\n";
-  EXPECT_EQ(seen['1'] + seen['2'], 200);
-  EXPECT_GE(seen['1'], 35);
-  EXPECT_LE(seen['1'], 65);
+  std::cout << "weights 1:3 over 200 connections from the client: " << seen[1] << " and " << seen[2] << "\n";
+  EXPECT_EQ(seen[1] + seen[2], 200) << seen[0] << " connections failed";
+  EXPECT_GE(seen[1], 35);
+  EXPECT_LE(seen[1], 65);
 
-  // A connection to backend 1 kept open across its weight going to 0.
-  std::unique_ptr<Connection> held;
+  // A connection to backend 1 (from the lb) kept open across its weight going to 0.
+  std::unique_ptr<HeldConnection> held;
   {
-    Inside inside(*netns_[0]);
+    InLb inside(*lab_);
     for (int i = 0; i < 8 && !held; ++i) {
-      auto connection = Connection::open("11.0.0.1", 80);
-      ASSERT_TRUE(connection) << connection.error().message;
-      if ((*connection)->id() == '1') held = std::move(*connection);
+      auto connection = std::make_unique<HeldConnection>("11.0.0.1", 80);
+      ASSERT_NE(connection->backend(), 0) << "a connection from the lb failed";
+      if (connection->backend() == 1) held = std::move(connection);
     }
   }
   ASSERT_TRUE(held) << "no connection to backend 1 in 8 tries";
@@ -203,17 +184,13 @@ TEST_F(IpvsDatapathTest, ConnectionsReachBackendsInProportionToWeightsAndWeightZ
   ASSERT_EQ(drained->size(), 1u);
   EXPECT_EQ(drained->front().kind, Change::Kind::edit_destination);
   seen = connect_many(40);
-  EXPECT_EQ(seen['2'], 40) << "backend 1 got " << seen['1'] << " new connections at weight 0";
-  {
-    Inside inside(*netns_[0]);
-    EXPECT_TRUE(held->echo('x')) << "the existing connection broke when its weight went to 0";
-  }
-  held.reset();
+  EXPECT_EQ(seen[2], 40) << "backend 1 got " << seen[1] << " new connections at weight 0";
+  EXPECT_TRUE(held->echoes()) << "the existing connection broke when its weight went to 0";
 }
 
 TEST_F(IpvsDatapathTest, KernelErrorsNameTheChangeAndTheErrnoAndRemoveAllEmptiesIpvs) {
   ASSERT_TRUE(reconcile_to(wanted()));
-  Inside inside(*netns_[0]);
+  InLb inside(*lab_);
   const Change again{Change::Kind::add_service, kWeb, "wlc", {}};
   auto failed = datapath_->apply({&again, 1});
   ASSERT_FALSE(failed);
@@ -224,7 +201,7 @@ TEST_F(IpvsDatapathTest, KernelErrorsNameTheChangeAndTheErrnoAndRemoveAllEmpties
   EXPECT_NE(failed.error().message.find("set scheduler of tcp 11.0.0.1:80 to nosuch: "), std::string::npos)
       << failed.error().message;
   ASSERT_TRUE(datapath_->remove_all());
-  EXPECT_EQ(ipvsadm_text(*netns_[0]), "");
+  EXPECT_EQ(ipvsadm_text(*lab_), "");
   auto dumped = datapath_->dump();
   ASSERT_TRUE(dumped);
   EXPECT_TRUE(dumped->empty());

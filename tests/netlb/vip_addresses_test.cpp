@@ -1,7 +1,9 @@
-// The VIP addresses on `minuteman`, in a network namespace each test
-// creates: a dummy interface where the kernel has them (the VM), the veth
-// fallback where it does not (this project's hosts), and the fallback
-// forced. Root only; skips naming what is missing.
+// The VIP addresses on `minuteman`, in the lb namespace of a NetnsLab
+// (tests/netlb/nftables/netns_lab.hpp) each test makes: a dummy interface
+// where the kernel has them (the VM), the veth fallback where it does not
+// (this project's hosts), and the fallback forced. The lab routes
+// 11.0.0.0/8 locally, so these use addresses outside it. Root only; skips
+// naming what is missing.
 #include "netlb/vip_addresses.hpp"
 
 #include <arpa/inet.h>
@@ -12,14 +14,12 @@
 #include <cstring>
 #include <iostream>
 
-#include "tests/netlb/netns.hpp"
+#include "tests/netlb/nftables/netns_lab.hpp"
 
 namespace dcos::netlb {
 namespace {
 
-using testing::Inside;
-using testing::Netns;
-using testing::sh;
+using testing::NetnsLab;
 
 Address ip(const char* text) { return *Address::parse(text); }
 
@@ -47,68 +47,65 @@ bool is_local(const Address& address) {
 class VipAddressesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-    auto created = Netns::create("vipaddr");
-    if (!created) GTEST_SKIP() << "no network namespace: " << created.error().message;
-    netns_ = std::move(*created);
+    std::string why;
+    lab_ = NetnsLab::make(0, &why);
+    if (!lab_) GTEST_SKIP() << "no network namespaces: " << why;
+    ASSERT_TRUE(lab_->enter_lb());
+  }
+  void TearDown() override {
+    if (lab_) lab_->leave();
   }
 
   std::unique_ptr<VipAddresses> open(VipAddresses::Options options = {}) {
-    Inside inside(*netns_);
-    EXPECT_TRUE(inside.ok());
     auto opened = VipAddresses::open(options);
     EXPECT_TRUE(opened) << opened.error().message;
     return opened ? std::move(*opened) : nullptr;
   }
 
-  std::unique_ptr<Netns> netns_;
+  std::unique_ptr<NetnsLab> lab_;
 };
 
 TEST_F(VipAddressesTest, AddsListsAndRemovesLocalAddresses) {
   auto vips = open();
   ASSERT_TRUE(vips);
-  std::string links;
-  sh(netns_->ip() + "-d link show", &links);
-  const bool has_dummy = sh(netns_->ip() + "link add probe0 type dummy") == 0;
   // The dummy where the kernel has them, else the veth fallback.
-  EXPECT_EQ(vips->kind(), has_dummy ? VipAddresses::Kind::dummy : VipAddresses::Kind::veth) << links;
+  const bool has_dummy = lab_->run_in_lb("ip link add probe0 type dummy") == 0;
+  EXPECT_EQ(vips->kind(), has_dummy ? VipAddresses::Kind::dummy : VipAddresses::Kind::veth);
   std::cout << "minuteman is a " << vips->kind_name() << "\n";
 
-  Inside inside(*netns_);
-  const std::vector<Address> three = {ip("11.0.0.1"), ip("11.0.0.2"), ip("fd00::11")};
+  const std::vector<Address> three = {ip("198.51.100.1"), ip("198.51.100.2"), ip("2001:db8::11")};
   for (const Address& a : three) ASSERT_TRUE(vips->add(a)) << a.text();
-  ASSERT_TRUE(vips->add(ip("11.0.0.1")));  // again: nothing to do
+  ASSERT_TRUE(vips->add(ip("198.51.100.1")));  // again: nothing to do
   auto listed = vips->list();
   ASSERT_TRUE(listed) << listed.error().message;
   EXPECT_EQ(*listed, three);
   for (const Address& a : three) EXPECT_TRUE(is_local(a)) << a.text() << " is not local";
 
   std::string shown;
-  sh(netns_->ip() + "addr show dev minuteman", &shown);
-  EXPECT_NE(shown.find("inet 11.0.0.1/32"), std::string::npos) << shown;
-  EXPECT_NE(shown.find("inet6 fd00::11/128"), std::string::npos) << shown;
+  lab_->run_in_lb("ip addr show dev minuteman", &shown);
+  EXPECT_NE(shown.find("inet 198.51.100.1/32"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("inet6 2001:db8::11/128"), std::string::npos) << shown;
 
-  ASSERT_TRUE(vips->remove(ip("11.0.0.2")));
-  ASSERT_TRUE(vips->remove(ip("11.0.0.2")));  // again: nothing to do
+  ASSERT_TRUE(vips->remove(ip("198.51.100.2")));
+  ASSERT_TRUE(vips->remove(ip("198.51.100.2")));  // again: nothing to do
   listed = vips->list();
   ASSERT_TRUE(listed);
-  EXPECT_EQ(*listed, (std::vector<Address>{ip("11.0.0.1"), ip("fd00::11")}));
-  EXPECT_FALSE(is_local(ip("11.0.0.2")));
+  EXPECT_EQ(*listed, (std::vector<Address>{ip("198.51.100.1"), ip("2001:db8::11")}));
+  EXPECT_FALSE(is_local(ip("198.51.100.2")));
 }
 
 TEST_F(VipAddressesTest, ReconcileAddsWhatIsMissingAndRemovesWhatIsNotWanted) {
   auto vips = open();
   ASSERT_TRUE(vips);
-  ASSERT_EQ(sh(netns_->ip() + "addr add 11.0.0.5/32 dev minuteman"), 0);  // someone else's, or a stale VIP
-  ASSERT_EQ(sh(netns_->ip() + "addr add 11.0.0.1/32 dev minuteman"), 0);
-  Inside inside(*netns_);
-  auto changes = vips->reconcile({ip("11.0.0.3"), ip("11.0.0.1"), ip("fd00::3")});
+  ASSERT_EQ(lab_->run_in_lb("ip addr add 198.51.100.5/32 dev minuteman"), 0);  // a stale VIP
+  ASSERT_EQ(lab_->run_in_lb("ip addr add 198.51.100.1/32 dev minuteman"), 0);
+  auto changes = vips->reconcile({ip("198.51.100.3"), ip("198.51.100.1"), ip("2001:db8::3")});
   ASSERT_TRUE(changes) << changes.error().message;
-  EXPECT_EQ(changes->added, (std::vector<Address>{ip("11.0.0.3"), ip("fd00::3")}));
-  EXPECT_EQ(changes->removed, (std::vector<Address>{ip("11.0.0.5")}));
+  EXPECT_EQ(changes->added, (std::vector<Address>{ip("198.51.100.3"), ip("2001:db8::3")}));
+  EXPECT_EQ(changes->removed, (std::vector<Address>{ip("198.51.100.5")}));
   auto listed = vips->list();
   ASSERT_TRUE(listed);
-  EXPECT_EQ(*listed, (std::vector<Address>{ip("11.0.0.1"), ip("11.0.0.3"), ip("fd00::3")}));
+  EXPECT_EQ(*listed, (std::vector<Address>{ip("198.51.100.1"), ip("198.51.100.3"), ip("2001:db8::3")}));
   changes = vips->reconcile(*listed);
   ASSERT_TRUE(changes);
   EXPECT_TRUE(changes->added.empty() && changes->removed.empty());
@@ -118,26 +115,21 @@ TEST_F(VipAddressesTest, AReopenAdoptsTheInterfaceAndCleanupDeletesIt) {
   auto first = open({"minuteman", false});
   ASSERT_TRUE(first);
   EXPECT_EQ(first->kind(), VipAddresses::Kind::veth);
-  EXPECT_EQ(sh(netns_->ip() + "link show minuteman-peer"), 0);
-  {
-    Inside inside(*netns_);
-    ASSERT_TRUE(first->add(ip("11.0.0.7")));
-  }
+  EXPECT_EQ(lab_->run_in_lb("ip link show minuteman-peer"), 0);
+  ASSERT_TRUE(first->add(ip("198.51.100.7")));
   auto second = open();  // after a restart: the same interface, whatever its kind
   ASSERT_TRUE(second);
   EXPECT_EQ(second->kind(), VipAddresses::Kind::veth);
-  Inside inside(*netns_);
   auto listed = second->list();
   ASSERT_TRUE(listed);
-  EXPECT_EQ(*listed, std::vector<Address>{ip("11.0.0.7")});
+  EXPECT_EQ(*listed, std::vector<Address>{ip("198.51.100.7")});
   ASSERT_TRUE(second->remove_interface());
-  EXPECT_NE(sh(netns_->ip() + "link show minuteman"), 0);
-  EXPECT_NE(sh(netns_->ip() + "link show minuteman-peer"), 0);
+  EXPECT_NE(lab_->run_in_lb("ip link show minuteman"), 0);
+  EXPECT_NE(lab_->run_in_lb("ip link show minuteman-peer"), 0);
 }
 
 TEST_F(VipAddressesTest, AnInterfaceOfAnotherKindIsLeftAlone) {
-  ASSERT_EQ(sh(netns_->ip() + "link add minuteman type bridge"), 0);
-  Inside inside(*netns_);
+  ASSERT_EQ(lab_->run_in_lb("ip link add minuteman type bridge"), 0);
   auto opened = VipAddresses::open();
   ASSERT_FALSE(opened);
   EXPECT_NE(opened.error().message.find("exists and is bridge"), std::string::npos) << opened.error().message;
