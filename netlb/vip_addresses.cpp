@@ -62,10 +62,12 @@ std::string create_dummy(nl_sock* socket, const std::string& name) {
 // Both ends in the calling thread's namespace (rtnl_link_veth_add would
 // name a process's, and a test's thread may be elsewhere).
 std::string create_veth(nl_sock* socket, const std::string& name, const std::string& peer_name) {
-  Link link(rtnl_link_veth_alloc());
+  // rtnl_link_put would leave the peer behind; the pair goes together.
+  std::unique_ptr<rtnl_link, Freer<rtnl_link, rtnl_link_veth_release>> link(rtnl_link_veth_alloc());
   if (!link) return "cannot allocate a veth link";
   rtnl_link_set_name(link.get(), name.c_str());
-  rtnl_link_set_name(rtnl_link_veth_get_peer(link.get()), peer_name.c_str());
+  Link peer(rtnl_link_veth_get_peer(link.get()));  // a reference of its own (libnl 3.5 and later)
+  rtnl_link_set_name(peer.get(), peer_name.c_str());
   if (int rc = rtnl_link_add(socket, link.get(), NLM_F_CREATE | NLM_F_EXCL); rc < 0) return nl_geterror(rc);
   return "";
 }

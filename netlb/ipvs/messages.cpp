@@ -209,8 +209,10 @@ Result<void> for_each_reply(Bytes bytes, Each&& each) {
       auto code = read<int32_t>(std::optional<Bytes>(body));
       if (!code) return Error{"IPVS dump: a short error message"};
       if (*code == 0) continue;  // an acknowledgement
-      return Error{"IPVS dump: the kernel answered " + std::string(strerror(-*code)) + " (errno " +
-                   std::to_string(-*code) + ")"};
+      const int64_t error = -int64_t{*code};  // INT32_MIN stays representable
+      return Error{"IPVS dump: the kernel answered " +
+                   std::string(error > 0 && error < 4096 ? strerror(static_cast<int>(error)) : "an invalid error") +
+                   " (errno " + std::to_string(error) + ")"};
     }
     if (body.size() < GENL_HDRLEN) return Error{"IPVS dump: a message without its generic netlink header"};
     if (auto done = each(body.subspan(GENL_HDRLEN)); !done) return done;

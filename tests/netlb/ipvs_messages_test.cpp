@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
+#include <climits>
 #include <cstring>
 #include <vector>
 
@@ -198,6 +199,10 @@ TEST(IpvsParseTest, TheKernelsErrorComesBackWithItsErrno) {
   ASSERT_FALSE(dump);
   EXPECT_NE(dump.error().message.find("errno 3"), std::string::npos) << dump.error().message;
   EXPECT_TRUE(parse_services(concat({error(0), done()})));  // an ACK is no error
+  auto nonsense = parse_services(error(INT32_MIN));  // found by the fuzzer: negating it overflowed
+  ASSERT_FALSE(nonsense);
+  EXPECT_NE(nonsense.error().message.find("an invalid error (errno 2147483648)"), std::string::npos)
+      << nonsense.error().message;
 }
 
 TEST(IpvsParseTest, MalformedRepliesAreErrorsNamingWhat) {
