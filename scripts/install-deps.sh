@@ -18,8 +18,8 @@ packages=(
   python3 curl procps iproute2 dnsutils
   # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
   runc crun qemu-system-x86 mmdebstrap e2fsprogs
-  # the packages (debian/) and their test (scripts/test-packages.sh)
-  debhelper lintian
+  # the packages (debian/, rpm/) and their test (scripts/test-packages.sh)
+  debhelper lintian rpm rpmlint
 )
 
 missing=()
