@@ -1,6 +1,7 @@
 #include "netns_lab.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -80,6 +82,22 @@ void close_with_reset(int fd) {
   _exit(0);
 }
 
+// Namespaces of an earlier run of ours whose process died before its
+// destructor ran (a crash, SIGKILL): l4t<pid>-... with that pid gone.
+void remove_stale_namespaces() {
+  DIR* dir = opendir("/var/run/netns");
+  if (!dir) return;
+  std::vector<std::string> stale;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.rfind("l4t", 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + 3, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) stale.push_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : stale) shell("ip netns del " + name);
+}
+
 }  // namespace
 
 std::unique_ptr<NetnsLab> NetnsLab::make(int backends, std::string* why) {
@@ -87,6 +105,7 @@ std::unique_ptr<NetnsLab> NetnsLab::make(int backends, std::string* why) {
     *why = "not root";
     return nullptr;
   }
+  remove_stale_namespaces();
   std::unique_ptr<NetnsLab> lab(new NetnsLab());
   lab->prefix_ = "l4t" + std::to_string(getpid()) + "-";
   if (auto built = lab->build(backends); !built) {

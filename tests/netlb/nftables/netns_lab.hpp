@@ -9,7 +9,8 @@
 // Each backend runs a TCP server on port 8080 (a child process in its
 // namespace) that writes its number as one byte on accept, then echoes.
 // The destructor kills the servers and deletes the namespaces (with their
-// veths), also when a test fails. Root only.
+// veths), also when a test fails; namespaces a killed run left behind
+// (l4t<pid>- of a pid gone) are removed by the next make(). Root only.
 #pragma once
 
 #include <sys/types.h>
