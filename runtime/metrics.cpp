@@ -14,7 +14,16 @@ MetricsText& MetricsText::counter(std::string_view name, std::string_view help, 
 
 MetricsText& MetricsText::counters(std::string_view name, std::string_view help,
                                    const std::vector<Sample>& samples) {
-  header("counter", name, help);
+  return family("counter", name, help, samples);
+}
+
+MetricsText& MetricsText::gauges(std::string_view name, std::string_view help, const std::vector<Sample>& samples) {
+  return family("gauge", name, help, samples);
+}
+
+MetricsText& MetricsText::family(std::string_view type, std::string_view name, std::string_view help,
+                                 const std::vector<Sample>& samples) {
+  header(type, name, help);
   for (const auto& s : samples) sample(name, s.labels, s.value);
   return *this;
 }

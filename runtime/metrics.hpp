@@ -19,12 +19,15 @@ class MetricsText {
     double value = 0;
   };
   MetricsText& counters(std::string_view name, std::string_view help, const std::vector<Sample>& samples);
+  MetricsText& gauges(std::string_view name, std::string_view help, const std::vector<Sample>& samples);
   const std::string& text() const { return text_; }
 
   static constexpr std::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
  private:
   MetricsText& add(std::string_view type, std::string_view name, std::string_view help, double value);
+  MetricsText& family(std::string_view type, std::string_view name, std::string_view help,
+                      const std::vector<Sample>& samples);
   void header(std::string_view type, std::string_view name, std::string_view help);
   void sample(std::string_view name, std::string_view labels, double value);
   std::string text_;

@@ -1,7 +1,10 @@
 #include "daemons/dns/daemon.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "dnsproxy/name.hpp"
 #include "netlb/vip_table.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
@@ -21,6 +24,28 @@ ClusterZone::Options zone_options(const DaemonOptions& options) {
   return zone;
 }
 
+Result<ForwarderOptions> forwarder_options(const DaemonOptions& options) {
+  const auto endpoints = [](const std::vector<Endpoint>& from) {
+    std::vector<ForwarderOptions::Endpoint> out;
+    for (const auto& [ip, port] : from) out.emplace_back(asio::ip::make_address(ip), port);
+    return out;
+  };
+  ForwarderOptions forwarder;
+  forwarder.upstreams = endpoints(options.upstreams);
+  for (const auto& [domain, servers] : options.forward_zones) {
+    auto wire = name_from_text(domain);
+    if (!wire) return Error{"forward zone '" + domain + "': " + wire.error().message};
+    forwarder.zones.push_back({std::move(*wire), endpoints(servers)});
+  }
+  forwarder.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.upstream_timeout);
+  forwarder.health.min_backoff = std::chrono::duration_cast<std::chrono::milliseconds>(options.upstream_backoff);
+  forwarder.health.max_backoff = std::max<std::chrono::milliseconds>(forwarder.health.min_backoff, std::chrono::seconds(30));
+  forwarder.cache.max_entries = options.cache_entries;
+  forwarder.cache.max_ttl = std::chrono::duration_cast<std::chrono::seconds>(options.cache_max_ttl);
+  forwarder.cache.stale_for = std::chrono::duration_cast<std::chrono::seconds>(options.serve_stale_for);
+  return forwarder;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DnsDaemon>> DnsDaemon::create(asio::io_context& io, const DaemonOptions& options) {
@@ -31,6 +56,15 @@ Result<std::unique_ptr<DnsDaemon>> DnsDaemon::create(asio::io_context& io, const
   if (!allowed) return allowed.error();
   server.allowed = std::move(*allowed);
   server.ttl = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(options.ttl).count());
+  server.max_in_flight = options.max_in_flight;
+  if (!options.upstreams.empty() || !options.forward_zones.empty()) {
+    auto settings = forwarder_options(options);
+    if (!settings) return settings.error();
+    auto forwarder = UpstreamForwarder::create(io.get_executor(), *settings);
+    if (!forwarder) return forwarder.error();
+    daemon->upstream_forwarder_ = forwarder->get();
+    daemon->forwarder_ = std::move(*forwarder);
+  }
   auto bound = Server::bind(io.get_executor(), std::move(server), daemon->zone_, *daemon->forwarder_);
   if (!bound) return bound.error();
   daemon->server_ = std::move(*bound);
@@ -124,6 +158,7 @@ std::string DnsDaemon::health() const {
 std::string DnsDaemon::metrics() const {
   MetricsText out;
   server_->write_metrics(out);
+  if (upstream_forwarder_) upstream_forwarder_->write_metrics(out);
   out.gauge("dcos_dns_master_connected", "Whether the master's state subscription is up",
             subscriber_.connected() ? 1 : 0)
       .gauge("dcos_dns_zone_names", "Names in the cluster zones", static_cast<double>(zone_.names()))

@@ -1,6 +1,7 @@
 // dcos-dns put together: follows the master's state (StateSubscriber) into
-// the cluster zones (ClusterZone), serves them (Server), and reports on
-// /health and /metrics.
+// the cluster zones (ClusterZone), serves them (Server), forwards the other
+// names to the upstreams (UpstreamForwarder, with --upstream or
+// --forward_zones), and reports on /health and /metrics.
 //
 // While the master is unreachable the last known zone keeps being served;
 // /health says so and the log says so once when the link goes down and
@@ -16,6 +17,7 @@
 #include "dnsproxy/cluster_zone.hpp"
 #include "dnsproxy/forwarder.hpp"
 #include "dnsproxy/server.hpp"
+#include "dnsproxy/upstream_forwarder.hpp"
 #include "runtime/http.hpp"
 #include "runtime/state_subscriber.hpp"
 
@@ -43,7 +45,8 @@ class DnsDaemon {
   DaemonOptions options_;
   std::string master_;  // host:port, for messages
   ClusterZone zone_;
-  std::unique_ptr<Forwarder> forwarder_;
+  std::unique_ptr<Forwarder> forwarder_;  // REFUSED for every name until upstreams are configured
+  UpstreamForwarder* upstream_forwarder_ = nullptr;  // forwarder_, when it is one (its /metrics)
   std::unique_ptr<Server> server_;
   StateSubscriber subscriber_;
   bool ever_up_ = false;

@@ -2,20 +2,15 @@
 // framework launched through the scheduler API, a real dcos-dns on a free
 // loopback port, and real clients: `dig` (dnsutils) for the names, raw
 // sockets for malformed packets.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "runtime/http_client.hpp"
+#include "tests/daemons/dns_client.hpp"
 #include "tests/support/task_cluster_test.hpp"
 
 namespace dcos::testing {
@@ -23,84 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-constexpr const char* kDig = "/usr/bin/dig";
-
-struct Dig {
-  std::string status;                // "NOERROR", "NXDOMAIN", ...; "" when no answer came
-  std::vector<std::string> answers;  // each record's data ("127.0.0.1", "0 1 31005 web-....mesos.")
-  std::string output;
-};
-
-Dig dig(uint16_t port, const std::string& name, const std::string& type, bool tcp = false) {
-  std::vector<std::string> argv = {kDig,  "@127.0.0.1", "-p",         std::to_string(port), name,     type,
-                                   "+time=1", "+tries=1", "+noall", "+comments",          "+answer"};
-  if (tcp) argv.push_back("+tcp");
-  Dig result;
-  result.output = run_program(argv, 10s).second;
-  if (const auto at = result.output.find("status: "); at != std::string::npos)
-    result.status = result.output.substr(at + 8, result.output.find(',', at) - at - 8);
-  std::istringstream lines(result.output);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty() || line[0] == ';') continue;
-    // owner ttl class type data...
-    std::istringstream fields(line);
-    std::string owner, ttl, klass, rtype, data, word;
-    fields >> owner >> ttl >> klass >> rtype;
-    while (fields >> word) data += (data.empty() ? "" : " ") + word;
-    result.answers.push_back(data);
-  }
-  return result;
-}
-
-bool has(const std::vector<std::string>& answers, const std::string& part) {
-  for (const auto& answer : answers)
-    if (answer.find(part) != std::string::npos) return true;
-  return false;
-}
-
-// A socket to 127.0.0.1:port with a receive timeout.
-int open_socket(int type, uint16_t port) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  timeval timeout{0, 500000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Sends one datagram; the reply, or "" if none came within half a second.
-std::string udp_exchange(uint16_t port, const std::string& packet) {
-  const int fd = open_socket(SOCK_DGRAM, port);
-  if (fd < 0) return "";
-  ::send(fd, packet.data(), packet.size(), 0);
-  char buffer[4096];
-  const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-  ::close(fd);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : "";
-}
-
-std::string header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an = 0, uint16_t ns = 0, uint16_t ar = 0) {
-  std::string out;
-  for (const uint16_t field : {id, flags, qd, an, ns, ar}) {
-    out += static_cast<char>(field >> 8);
-    out += static_cast<char>(field & 0xff);
-  }
-  return out;
-}
-
-const std::string kTypeA = std::string("\0\1\0\1", 4);  // A, IN
-
-uint16_t id_of(const std::string& reply) {
-  return static_cast<uint16_t>(static_cast<unsigned char>(reply[0]) << 8 | static_cast<unsigned char>(reply[1]));
-}
-int rcode_of(const std::string& reply) { return static_cast<unsigned char>(reply[3]) & 0xF; }
+using namespace dns_client;
 
 // A task on `port` of the offer's agent, with that host port as its resource.
 json port_task(const std::string& id, const json& offer, uint64_t port) {
@@ -134,7 +52,7 @@ class DnsTest : public TaskClusterTest {
 
   std::optional<json> health() { return get_json(http_port_, "/health"); }
   Dig query(const std::string& name, const std::string& type = "A", bool tcp = false) {
-    return dig(dns_port_, name, type, tcp);
+    return dig(dns_port_, name, type, tcp ? std::vector<std::string>{"+tcp"} : std::vector<std::string>{});
   }
   std::string dns_log() { return dns_ ? dns_->log() : ""; }
 
