@@ -150,7 +150,7 @@ void UpstreamForwarder::forward(std::string query, std::size_t max_size, Done do
   asio::post(executor_, [this, job = std::move(job)]() mutable { start(std::move(job)); });
 }
 
-void UpstreamForwarder::start(std::unique_ptr<Job> job) {
+void UpstreamForwarder::start(std::shared_ptr<Job> job) {
   auto view = peek_query(job->query);
   if (!view) {
     // The server only forwards what peek_query() takes; anything else is a bug upstream of us.
@@ -174,7 +174,7 @@ void UpstreamForwarder::start(std::unique_ptr<Job> job) {
   next_attempt(std::move(job));
 }
 
-void UpstreamForwarder::next_attempt(std::unique_ptr<Job> job) {
+void UpstreamForwarder::next_attempt(std::shared_ptr<Job> job) {
   const auto now = Clock::now();
   while (job->next < job->route->size()) {
     Upstream& upstream = *(*job->route)[job->next++];
@@ -183,20 +183,19 @@ void UpstreamForwarder::next_attempt(std::unique_ptr<Job> job) {
       continue;
     }
     ++upstream.queries;
-    // The channel's callback must be copyable: the job travels as a raw
-    // pointer owned by this one callback, which runs exactly once.
-    Job* raw = job.release();
-    const std::string_view query = raw->upstream_query;
-    upstream.channel->send(query, [this, raw, &upstream, now](AresChannel::Status status, std::string_view answer,
+    // Shared with the channel's callback, which frees it if the channel
+    // goes first (at shutdown) without calling back.
+    const std::string_view query = job->upstream_query;
+    upstream.channel->send(query, [this, job, &upstream, now](AresChannel::Status status, std::string_view answer,
                                                               std::string_view error) {
-      answered(std::unique_ptr<Job>(raw), upstream, now, status, answer, error);
+      answered(job, upstream, now, status, answer, error);
     });
     return;
   }
   give_up(std::move(job));
 }
 
-void UpstreamForwarder::answered(std::unique_ptr<Job> job, Upstream& upstream, Clock::time_point sent,
+void UpstreamForwarder::answered(std::shared_ptr<Job> job, Upstream& upstream, Clock::time_point sent,
                                  AresChannel::Status status, std::string_view answer, std::string_view error) {
   const auto now = Clock::now();
   std::string why;
@@ -240,7 +239,7 @@ void UpstreamForwarder::answered(std::unique_ptr<Job> job, Upstream& upstream, C
   next_attempt(std::move(job));
 }
 
-void UpstreamForwarder::give_up(std::unique_ptr<Job> job) {
+void UpstreamForwarder::give_up(std::shared_ptr<Job> job) {
   const Question question{std::string(job->view.name), job->view.type, job->view.klass};
   if (auto stale = cache_.find(question, job->view.id, Clock::now(), /*stale=*/true)) {
     ++served_stale_;

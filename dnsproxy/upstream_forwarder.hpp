@@ -62,11 +62,11 @@ class UpstreamForwarder : public Forwarder {
  private:
   struct Upstream;
   struct Job;
-  void start(std::unique_ptr<Job> job);
-  void next_attempt(std::unique_ptr<Job> job);
-  void answered(std::unique_ptr<Job> job, Upstream& upstream, std::chrono::steady_clock::time_point sent,
+  void start(std::shared_ptr<Job> job);
+  void next_attempt(std::shared_ptr<Job> job);
+  void answered(std::shared_ptr<Job> job, Upstream& upstream, std::chrono::steady_clock::time_point sent,
                 AresChannel::Status status, std::string_view answer, std::string_view error);
-  void give_up(std::unique_ptr<Job> job);
+  void give_up(std::shared_ptr<Job> job);
   const std::vector<Upstream*>* route(std::string_view key) const;
   Upstream* upstream(const ForwarderOptions::Endpoint& endpoint);
 
