@@ -1,15 +1,8 @@
 #include "daemons/l4lb/backend.hpp"
 
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
-#include <cstring>
-
+#include "netlb/ipvs/datapath.hpp"
 #include "netlb/nftables/datapath.hpp"
-#include "runtime/unique_fd.hpp"
+#include "netlb/vip_addresses.hpp"
 
 namespace dcos::l4lb {
 
@@ -33,52 +26,39 @@ class MemoryDatapath : public netlb::Datapath {
 
 std::unique_ptr<netlb::Datapath> make_memory_datapath() { return std::make_unique<MemoryDatapath>(); }
 
-bool kernel_has_ipvs() {
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
-  if (fd.get() < 0) return false;
-  timeval timeout{1, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  // CTRL_CMD_GETFAMILY with CTRL_ATTR_FAMILY_NAME "IPVS".
-  static constexpr char kFamily[] = "IPVS";
-  struct {
-    nlmsghdr header;
-    genlmsghdr genl;
-    nlattr attribute;
-    char name[8];
-  } request{};
-  request.header.nlmsg_len = sizeof request;
-  request.header.nlmsg_type = GENL_ID_CTRL;
-  request.header.nlmsg_flags = NLM_F_REQUEST;
-  request.header.nlmsg_seq = 1;
-  request.genl.cmd = CTRL_CMD_GETFAMILY;
-  request.genl.version = 1;
-  request.attribute.nla_type = CTRL_ATTR_FAMILY_NAME;
-  request.attribute.nla_len = NLA_HDRLEN + sizeof kFamily;
-  std::memcpy(request.name, kFamily, sizeof kFamily);
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd.get(), &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
-    return false;
-  alignas(nlmsghdr) char buffer[8192];
-  const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
-  if (n < static_cast<ssize_t>(sizeof(nlmsghdr))) return false;
-  const auto* reply = reinterpret_cast<const nlmsghdr*>(buffer);
-  // The family's description, or an NLMSG_ERROR (ENOENT: no IPVS).
-  return reply->nlmsg_type == GENL_ID_CTRL;
+namespace {
+
+// IPVS balances connections to local addresses only: the VIPs go on the
+// `minuteman` interface (netlb/vip_addresses.hpp).
+Result<Backend> ipvs_backend() {
+  auto datapath = netlb::make_ipvs_datapath();
+  if (!datapath) return Error{"IPVS: " + datapath.error().message};
+  auto opened = netlb::VipAddresses::open();
+  if (!opened) return Error{"VIP addresses: " + opened.error().message};
+  std::shared_ptr<netlb::VipAddresses> addresses = std::move(*opened);
+  Backend backend;
+  backend.datapath = std::move(*datapath);
+  backend.hold_addresses = [addresses](const std::set<netlb::Address>& want) -> Result<void> {
+    auto changed = addresses->reconcile({want.begin(), want.end()});
+    if (!changed) return changed.error();
+    return {};
+  };
+  backend.release_addresses = [addresses] { return addresses->remove_interface(); };
+  return backend;
 }
 
+}  // namespace
+
 Result<Backend> open_backend(BackendChoice choice) {
-  // Until the IPVS datapath is built in, auto means nftables everywhere.
-  constexpr bool kIpvsBuilt = false;
   if (choice == BackendChoice::automatic)
-    choice = kIpvsBuilt && kernel_has_ipvs() ? BackendChoice::ipvs : BackendChoice::nftables;
+    choice = netlb::probe_ipvs(/*load_module=*/true) ? BackendChoice::ipvs : BackendChoice::nftables;
   Backend backend;
   switch (choice) {
     case BackendChoice::none:
       backend.datapath = make_memory_datapath();
       return backend;
     case BackendChoice::ipvs:
-      return Error{"the IPVS datapath is not built into this dcos-l4lb yet (use --backend=nftables)"};
+      return ipvs_backend();
     case BackendChoice::nftables:
     case BackendChoice::automatic:
       break;

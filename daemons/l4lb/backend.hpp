@@ -24,12 +24,9 @@ struct Backend {
 };
 
 // Opens the datapath `choice` names (auto: IPVS if the kernel resolves the
-// IPVS generic netlink family, else nftables); an Error says why it cannot.
+// IPVS generic netlink family, loading ip_vs if need be, else nftables); an
+// Error says why it cannot.
 Result<Backend> open_backend(BackendChoice choice);
-
-// Whether the kernel answers for the IPVS generic netlink family (asking
-// loads the module where the kernel has it as one).
-bool kernel_has_ipvs();
 
 // A datapath that only holds the table in memory: --backend=none.
 std::unique_ptr<netlb::Datapath> make_memory_datapath();
