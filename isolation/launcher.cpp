@@ -2,16 +2,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/mount.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,10 +17,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "isolation/init_fs.hpp"
 #include "isolation/linux/clone_vm.hpp"
 #include "isolation/linux/write_all.hpp"
 #include "isolation/supervisor/supervisor.hpp"
@@ -31,9 +28,10 @@
 namespace dcos::isolation {
 namespace {
 
-// Everything from fork to exec below runs in a copy of a possibly
-// multi-threaded process: only system calls and plain reads of memory
-// prepared beforehand. No allocation, no locks, no exceptions.
+// Everything from clone to exec below runs in a child on the memory (or a
+// copy of it) of a possibly multi-threaded process: only system calls and
+// plain reads of memory prepared beforehand. No allocation, no locks, no
+// exceptions.
 
 // The steps the children report failures of; the caller turns (step, index,
 // errno) into a message naming the step.
@@ -108,97 +106,6 @@ int write_text(const char* path, const char* text) noexcept {
   return ok ? 0 : error;
 }
 
-// "/proc/self/fd/N" into `buffer`, for a descriptor as a path.
-const char* fd_path(int fd, char (&buffer)[32]) noexcept {
-  constexpr std::string_view prefix = "/proc/self/fd/";
-  std::memcpy(buffer, prefix.data(), prefix.size());
-  char* end = std::to_chars(buffer + prefix.size(), buffer + sizeof buffer - 1, fd).ptr;
-  *end = '\0';
-  return buffer;
-}
-
-// The per-mount flags a bind mount does not take at once: set after it.
-uint64_t mount_attributes(unsigned long flags) noexcept {
-  return (flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0) |
-         (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
-}
-
-// The sandbox and its tmp/, opened in the container's mount namespace (a
-// bind mount's source must be a mount of the caller's namespace).
-struct SandboxFds {
-  int dir = -1;
-  int tmp = -1;
-};
-
-int open_sandbox(const std::string& sandbox, SandboxFds& fds) noexcept {
-  fds.dir = ::open(sandbox.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fds.dir < 0) return errno;
-  fds.tmp = ::openat(fds.dir, "tmp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  return fds.tmp < 0 ? errno : 0;
-}
-
-int run_fs_step(const FsStep& step, const SandboxFds& sandbox) noexcept {
-  auto c_or_null = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-  char buffer[32];
-  const int from_fd = step.from == FsStep::From::sandbox       ? sandbox.dir
-                      : step.from == FsStep::From::sandbox_tmp ? sandbox.tmp
-                                                               : -1;
-  const char* source = from_fd >= 0 ? fd_path(from_fd, buffer) : c_or_null(step.source);
-  switch (step.kind) {
-    case FsStep::Kind::mount: {
-      if (::mount(source, step.target.c_str(), c_or_null(step.fstype), step.flags, c_or_null(step.data)) < 0)
-        return errno;
-      const uint64_t attributes = mount_attributes(step.flags);
-      if (!(step.flags & MS_BIND) || attributes == 0) return 0;
-      mount_attr attr{};
-      attr.attr_set = attributes;
-      return ::syscall(SYS_mount_setattr, AT_FDCWD, step.target.c_str(), 0, &attr, sizeof attr) < 0 ? errno : 0;
-    }
-    case FsStep::Kind::mkdir:
-      return ::mkdir(step.target.c_str(), 0755) < 0 && errno != EEXIST ? errno : 0;
-    case FsStep::Kind::symlink:
-      return ::symlink(step.source.c_str(), step.target.c_str()) < 0 && errno != EEXIST ? errno : 0;
-    case FsStep::Kind::pivot_root:
-      // pivot_root(".", ".") stacks the old root under the new one; the
-      // lazy unmount then drops it, without a put_old directory to clean.
-      if (::chdir(step.target.c_str()) < 0) return errno;
-      if (::syscall(SYS_pivot_root, ".", ".") < 0) return errno;
-      if (::umount2(".", MNT_DETACH) < 0) return errno;
-      return ::chdir("/") < 0 ? errno : 0;
-    case FsStep::Kind::chdir:
-      if (from_fd >= 0) return ::fchdir(from_fd) < 0 ? errno : 0;
-      return ::chdir(step.target.c_str()) < 0 ? errno : 0;
-    case FsStep::Kind::read_only: {
-      if (::mount(step.target.c_str(), step.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-        return errno == ENOENT ? 0 : errno;
-      // mount_setattr (5.12+) makes the mounts below read-only too; a plain
-      // remount only the top one.
-      mount_attr attr{};
-      attr.attr_set = MOUNT_ATTR_RDONLY;
-      if (::syscall(SYS_mount_setattr, AT_FDCWD, step.target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) return 0;
-      if (errno != ENOSYS) return errno;
-      return ::mount(nullptr, step.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0 ? errno : 0;
-    }
-    case FsStep::Kind::device: {
-      struct stat st {};
-      if (::stat(step.source.c_str(), &st) < 0) return errno;
-      if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return ENODEV;
-      if (::mknod(step.target.c_str(), (st.st_mode & S_IFMT) | 0666, st.st_rdev) < 0) return errno;
-      // Whatever the umask took away.
-      return ::chmod(step.target.c_str(), 0666) < 0 ? errno : 0;
-    }
-    case FsStep::Kind::mask: {
-      struct stat st {};
-      if (::stat(step.target.c_str(), &st) < 0) return errno == ENOENT ? 0 : errno;
-      const int failed = S_ISDIR(st.st_mode) ? ::mount("tmpfs", step.target.c_str(), "tmpfs",
-                                                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-                                             : ::mount("/dev/null", step.target.c_str(), nullptr, MS_BIND, nullptr);
-      return failed < 0 ? errno : 0;
-    }
-  }
-  return EINVAL;
-}
-
 int bring_up_loopback() noexcept {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
@@ -227,10 +134,10 @@ int bring_up_loopback() noexcept {
     }
   }
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
-  SandboxFds sandbox;
-  if (int error = open_sandbox(plan.sandbox, sandbox)) fail(args, kSandbox, 0, error);
+  init_fs::SandboxFds sandbox;
+  if (int error = init_fs::open_sandbox(plan.sandbox, sandbox)) fail(args, kSandbox, 0, error);
   for (std::size_t i = 0; i < plan.fs.size(); ++i) {
-    if (int error = run_fs_step(plan.fs[i], sandbox)) fail(args, kFs, static_cast<int>(i), error);
+    if (int error = init_fs::run_step(plan.fs[i], sandbox)) fail(args, kFs, static_cast<int>(i), error);
   }
   if (plan.namespaces & CLONE_NEWNET) {
     if (int error = bring_up_loopback()) fail(args, kLoopback, 0, error);
@@ -305,28 +212,22 @@ void reset_signals() noexcept {
 struct InitStart {
   const ChildArgs* args;
   bool in_cgroup;
-  pid_t pid;  // as the host sees it: clone3 stores it here (CLONE_PARENT_SETTID)
 };
 
-// The supervisor learns the init's pid when the init has exec'd; the init
-// tells the caller at once, so that the caller can record the container
-// while the init builds its file system.
 int init_entry(void* start) {
   const auto& init = *static_cast<const InitStart*>(start);
-  write_report(init.args->report, Report{Report::kInitPid, 0, 0, 0, init.pid});
   run_init(*init.args, init.in_cgroup);
 }
 
 // Clones the init. Where clone_vm has the instructions, the init shares the
-// supervisor's memory until it execs, on a stack of its own, and the
-// supervisor sleeps meanwhile: nothing of the caller's memory is copied a
-// second time. Returns the init's pid or -errno.
+// supervisor's memory (which is the caller's) until it execs, on a stack of
+// its own, and the supervisor sleeps meanwhile. Returns the init's pid or
+// -errno.
 long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexcept {
-  InitStart start{&args, in_cgroup, 0};
+  InitStart start{&args, in_cgroup};
   if (clone_vm::supported() && args.init_stack) {
     clone_args shared = clone;
-    shared.flags |= CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID;
-    shared.parent_tid = reinterpret_cast<uint64_t>(&start.pid);
+    shared.flags |= CLONE_VM | CLONE_VFORK;
     shared.stack = reinterpret_cast<uint64_t>(args.init_stack);
     shared.stack_size = args.init_stack_size;
     return clone_vm::run(shared, init_entry, &start);
@@ -365,20 +266,18 @@ long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexce
   if (pid < 0) fail(args, kClone, 0, static_cast<int>(-pid));
 
   // The rest is dcos-supervisor's (supervisor/supervisor.hpp): exec it, so
-  // that this process stops being a copy of its caller. It keeps the pipes
-  // it reads and the `ended` pipe; the rest closes at exec (all CLOEXEC).
+  // that this process stops running on its caller's memory. It keeps the
+  // pipes it reads and the `ended` pipe; the rest closes at exec (CLOEXEC).
   const auto init = static_cast<pid_t>(pid);
-  // An init cloned with CLONE_VM has sent its pid already; one cloned
-  // without it cannot know it. The caller takes the first report.
   write_report(args.report, Report{Report::kInitPid, 0, 0, 0, init});
-  // Closed now, not at exec: the caller waits for this pipe's end of file
-  // (the init's exec), and the exec below need not delay it.
+  // Closed now, not at exec: a forked supervisor's caller waits for this
+  // pipe's end of file, and the exec below need not delay it.
   ::close(args.report);
   char init_text[16];
   *std::to_chars(init_text, init_text + sizeof init_text - 1, init).ptr = '\0';
   const char* argv[supervisor::kArgc + 1];
   for (int i = 0; i <= supervisor::kArgc; ++i) argv[i] = args.supervisor_argv[i];
-  argv[1] = init_text;
+  argv[supervisor::kInitArg] = init_text;
   for (int fd : {args.out_read, args.err_read, args.ended}) ::fcntl(fd, F_SETFD, 0);
   char* const no_environment[] = {nullptr};
   ::execve(argv[0], const_cast<char* const*>(argv), no_environment);
@@ -388,6 +287,39 @@ long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexce
   ::kill(init, SIGKILL);
   ::waitpid(init, nullptr, __WALL);
   ::_exit(127);
+}
+
+int supervisor_entry(void* args) { supervise(*static_cast<const ChildArgs*>(args)); }
+
+// Starts the supervisor. Where clone_vm has the instructions, it shares the
+// caller's memory until its exec, as posix_spawn's child does: the caller's
+// memory is never copied (a fork costs page tables and copy-on-write faults
+// in proportion to the caller's size, and its copy is torn down again at
+// the exec). The calling thread sleeps meanwhile (CLONE_VFORK), until the
+// init and then the supervisor have exec'd, so that no two threads run on
+// its stack and thread-local state (errno) at once; the caller's other
+// threads run on. Returns the supervisor's pid or -errno.
+long start_supervisor(const ChildArgs& args, const clone_vm::Stack& stack) noexcept {
+  // Blocked until the supervisor has reset every handler to the default: a
+  // handler of the caller's must not run in a child on the caller's memory.
+  sigset_t all, old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid;
+  if (clone_vm::supported() && stack.stack()) {
+    clone_args clone{};
+    clone.flags = CLONE_VM | CLONE_VFORK;
+    clone.exit_signal = SIGCHLD;
+    clone.stack = reinterpret_cast<uint64_t>(stack.stack());
+    clone.stack_size = clone_vm::Stack::kSize;
+    pid = clone_vm::run(clone, supervisor_entry, const_cast<ChildArgs*>(&args));
+  } else {
+    pid = ::fork();
+    if (pid == 0) supervise(args);
+    if (pid < 0) pid = -errno;
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return pid;
 }
 
 std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>& join_procs, const Report& report) {
@@ -455,8 +387,7 @@ void reap(pid_t pid) {
 
 }  // namespace
 
-Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(const Spawned&)>& started,
-                      std::chrono::milliseconds timeout) {
+Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout) {
   std::vector<char*> argv = pointers(plan.argv);
   std::vector<char*> envp = pointers(plan.env);
   const std::vector<std::string>& join_procs = plan.cgroup_procs;
@@ -468,9 +399,11 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
   if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!null) return errno_error("open '/dev/null'");
-  clone_vm::Stack init_stack;
-  if (clone_vm::supported())
+  clone_vm::Stack init_stack, supervisor_stack;
+  if (clone_vm::supported()) {
     if (auto mapped = init_stack.map(); !mapped) return mapped.error();
+    if (auto mapped = supervisor_stack.map(); !mapped) return mapped.error();
+  }
 
   ChildArgs args;
   args.plan = &plan;
@@ -499,9 +432,12 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
   args.err_read = err_read.get();
   args.err_write = err_write.get();
 
-  const pid_t supervisor = ::fork();
-  if (supervisor < 0) return errno_error("fork the container's supervisor");
-  if (supervisor == 0) supervise(args);
+  const long started_supervisor = start_supervisor(args, supervisor_stack);
+  if (started_supervisor < 0) {
+    errno = static_cast<int>(-started_supervisor);
+    return errno_error("start the container's supervisor");
+  }
+  const auto supervisor = static_cast<pid_t>(started_supervisor);
 
   // Only the report pipe's read end stays here: its end of file means both
   // children are done with it (exec'd, or failed).
@@ -511,7 +447,6 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
   spawned.ended = std::move(ended_read);
 
   std::optional<Report> failure;
-  std::optional<Error> refused;  // by `started`
   const auto stop = [&] {
     // Before its exec the init is in the supervisor's process group.
     ::kill(-supervisor, SIGKILL);
@@ -535,13 +470,7 @@ Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(c
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     if (n != sizeof report) continue;
-    if (report.kind == Report::kInitPid && spawned.init == 0) {
-      spawned.init = report.pid;
-      if (auto accepted = started(spawned); !accepted) {
-        stop();
-        return accepted.error();
-      }
-    }
+    if (report.kind == Report::kInitPid && spawned.init == 0) spawned.init = report.pid;
     if (report.kind == Report::kFailed && !failure) failure = report;
   }
   if (failure || spawned.init <= 0) {

@@ -4,25 +4,28 @@
 // The caller prepares a LaunchPlan (launch_plan.hpp): every path, string and
 // filter the child needs, resolved and allocated in advance, because code
 // that runs after fork in a multi-threaded process may not allocate or take
-// locks. spawn() then forks a supervisor, which clones the container's init
-// into its namespaces (and, on cgroup v2, straight into its cgroup with
-// CLONE_INTO_CGROUP) sharing the supervisor's memory until the init execs,
-// as vfork does (linux/clone_vm.hpp: the caller's memory is copied once, not
-// twice), and then execs dcos-supervisor (supervisor/supervisor.hpp),
-// which copies the init's stdout and stderr into bounded files and records
-// how it ended in a status file. The supervisor outlives its caller: after
-// the agent restarts, the status of a container that ended meanwhile is
-// still there to read.
+// locks. spawn() then starts a supervisor, which clones the container's
+// init into its namespaces (and, on cgroup v2, straight into its cgroup
+// with CLONE_INTO_CGROUP) and then execs dcos-supervisor
+// (supervisor/supervisor.hpp), which copies the init's stdout and stderr
+// into bounded files and records how it ended in a status file. Both
+// children run on the caller's memory until their exec, as posix_spawn's
+// child does (linux/clone_vm.hpp): the caller's memory is never copied, and
+// the calling thread sleeps until both have exec'd. The supervisor outlives
+// its caller: after the agent restarts, the status of a container that
+// ended meanwhile is still there to read.
 //
-// Process tree:  caller --fork--> supervisor (setsid; execs dcos-supervisor)
+// Process tree:  caller --clone3 (CLONE_VM|CLONE_VFORK)--> supervisor
+//                  (setsid; execs dcos-supervisor)
 //                  --clone3 (CLONE_VM|CLONE_VFORK)--> init (pid 1 in its pid
 //                                                  namespace; execs the task)
+// (Where clone_vm lacks the instructions for the architecture: fork and
+// clone3 without CLONE_VM.)
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -44,12 +47,16 @@ struct Spawned {
 
 // Returns once the task has exec'd, or with the error of the step that
 // failed in the child ("mount proc on '/proc': Operation not permitted").
-// `started` is called as soon as the init's pid is known (`ended` is not
-// set yet), while the init still builds its file system: the caller records
-// the container there. An error from it stops the launch and is returned.
-// On error nothing is left running. Thread-safe.
-Result<Spawned> spawn(const LaunchPlan& plan, const std::function<Result<void>(const Spawned&)>& started,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// The caller records the container before it calls spawn(): from the
+// clone on, the task may run, and a caller killed before spawn() returns
+// leaves a record for its successor to find the container by (the
+// supervisor's command line names the status file; see
+// find_supervisors()). On error nothing is left running. Thread-safe.
+// `timeout` bounds the wait for the children only where they are forked:
+// a thread that shares its memory with them sleeps until their exec (a
+// step of the init that hangs, hangs the launch; they are all local system
+// calls).
+Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // The status file the supervisor writes: "exited N" or "signaled N".
 struct ExitStatus {

@@ -21,6 +21,7 @@
 #include "isolation/image.hpp"
 #include "isolation/launch_plan.hpp"
 #include "isolation/launcher.hpp"
+#include "isolation/supervisors.hpp"
 #include "runtime/atomic_file.hpp"
 #include "runtime/log.hpp"
 
@@ -44,21 +45,6 @@ namespace {
 
 constexpr const char* kCheckpoint = "container.json";
 constexpr const char* kStatus = "status";
-
-// The start time of a process (/proc/<pid>/stat field 22), which tells a
-// process from a later one that reuses its pid. 0 if it is gone.
-uint64_t start_time(pid_t pid) {
-  auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return 0;
-  const auto close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  std::size_t at = close + 2;
-  for (int field = 3; field < 22 && at != std::string::npos; ++field) {
-    at = stat->find(' ', at);
-    if (at != std::string::npos) ++at;
-  }
-  return at == std::string::npos ? 0 : std::strtoull(stat->c_str() + at, nullptr, 10);
-}
 
 // mkdir(path), with its parents made (`mode`) only where it failed for
 // want of them: a launch's directories usually have theirs, and walking
@@ -231,11 +217,10 @@ Result<std::shared_ptr<const seccomp::Filter>> LinuxContainerizer::filter_for(co
 }
 
 Result<void> LinuxContainerizer::checkpoint(const Container& container) {
+  // No pids: it is written before the clone (recovery finds the supervisor
+  // by its command line, supervisors.hpp).
   const nlohmann::json record = {
       {"id", container.info.id},
-      {"supervisor", container.supervisor},
-      {"supervisor_start_time", start_time(container.supervisor)},
-      {"init", container.info.pid},
       {"sandbox", container.info.sandbox},
       {"cgroup", container.info.cgroup},
       {"memory_max", container.memory_max ? nlohmann::json(*container.memory_max) : nlohmann::json()},
@@ -309,14 +294,15 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   container->info = ContainerInfo{spec.id, 0, spec.sandbox, cgroups_->path(spec.id)};
   container->memory_max = spec.limits.memory_max;
   container->our_child = true;
-  // Recorded before the task runs (without a record, a restart could not
-  // tell this container from a stray), while its init sets up.
-  auto spawned = spawn(*plan, [&](const Spawned& started) {
-    container->info.pid = started.init;
-    container->supervisor = started.supervisor;
-    return checkpoint(*container);
-  });
+  // Recorded before anything of it runs: an agent killed from the clone on
+  // (the calling thread sleeps until the task has exec'd) leaves a record
+  // for its successor, which finds the supervisor by it or destroys the
+  // rest of the container.
+  if (auto recorded = checkpoint(*container); !recorded) return undo(recorded.error());
+  auto spawned = spawn(*plan);
   if (!spawned) return undo(Error{"container '" + spec.id + "': " + spawned.error().message});
+  container->info.pid = spawned->init;
+  container->supervisor = spawned->supervisor;
   container->ended = std::move(spawned->ended);
   std::lock_guard lock(mutex_);
   containers_.emplace(spec.id, container);
@@ -391,7 +377,8 @@ std::vector<ContainerInfo> LinuxContainerizer::containers() {
   return out;
 }
 
-Result<std::shared_ptr<LinuxContainerizer::Container>> LinuxContainerizer::reattach(const std::string& id) {
+Result<std::shared_ptr<LinuxContainerizer::Container>> LinuxContainerizer::reattach(
+    const std::string& id, const std::map<std::string, RunningSupervisor>& running) {
   const std::string dir = runtime_dir(id);
   auto text = read_file(dir + "/" + kCheckpoint);
   if (!text) return text.error();
@@ -400,26 +387,26 @@ Result<std::shared_ptr<LinuxContainerizer::Container>> LinuxContainerizer::reatt
   auto container = std::make_shared<Container>();
   try {
     container->info.id = id;
-    container->info.pid = record.at("init").get<pid_t>();
     container->info.sandbox = record.at("sandbox").get<std::string>();
     container->info.cgroup = record.at("cgroup").get<std::string>();
-    container->supervisor = record.at("supervisor").get<pid_t>();
     if (record.contains("memory_max") && record["memory_max"].is_number_unsigned())
       container->memory_max = record["memory_max"].get<uint64_t>();
-    const auto started = record.at("supervisor_start_time").get<uint64_t>();
-    // The pidfd first, then the start time: a pid reused after the check
-    // would otherwise slip in.
-    if (container->supervisor > 0) {
-      container->ended.reset(static_cast<int>(::syscall(SYS_pidfd_open, container->supervisor, 0)));
-      if (container->ended && start_time(container->supervisor) != started) container->ended.reset();
-    }
   } catch (const nlohmann::json::exception& e) {
     return Error{"'" + dir + "/" + kCheckpoint + "': " + e.what()};
   }
+  // The supervisor names the status file it is to write (records of older
+  // versions held its pid; the scan finds those supervisors too).
+  const std::string status = dir + "/" + kStatus;
+  if (auto found = running.find(status); found != running.end()) {
+    container->ended = open_supervisor(found->second.pid, status);
+    container->supervisor = found->second.pid;
+    container->info.pid = found->second.init;
+  }
   if (!container->ended) {
     // The supervisor is gone: fine if it recorded the end, else the
-    // container's state is unknown and it must not run unsupervised.
-    if (::access((dir + "/" + kStatus).c_str(), F_OK) != 0) return Error{"its supervisor is gone without a status"};
+    // container's state is unknown (its supervisor never started, or died)
+    // and it must not run unsupervised.
+    if (::access(status.c_str(), F_OK) != 0) return Error{"its supervisor is gone without a status"};
     container->ended = already_ended();
   }
   return container;
@@ -429,11 +416,12 @@ Result<RecoveryReport> LinuxContainerizer::recover() {
   RecoveryReport report;
   std::error_code error;
   std::set<std::string> known;
+  const auto running = find_supervisors();
   // A runtime directory that does not exist: nothing was launched yet.
   for (const auto& entry : std::filesystem::directory_iterator(options_.runtime_dir, error)) {
     const std::string id = entry.path().filename();
     if (!validate_container_id(id) || find(id)) continue;
-    auto container = reattach(id);
+    auto container = reattach(id, running);
     if (!container) {
       log::warning("container '" + id + "': cannot re-attach (" + container.error().message + "), destroying it");
       if (auto removed = remove(id); !removed)

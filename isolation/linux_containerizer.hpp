@@ -5,7 +5,7 @@
 //
 // State lives in two places, both outside this process, so that a restart
 // (even after kill -9) loses nothing:
-//   <runtime_dir>/<id>/container.json  who supervises the container
+//   <runtime_dir>/<id>/container.json  the container, written before it starts
 //   <runtime_dir>/<id>/status          how it ended, from its supervisor
 //   <runtime_dir>/<id>/rootfs          where its root file system is mounted
 //   <scratch_dir>/<id>                 its root file system's changes
@@ -26,6 +26,7 @@
 #include "isolation/linux/cgroup_layout.hpp"
 #include "isolation/linux/seccomp.hpp"
 #include "isolation/scratch.hpp"
+#include "isolation/supervisors.hpp"
 
 namespace dcos::isolation {
 
@@ -68,7 +69,9 @@ class LinuxContainerizer final : public Containerizer {
   Result<std::shared_ptr<const seccomp::Filter>> filter_for(const ContainerSpec& spec);
   std::string runtime_dir(const std::string& id) const;
   Result<void> checkpoint(const Container& container);
-  Result<std::shared_ptr<Container>> reattach(const std::string& id);
+  // `running`: the supervisors found on the host (supervisors.hpp).
+  Result<std::shared_ptr<Container>> reattach(const std::string& id,
+                                              const std::map<std::string, RunningSupervisor>& running);
   // Kills and removes what is left of a container: cgroup and runtime dir;
   // its root file system's changes are discarded.
   Result<void> remove(const std::string& id);

@@ -92,10 +92,10 @@ Result<void> Stack::map() {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   void* base = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED) return errno_error("map the container init's stack");
+  if (base == MAP_FAILED) return errno_error("map a child's stack");
   base_ = base;
   mapped_ = kSize + page;
-  if (::mprotect(base, page, PROT_NONE) < 0) return errno_error("protect the container init's stack guard");
+  if (::mprotect(base, page, PROT_NONE) < 0) return errno_error("protect a child's stack guard");
   stack_ = static_cast<char*>(base) + page;
   return {};
 }

@@ -102,8 +102,8 @@ bool parse(int argc, const char* const* argv, Args& args) {
   if (argc != kArgc) return false;
   args.stdout_path = argv[5];
   args.stderr_path = argv[6];
-  args.status_path = argv[7];
-  return number(argv[1], args.init) && number(argv[2], args.stdout_fd) && number(argv[3], args.stderr_fd) &&
+  args.status_path = argv[kStatusArg];
+  return number(argv[kInitArg], args.init) && number(argv[2], args.stdout_fd) && number(argv[3], args.stderr_fd) &&
          number(argv[4], args.ended_fd) && number(argv[8], args.max_log_bytes) && args.init > 0;
 }
 

@@ -1,5 +1,5 @@
 // dcos-supervisor: what stays of a container's supervisor once the init is
-// started. The launcher (launcher.cpp) forks a supervisor, which clones the
+// started. The launcher (launcher.cpp) starts a supervisor, which clones the
 // container's init and then execs this small static program (without the C
 // library where sys.hpp can: it starts with every container), so that each
 // running container costs some KiB and not a copy-on-write copy of the
@@ -22,6 +22,10 @@
 namespace dcos::isolation::supervisor {
 
 inline constexpr int kArgc = 9;
+// Where the init's pid and the status path are (recovery reads them from
+// /proc/<pid>/cmdline: supervisors.hpp).
+inline constexpr int kInitArg = 1;
+inline constexpr int kStatusArg = 7;
 
 struct Args {
   pid_t init = 0;

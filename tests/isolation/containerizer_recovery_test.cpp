@@ -99,11 +99,13 @@ TEST_P(RecoveryTest, AContainerWhoseSupervisorDiedIsDestroyed) {
   ASSERT_EQ(::kill(launcher, SIGKILL), 0);
   ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
   // Its supervisor is now this process's child (the subreaper): kill it too.
-  auto text = read_file(options_.runtime_dir + "/" + sleeps.id + "/container.json");
-  ASSERT_TRUE(text);
-  const auto record = nlohmann::json::parse(*text);
-  const pid_t supervisor = record.at("supervisor").get<pid_t>();
-  const pid_t init = record.at("init").get<pid_t>();
+  // It is found as recover() finds it, by the status file it names.
+  const auto running = find_supervisors();
+  const auto found = running.find(options_.runtime_dir + "/" + sleeps.id + "/status");
+  ASSERT_NE(found, running.end()) << "no supervisor names the container's status file";
+  const pid_t supervisor = found->second.pid;
+  const pid_t init = found->second.init;
+  ASSERT_TRUE(dcos::testing::running(init));
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
   ::waitpid(supervisor, nullptr, 0);
 
@@ -117,6 +119,32 @@ TEST_P(RecoveryTest, AContainerWhoseSupervisorDiedIsDestroyed) {
   EXPECT_EQ(report->destroyed, std::vector<std::string>{sleeps.id});
   EXPECT_FALSE(dcos::testing::running(init)) << "the unsupervised container still runs";
   expect_gone(sleeps.id);
+}
+
+// The launcher records a container before it clones its supervisor: one
+// killed in between leaves a record, a cgroup and a sandbox, and nothing
+// running. The next one destroys that and reports it.
+TEST_P(RecoveryTest, ARecordWhoseSupervisorNeverStartedIsDestroyed) {
+  auto never = spec({"/bin/true"});
+  auto cgroups = open_cgroups(host_, root_);
+  ASSERT_TRUE(cgroups);
+  ASSERT_TRUE((*cgroups)->create(never.id, never.limits));
+  const std::string dir = options_.runtime_dir + "/" + never.id;
+  ASSERT_TRUE(make_directories(dir, 0700));
+  const nlohmann::json record = {
+      {"id", never.id}, {"sandbox", never.sandbox}, {"cgroup", (*cgroups)->path(never.id)}, {"memory_max", nullptr}};
+  ASSERT_TRUE(write_file_atomically(dir + "/container.json", record.dump(), 0600, false));
+
+  containerizer_.reset();
+  auto restarted = LinuxContainerizer::create(options_);
+  ASSERT_TRUE(restarted);
+  containerizer_ = std::move(*restarted);
+  auto report = containerizer_->recover();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->recovered.empty());
+  EXPECT_EQ(report->destroyed, std::vector<std::string>{never.id});
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  expect_gone(never.id);
 }
 
 INSTANTIATE_TEST_SUITE_P(Hierarchies, RecoveryTest, ::testing::Values("detected", "unified"),
