@@ -37,6 +37,7 @@ namespace {
 // errno) into a message naming the step.
 enum Step : int32_t {
   kClone,
+  kAwaitSupervisor,
   kJoinCgroup,
   kHostname,
   kSandbox,
@@ -79,6 +80,9 @@ struct ChildArgs {
   std::size_t init_stack_size = 0;
   int report = -1;
   int ended = -1;  // the supervisor's end of the caller's `ended` pipe
+  // The init reads end of file here once the supervisor has exec'd (every
+  // write end is close-on-exec) and only then sets up: see init_entry.
+  int go_read = -1, go_write = -1;
   int null = -1;
   int cgroup = -1;
   int out_read = -1, out_write = -1;
@@ -214,26 +218,48 @@ struct InitStart {
   bool in_cgroup;
 };
 
+// The init waits until its supervisor has exec'd dcos-supervisor, and
+// joins its cgroup (v1) and runs the task only then: a process in the
+// container's cgroup means a supervisor that recovery can find by its
+// command line (supervisors.hpp), or one that died.
+void await_supervisor(const ChildArgs& args) noexcept {
+  ::close(args.go_write);
+  char byte;
+  ssize_t n;
+  while ((n = ::read(args.go_read, &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 0) fail(args, kAwaitSupervisor, 0, n < 0 ? errno : EPROTO);
+  ::close(args.go_read);
+}
+
 int init_entry(void* start) {
   const auto& init = *static_cast<const InitStart*>(start);
+  await_supervisor(*init.args);
   run_init(*init.args, init.in_cgroup);
 }
 
-// Clones the init. Where clone_vm has the instructions, the init shares the
-// supervisor's memory (which is the caller's) until it execs, on a stack of
-// its own, and the supervisor sleeps meanwhile. Returns the init's pid or
-// -errno.
-long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexcept {
-  InitStart start{&args, in_cgroup};
+// Clones the init. Where clone_vm has the instructions, the init runs on
+// the supervisor's memory (which is the caller's) until it execs, on a
+// stack of its own, while the supervisor goes on to exec dcos-supervisor
+// (no CLONE_VFORK: the caller waits for the init's exec on the report
+// pipe). Returns the init's pid or -errno.
+// `start` must outlive the init's exec: the supervisor's frame that never
+// returns holds it (the init may read it after the supervisor's exec,
+// whose old stack stays mapped in the caller's memory until spawn returns).
+long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noexcept {
+  const bool in_cgroup = start.in_cgroup;
   if (clone_vm::supported() && args.init_stack) {
     clone_args shared = clone;
-    shared.flags |= CLONE_VM | CLONE_VFORK;
+    shared.flags |= CLONE_VM;
     shared.stack = reinterpret_cast<uint64_t>(args.init_stack);
     shared.stack_size = args.init_stack_size;
     return clone_vm::run(shared, init_entry, &start);
   }
   const long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
-  if (pid == 0) run_init(args, in_cgroup);
+  if (pid == 0) {
+    await_supervisor(args);
+    run_init(args, in_cgroup);
+  }
   return pid < 0 ? -errno : pid;
 }
 
@@ -242,8 +268,8 @@ long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexce
   ::setsid();
   (void)!::chdir("/");  // keeps no directory of the caller's busy
   reset_signals();
-  int keep[] = {args.report,   args.ended,     args.null,     args.cgroup,
-                args.out_read, args.out_write, args.err_read, args.err_write};
+  int keep[] = {args.report,   args.ended,     args.null,     args.cgroup,  args.out_read,
+                args.out_write, args.err_read, args.err_write, args.go_read, args.go_write};
   std::sort(std::begin(keep), std::end(keep));
   close_all_except(keep, static_cast<int>(std::size(keep)));
 
@@ -254,14 +280,14 @@ long clone_init(const ChildArgs& args, clone_args& clone, bool in_cgroup) noexce
     clone.flags |= CLONE_INTO_CGROUP;
     clone.cgroup = static_cast<uint64_t>(args.cgroup);
   }
-  bool in_cgroup = args.cgroup >= 0;
-  long pid = clone_init(args, clone, in_cgroup);
-  if ((pid == -EINVAL || pid == -E2BIG) && in_cgroup) {
+  InitStart start{&args, args.cgroup >= 0};
+  long pid = clone_init(args, clone, start);
+  if ((pid == -EINVAL || pid == -E2BIG) && start.in_cgroup) {
     // A kernel before 5.7: clone, then the init joins its cgroup itself.
     clone.flags &= ~static_cast<uint64_t>(CLONE_INTO_CGROUP);
     clone.cgroup = 0;
-    in_cgroup = false;
-    pid = clone_init(args, clone, in_cgroup);
+    start.in_cgroup = false;
+    pid = clone_init(args, clone, start);
   }
   if (pid < 0) fail(args, kClone, 0, static_cast<int>(-pid));
 
@@ -296,15 +322,12 @@ int supervisor_entry(void* args) { supervise(*static_cast<const ChildArgs*>(args
 // memory is never copied (a fork costs page tables and copy-on-write faults
 // in proportion to the caller's size, and its copy is torn down again at
 // the exec). The calling thread sleeps meanwhile (CLONE_VFORK), until the
-// init and then the supervisor have exec'd, so that no two threads run on
-// its stack and thread-local state (errno) at once; the caller's other
-// threads run on. Returns the supervisor's pid or -errno.
+// supervisor has exec'd; the caller's other threads run on. The init then
+// still runs on the caller's memory, and with the calling thread's
+// thread-local state (errno): the caller only waits for it, in a system
+// call, with every signal blocked (see spawn). Returns the supervisor's pid
+// or -errno.
 long start_supervisor(const ChildArgs& args, const clone_vm::Stack& stack) noexcept {
-  // Blocked until the supervisor has reset every handler to the default: a
-  // handler of the caller's must not run in a child on the caller's memory.
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
   long pid;
   if (clone_vm::supported() && stack.stack()) {
     clone_args clone{};
@@ -318,7 +341,6 @@ long start_supervisor(const ChildArgs& args, const clone_vm::Stack& stack) noexc
     if (pid == 0) supervise(args);
     if (pid < 0) pid = -errno;
   }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return pid;
 }
 
@@ -327,6 +349,8 @@ std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>&
   switch (report.step) {
     case kClone:
       return "clone the container's init into its namespaces";
+    case kAwaitSupervisor:
+      return "wait for the container's supervisor to start";
     case kJoinCgroup:
       return "join cgroup '" + (index < join_procs.size() ? join_procs[index] : std::string("?")) + "'";
     case kHostname:
@@ -395,6 +419,8 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   UniqueFd report_read, report_write, ended_read, ended_write, out_read, out_write, err_read, err_write;
   if (auto made = make_pipe(report_read, report_write, "report"); !made) return made.error();
   if (auto made = make_pipe(ended_read, ended_write, "ended"); !made) return made.error();
+  UniqueFd go_read, go_write;
+  if (auto made = make_pipe(go_read, go_write, "start"); !made) return made.error();
   if (auto made = make_pipe(out_read, out_write, "stdout"); !made) return made.error();
   if (auto made = make_pipe(err_read, err_write, "stderr"); !made) return made.error();
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -424,6 +450,8 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   args.init_stack = init_stack.stack();
   args.init_stack_size = clone_vm::Stack::kSize;
   args.report = report_write.get();
+  args.go_read = go_read.get();
+  args.go_write = go_write.get();
   args.ended = ended_write.get();
   args.null = null.get();
   args.cgroup = plan.cgroup_fd;
@@ -432,6 +460,17 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   args.err_read = err_read.get();
   args.err_write = err_write.get();
 
+  // Blocked until the init has exec'd: no handler of the caller's may run
+  // in a child on the caller's memory before the supervisor has reset them
+  // all to the default, nor on the calling thread while the init shares its
+  // thread-local state.
+  sigset_t all, old_mask;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  struct RestoreMask {
+    const sigset_t& mask;
+    ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore_mask{old_mask};
   const long started_supervisor = start_supervisor(args, supervisor_stack);
   if (started_supervisor < 0) {
     errno = static_cast<int>(-started_supervisor);
@@ -441,7 +480,9 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
 
   // Only the report pipe's read end stays here: its end of file means both
   // children are done with it (exec'd, or failed).
-  for (UniqueFd* fd : {&report_write, &ended_write, &out_read, &out_write, &err_read, &err_write, &null}) fd->reset();
+  for (UniqueFd* fd :
+       {&report_write, &ended_write, &out_read, &out_write, &err_read, &err_write, &null, &go_read, &go_write})
+    fd->reset();
   Spawned spawned;
   spawned.supervisor = supervisor;
   spawned.ended = std::move(ended_read);

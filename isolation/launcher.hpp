@@ -10,15 +10,18 @@
 // (supervisor/supervisor.hpp), which copies the init's stdout and stderr
 // into bounded files and records how it ended in a status file. Both
 // children run on the caller's memory until their exec, as posix_spawn's
-// child does (linux/clone_vm.hpp): the caller's memory is never copied, and
-// the calling thread sleeps until both have exec'd. The supervisor outlives
-// its caller: after the agent restarts, the status of a container that
-// ended meanwhile is still there to read.
+// child does (linux/clone_vm.hpp): the caller's memory is never copied.
+// The init waits for the supervisor's exec before it does anything (joins
+// its v1 cgroups, builds its file system, runs the task), so that a
+// container with a process in it has a supervisor that names it on its
+// command line (supervisors.hpp). The supervisor outlives its caller:
+// after the agent restarts, the status of a container that ended
+// meanwhile is still there to read.
 //
 // Process tree:  caller --clone3 (CLONE_VM|CLONE_VFORK)--> supervisor
 //                  (setsid; execs dcos-supervisor)
-//                  --clone3 (CLONE_VM|CLONE_VFORK)--> init (pid 1 in its pid
-//                                                  namespace; execs the task)
+//                  --clone3 (CLONE_VM)--> init (pid 1 in its pid namespace;
+//                             waits for the supervisor's exec; execs the task)
 // (Where clone_vm lacks the instructions for the architecture: fork and
 // clone3 without CLONE_VM.)
 #pragma once
@@ -52,10 +55,8 @@ struct Spawned {
 // leaves a record for its successor to find the container by (the
 // supervisor's command line names the status file; see
 // find_supervisors()). On error nothing is left running. Thread-safe.
-// `timeout` bounds the wait for the children only where they are forked:
-// a thread that shares its memory with them sleeps until their exec (a
-// step of the init that hangs, hangs the launch; they are all local system
-// calls).
+// `timeout` bounds the wait for the init's exec (a step of it that hangs
+// is killed with it).
 Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // The status file the supervisor writes: "exited N" or "signaled N".
