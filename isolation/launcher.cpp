@@ -268,7 +268,7 @@ long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noex
   ::setsid();
   (void)!::chdir("/");  // keeps no directory of the caller's busy
   reset_signals();
-  int keep[] = {args.report,   args.ended,     args.null,     args.cgroup,  args.out_read,
+  int keep[] = {args.report,    args.ended,    args.null,      args.cgroup,  args.out_read,
                 args.out_write, args.err_read, args.err_write, args.go_read, args.go_write};
   std::sort(std::begin(keep), std::end(keep));
   close_all_except(keep, static_cast<int>(std::size(keep)));

@@ -6,6 +6,17 @@
 
 #include <cerrno>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define DCOS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DCOS_ASAN 1
+#endif
+#endif
+#ifdef DCOS_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 // long dcos_clone3_call(clone_args* args, size_t size, int (*fn)(void*), void* arg)
 //
 // The system call returns twice: to the caller with the pid (or -errno) in
@@ -101,7 +112,14 @@ Result<void> Stack::map() {
 }
 
 Stack::~Stack() {
-  if (base_) ::munmap(base_, mapped_);
+  if (!base_) return;
+#ifdef DCOS_ASAN
+  // The child's frames never returned (it exec'd), so AddressSanitizer's
+  // shadow still marks their red zones: cleared, lest memory mapped here
+  // later look poisoned.
+  __asan_unpoison_memory_region(stack_, kSize);
+#endif
+  ::munmap(base_, mapped_);
 }
 
 }  // namespace dcos::isolation::clone_vm

@@ -39,6 +39,15 @@ class RecoveryTest : public ContainerizerTest {
     ::close(ready[0]);
     return pid;
   }
+
+  // A new containerizer, as after an agent restart, and its recovery.
+  Result<RecoveryReport> restart_and_recover() {
+    containerizer_.reset();
+    auto restarted = LinuxContainerizer::create(options_);
+    if (!restarted) return restarted.error();
+    containerizer_ = std::move(*restarted);
+    return containerizer_->recover();
+  }
 };
 
 TEST_P(RecoveryTest, ReattachesAfterKillNineReportsLaterExitsAndDestroysStrays) {
@@ -62,12 +71,7 @@ TEST_P(RecoveryTest, ReattachesAfterKillNineReportsLaterExitsAndDestroysStrays) 
   }
   ASSERT_TRUE((*cgroups)->add_process("stray", stray));
 
-  // A new containerizer, as after an agent restart.
-  containerizer_.reset();
-  auto restarted = LinuxContainerizer::create(options_);
-  ASSERT_TRUE(restarted) << restarted.error().message;
-  containerizer_ = std::move(*restarted);
-  auto report = containerizer_->recover();
+  auto report = restart_and_recover();
   ASSERT_TRUE(report) << report.error().message;
   std::sort(report->recovered.begin(), report->recovered.end());
   std::vector<std::string> expected = {exits.id, sleeps.id, ended.id};
@@ -109,11 +113,7 @@ TEST_P(RecoveryTest, AContainerWhoseSupervisorDiedIsDestroyed) {
   ASSERT_EQ(::kill(supervisor, SIGKILL), 0);
   ::waitpid(supervisor, nullptr, 0);
 
-  containerizer_.reset();
-  auto restarted = LinuxContainerizer::create(options_);
-  ASSERT_TRUE(restarted);
-  containerizer_ = std::move(*restarted);
-  auto report = containerizer_->recover();
+  auto report = restart_and_recover();
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_TRUE(report->recovered.empty());
   EXPECT_EQ(report->destroyed, std::vector<std::string>{sleeps.id});
@@ -135,11 +135,7 @@ TEST_P(RecoveryTest, ARecordWhoseSupervisorNeverStartedIsDestroyed) {
       {"id", never.id}, {"sandbox", never.sandbox}, {"cgroup", (*cgroups)->path(never.id)}, {"memory_max", nullptr}};
   ASSERT_TRUE(write_file_atomically(dir + "/container.json", record.dump(), 0600, false));
 
-  containerizer_.reset();
-  auto restarted = LinuxContainerizer::create(options_);
-  ASSERT_TRUE(restarted);
-  containerizer_ = std::move(*restarted);
-  auto report = containerizer_->recover();
+  auto report = restart_and_recover();
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_TRUE(report->recovered.empty());
   EXPECT_EQ(report->destroyed, std::vector<std::string>{never.id});
