@@ -143,6 +143,42 @@ TEST_P(RecoveryTest, ARecordWhoseSupervisorNeverStartedIsDestroyed) {
   expect_gone(never.id);
 }
 
+// Killed in the middle of a launch, as soon as the container's first
+// process shows in its cgroup (on v1 the init joins it only once its
+// supervisor has exec'd): the record is there, and the restarted
+// containerizer finds the supervisor by its command line and re-attaches.
+TEST_P(RecoveryTest, ALauncherKilledMidLaunchLeavesItsContainerRecoverable) {
+  auto sleeps = spec({"/bin/sleep", "1000"});
+  const pid_t launcher = ::fork();
+  if (launcher == 0) {
+    auto containerizer = LinuxContainerizer::create(options_);
+    if (!containerizer || !(*containerizer)->launch(sleeps)) ::_exit(1);
+    for (;;) ::pause();
+  }
+  auto cgroups = open_cgroups(host_, root_);
+  ASSERT_TRUE(cgroups);
+  // Polled without sleeping, to catch the launch in its middle where it can.
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool started = false;
+  while (!started && std::chrono::steady_clock::now() < deadline) {
+    auto pids = (*cgroups)->processes(sleeps.id);
+    started = pids && !pids->empty();
+  }
+  ASSERT_EQ(::kill(launcher, SIGKILL), 0);
+  ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
+  ASSERT_TRUE(started) << "the container's process never showed in its cgroup";
+
+  auto report = restart_and_recover();
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->recovered, std::vector<std::string>{sleeps.id});
+  EXPECT_TRUE(report->destroyed.empty());
+  ASSERT_TRUE(containerizer_->destroy(sleeps.id));
+  auto t = containerizer_->wait(sleeps.id);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_TRUE(t->destroyed);
+  expect_gone(sleeps.id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Hierarchies, RecoveryTest, ::testing::Values("detected", "unified"),
                          [](const auto& info) { return info.param; });
 
