@@ -28,6 +28,13 @@
 namespace dcos::isolation {
 namespace {
 
+// The children's functions that end in a call that does not return: built
+// without AddressSanitizer, whose hook before such a call
+// (__asan_handle_no_return) looks for the calling thread's stack, finds
+// the child's own stack instead and prints a warning into the container's
+// output.
+#define DCOS_CHILD_NORETURN_CALLER __attribute__((no_sanitize("address")))
+
 // Everything from clone to exec below runs in a child on the memory (or a
 // copy of it) of a possibly multi-threaded process: only system calls and
 // plain reads of memory prepared beforehand. No allocation, no locks, no
@@ -96,7 +103,7 @@ void write_report(int fd, const Report& report) noexcept {
   } while (n < 0 && errno == EINTR);
 }
 
-[[noreturn]] void fail(const ChildArgs& args, Step step, int index, int error) noexcept {
+[[noreturn]] DCOS_CHILD_NORETURN_CALLER void fail(const ChildArgs& args, Step step, int index, int error) noexcept {
   write_report(args.report, Report{Report::kFailed, step, index, error, 0});
   ::_exit(127);
 }
@@ -129,7 +136,7 @@ int bring_up_loopback() noexcept {
 // The container's init: pid 1 of its namespaces. Joins its cgroups (where
 // clone could not put it there), builds its file system, drops privileges
 // in the order each step still has the right to take, and exec's the task.
-[[noreturn]] void run_init(const ChildArgs& args, bool in_cgroup) noexcept {
+[[noreturn]] DCOS_CHILD_NORETURN_CALLER void run_init(const ChildArgs& args, bool in_cgroup) noexcept {
   const LaunchPlan& plan = *args.plan;
   if (!in_cgroup) {
     for (std::size_t i = 0; i < args.join_procs->size(); ++i) {
@@ -222,7 +229,7 @@ struct InitStart {
 // joins its cgroup (v1) and runs the task only then: a process in the
 // container's cgroup means a supervisor that recovery can find by its
 // command line (supervisors.hpp), or one that died.
-void await_supervisor(const ChildArgs& args) noexcept {
+DCOS_CHILD_NORETURN_CALLER void await_supervisor(const ChildArgs& args) noexcept {
   ::close(args.go_write);
   char byte;
   ssize_t n;
@@ -232,7 +239,7 @@ void await_supervisor(const ChildArgs& args) noexcept {
   ::close(args.go_read);
 }
 
-int init_entry(void* start) {
+DCOS_CHILD_NORETURN_CALLER int init_entry(void* start) {
   const auto& init = *static_cast<const InitStart*>(start);
   await_supervisor(*init.args);
   run_init(*init.args, init.in_cgroup);
@@ -246,7 +253,7 @@ int init_entry(void* start) {
 // `start` must outlive the init's exec: the supervisor's frame that never
 // returns holds it (the init may read it after the supervisor's exec,
 // whose old stack stays mapped in the caller's memory until spawn returns).
-long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noexcept {
+DCOS_CHILD_NORETURN_CALLER long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noexcept {
   const bool in_cgroup = start.in_cgroup;
   if (clone_vm::supported() && args.init_stack) {
     clone_args shared = clone;
@@ -264,7 +271,7 @@ long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noex
 }
 
 // The supervisor: a session of its own, so that it outlives its caller.
-[[noreturn]] void supervise(const ChildArgs& args) noexcept {
+[[noreturn]] DCOS_CHILD_NORETURN_CALLER void supervise(const ChildArgs& args) noexcept {
   ::setsid();
   (void)!::chdir("/");  // keeps no directory of the caller's busy
   reset_signals();
@@ -315,7 +322,7 @@ long clone_init(const ChildArgs& args, clone_args& clone, InitStart& start) noex
   ::_exit(127);
 }
 
-int supervisor_entry(void* args) { supervise(*static_cast<const ChildArgs*>(args)); }
+DCOS_CHILD_NORETURN_CALLER int supervisor_entry(void* args) { supervise(*static_cast<const ChildArgs*>(args)); }
 
 // Starts the supervisor. Where clone_vm has the instructions, it shares the
 // caller's memory until its exec, as posix_spawn's child does: the caller's
