@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "daemons/cli/diagnostics.hpp"
 #include "daemons/cli/master_client.hpp"
 #include "daemons/cli/node_list.hpp"
 #include "daemons/cli/task_commands.hpp"
@@ -21,6 +23,10 @@ constexpr const char* kSummary =
     "The cluster's command-line tool: tables for people, --json for programs.\n"
     "\n"
     "Commands:\n"
+    "  node diagnostics [--output=FILE] [--agent=HOST:PORT] [--dns=HOST:PORT] [--l4lb=HOST:PORT]\n"
+    "                   [--lines=N] [--timeout=DURATION]\n"
+    "                            Bundle this node's units, journals, daemons' endpoints,\n"
+    "                            versions and cgroups in a tar.gz; summarize what is unhealthy\n"
     "  node list                 List the agents: hostname, IP, id, status, resources\n"
     "  task kill ID [--framework=FID] [--grace=DURATION] [--timeout=DURATION]\n"
     "                            Kill a task of any framework, wait until it has ended,\n"
@@ -43,7 +49,21 @@ struct Options {
   TaskKillOptions kill;
   Duration grace{};
   L4lbAddress l4lb;
+  DiagnosticsOptions diagnostics;
+  int64_t lines = 200;
 };
+
+constexpr int64_t kMaxJournalLines = 10000;
+
+// A daemon's "HOST:PORT" (or "HOST", meaning `default_port`) for a flag.
+std::function<Result<void>(std::string_view)> address_flag(DaemonAddress* target, uint16_t default_port) {
+  return [target, default_port](std::string_view text) -> Result<void> {
+    auto split = http::split_host_port(std::string(text), default_port);
+    if (!split) return split.error();
+    *target = {split->first, split->second};
+    return {};
+  };
+}
 
 int usage_error(std::ostream& err, const std::string& message) {
   err << "dcos: " << message << "\n";
@@ -127,10 +147,22 @@ int dispatch(const std::vector<std::string>& words, const Options& options, std:
   if (words[0] == "task") return task(words, options, out, err);
   if (words[0] == "vip") return vip(words, options, out, err);
   if (words[0] != "node") return usage_error(err, "unknown command '" + words[0] + "' (see --help)");
-  if (words.size() < 2) return usage_error(err, "'dcos node' needs a subcommand: list (see --help)");
-  if (words[1] != "list") return usage_error(err, "unknown command 'node " + words[1] + "' (see --help)");
+  if (words.size() < 2) return usage_error(err, "'dcos node' needs a subcommand: diagnostics, list (see --help)");
+  if (words[1] != "list" && words[1] != "diagnostics")
+    return usage_error(err, "unknown command 'node " + words[1] + "' (see --help)");
   if (words.size() > 2) return usage_error(err, "unexpected argument '" + words[2] + "' (see --help)");
-  return node_list(options, out, err);
+  if (words[1] == "list") return node_list(options, out, err);
+  if (options.lines < 1 || options.lines > kMaxJournalLines)
+    return usage_error(err, "--lines must be 1 to " + std::to_string(kMaxJournalLines));
+  if (options.diagnostics.timeout <= std::chrono::milliseconds::zero())
+    return usage_error(err, "--timeout must be 1ms or more");
+  DiagnosticsOptions diagnostics = options.diagnostics;
+  diagnostics.master = {options.master.host, options.master.port};
+  diagnostics.l4lb = {options.l4lb.host, options.l4lb.port};
+  diagnostics.journal.entries = static_cast<size_t>(options.lines);
+  // Progress goes to stderr (stdout is the summary); in place on a terminal.
+  const bool in_place = &err == &std::cerr && ::isatty(STDERR_FILENO);
+  return node_diagnostics(diagnostics, options.json, in_place, out, err);
 }
 
 }  // namespace
@@ -159,12 +191,22 @@ int run(int argc, const char* const* argv, const char* const* environment, std::
   flags.add("stderr", "task log: the task's stderr instead of its stdout", &options.log.stderr_file);
   flags.add("framework", "task kill: the task's framework id (when the id is in several)", &options.kill.framework_id);
   flags.add("grace", "task kill: time between SIGTERM and SIGKILL (default: the task's kill policy)", &options.grace);
-  flags.add("timeout", "task kill: how long to wait for the task to end", &options.kill.timeout);
+  flags.add("timeout", "task kill: how long to wait for the task to end; node diagnostics: for each endpoint (2secs)",
+            &options.kill.timeout);
+  flags.add("output", "node diagnostics: the bundle's file (default dcos-diagnostics-HOST-TIME.tar.gz here)",
+            &options.diagnostics.output);
+  flags.add("agent", "node diagnostics: this node's agent, HOST:PORT", "127.0.0.1:5051",
+            address_flag(&options.diagnostics.agent, 5051));
+  flags.add("dns", "node diagnostics: this node's dcos-dns HTTP endpoints, HOST:PORT", "127.0.0.1:8123",
+            address_flag(&options.diagnostics.dns, 8123));
+  flags.add("lines", "node diagnostics: the last N journal entries of each unit", &options.lines);
   flags.add("cpus", "task run: cpus for the task", &options.run.cpus);
   flags.add("mem", "task run: memory for the task, in MiB", &options.run.mem);
   flags.allow_spaced_values();
   if (auto parsed = flags.parse(argc, argv, environment); !parsed) return usage_error(err, parsed.error().message);
   if (flags.was_set("grace")) options.kill.grace = options.grace;
+  if (flags.was_set("timeout"))
+    options.diagnostics.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.kill.timeout);
   if (flags.help_requested()) {
     out << flags.usage();
     return 0;

@@ -76,7 +76,7 @@ TEST(CliTest, UsageErrorsExit2WithAHint) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{}, "dcos: no command given, e.g. 'dcos node list' (see --help)\n"},
       {{"nodes"}, "dcos: unknown command 'nodes' (see --help)\n"},
-      {{"node"}, "dcos: 'dcos node' needs a subcommand: list (see --help)\n"},
+      {{"node"}, "dcos: 'dcos node' needs a subcommand: diagnostics, list (see --help)\n"},
       {{"node", "show"}, "dcos: unknown command 'node show' (see --help)\n"},
       {{"node", "list", "extra"}, "dcos: unexpected argument 'extra' (see --help)\n"},
       {{"--verbose", "node", "list"}, "dcos: unknown flag '--verbose' (see --help)\n"},

@@ -9,6 +9,7 @@
 
 #include "daemons/cli/cli.hpp"
 #include "daemons/cli/task_log.hpp"
+#include "tests/cli/run_dcos.hpp"
 
 namespace dcos::cli {
 namespace {
@@ -81,15 +82,8 @@ TEST(TaskLogTest, TheTasksAgentAndSandboxComeFromTheStates) {
 }
 
 int run_dcos(std::vector<std::string> args, std::string& err) {
-  args.insert(args.begin(), "dcos");
-  std::vector<const char*> argv;
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  argv.push_back(nullptr);
-  const char* const no_environment[] = {nullptr};
-  std::ostringstream out, errors;
-  const int code = run(static_cast<int>(args.size()), argv.data(), no_environment, out, errors);
-  err = errors.str();
-  return code;
+  std::string out;
+  return testing::run_dcos(std::move(args), out, err);
 }
 
 TEST(TaskRunTest, UsageErrorsNameWhatIsMissing) {

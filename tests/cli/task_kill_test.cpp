@@ -12,12 +12,14 @@
 
 #include "daemons/cli/cli.hpp"
 #include "daemons/cli/terminal.hpp"
+#include "tests/cli/run_dcos.hpp"
 #include "tests/support/task_cluster_test.hpp"
 
 namespace dcos::cli {
 namespace {
 
 using nlohmann::json;
+using testing::run_dcos;
 
 TEST(TaskKillTest, TheCallNamesTheTaskAndWhatWasGiven) {
   TaskKillOptions options;
@@ -78,19 +80,6 @@ TEST(TaskKillTest, TheStatusLineRewritesInPlaceOrPrintsEachStepOnce) {
     in_place.show("killing", "0.2s");
   }
   EXPECT_EQ(terminal.str(), "\rkilling  0.2s\x1b[K\r\x1b[K");
-}
-
-int run_dcos(std::vector<std::string> args, std::string& out, std::string& err) {
-  args.insert(args.begin(), "dcos");
-  std::vector<const char*> argv;
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  argv.push_back(nullptr);
-  const char* const no_environment[] = {nullptr};
-  std::ostringstream output, errors;
-  const int code = run(static_cast<int>(args.size()), argv.data(), no_environment, output, errors);
-  out = output.str();
-  err = errors.str();
-  return code;
 }
 
 TEST(TaskKillTest, UsageErrorsAndAnUnreachableMaster) {
