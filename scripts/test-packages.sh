@@ -13,7 +13,8 @@
 #    story, `systemctl restart dcos-agent` leaves the task running and the
 #    agent recovers it, and a stopped (hung) agent is restarted by the
 #    watchdog, the task still running; a bad setting fails the master's
-#    unit at once with one journal line that names it.
+#    unit at once with one journal line that names it; `dcos node
+#    diagnostics` bundles all that (scripts/packages/check-diagnostics.sh).
 # Everything it makes is removed afterwards, also on failure: the namespaces
 # end with their systemd, their mounts with them, and the cgroups are removed.
 # Exits 0 with "SKIP packages: <what is missing>" when this machine cannot
@@ -270,4 +271,8 @@ in_ns systemctl restart dcos-master 2>/dev/null && fail "dcos-master started wit
 why=$(in_ns journalctl -o cat -u dcos-master _COMM=dcos-master -n 1)
 grep -q port <<<"$why" || fail "the master's last journal line does not name the setting: $why"
 check "dcos-master refused to start, not retried; journal and systemctl status: $why"
+step "dcos node diagnostics"
+# shellcheck source=scripts/packages/check-diagnostics.sh
+source "$here/packages/check-diagnostics.sh"
+check_diagnostics in_ns || fail "dcos node diagnostics"
 echo "packages: all checks passed" >&2
