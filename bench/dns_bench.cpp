@@ -1,25 +1,27 @@
-// dns-bench: dcos-dns against unbound, the brief's peer, on the same
-// names in the same run, each server on one core of its own.
+// dns-bench: dcos-dns against unbound (the brief's peer for the goals) and
+// dnsmasq, on the same names in the same run, each server on one core of
+// its own.
 //
 // Cluster names: a real dcos-master and dcos-agent (bench/bench_cluster.hpp)
 // run --tasks named tasks (`sleep` in containers, each with a host port and
 // a DiscoveryInfo port); dcos-dns follows the master. Its answers to every
 // name of the query set (each task's A and SRV names, leader, master and
-// agent) are read with `dig` and handed to unbound as local-data of a
-// static `mesos.` zone, so both servers give the same answers to the same
+// agent; 1,003 with the default 500 tasks) are read with `dig` and handed
+// to unbound as local-data of a static `mesos.` zone and to dnsmasq as its
+// host and SRV records, so every server gives the same answers to the same
 // questions. dnsperf (on the other core) then asks each server the whole
 // set over and over for --seconds, --rounds times, servers alternating;
 // the best round of each counts. Latency is measured apart, at a fixed
 // --latency_qps that both servers carry, from dnsperf's per-query lines.
 //
 // Forwarded names (cached): an upstream unbound holds --forwarded names in
-// a static zone; dcos-dns --upstream and an unbound forwarding to it
-// (forward-zone ".") are warmed with one pass over the names, then measured
+// a static zone; dcos-dns --upstream, an unbound forwarding to it
+// (forward-zone ".") and a dnsmasq (server=) are warmed with one pass over the names, then measured
 // the same way. Skipped, and said so, if dcos-dns does not forward (it
 // answers REFUSED).
 //
-// Root only (the agent runs containers). Needs dnsperf, unbound, dig and
-// taskset. Everything it starts is stopped and removed at the end, also on
+// Root only (the agent runs containers). Needs dnsperf, unbound, dnsmasq,
+// dig and taskset. Everything it starts is stopped and removed at the end, also on
 // failure; every wait is bounded by --timeout.
 #include <sched.h>
 #include <signal.h>
@@ -53,8 +55,8 @@ constexpr const char* kFramework = "dns-bench";
 
 struct Settings {
   std::string master_binary, agent_binary, dns_binary;
-  int64_t tasks = 100;
-  int64_t forwarded = 200;
+  int64_t tasks = 500;
+  int64_t forwarded = 1000;
   int64_t seconds = 8;
   int64_t rounds = 2;
   int64_t clients = 4;
@@ -70,11 +72,23 @@ struct Measured {
   double p50_ms = 0, p99_ms = 0;
 };
 
+struct Server {
+  std::string name;  // "dcos-dns", "unbound", "dnsmasq"
+  uint16_t port = 0;
+  std::unique_ptr<DaemonProcess> process;
+  Measured measured;
+};
+
 struct Comparison {
   std::string what;  // "cluster names", "forwarded names (cached)"
+  double goal = 1;   // the brief's: dcos-dns's rate over unbound's
   std::size_t names = 0;
-  Measured ours, unbound;
-  std::string skipped;  // why, when not measured
+  std::vector<Server> servers;  // dcos-dns first, then unbound, then dnsmasq
+  std::string skipped;          // why, when not measured
+
+  const Measured& of(std::string_view name) const {
+    return std::find_if(servers.begin(), servers.end(), [&](const Server& s) { return s.name == name; })->measured;
+  }
 };
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -260,6 +274,43 @@ Result<std::unique_ptr<DaemonProcess>> start_unbound(const std::string& kind, in
   });
 }
 
+// A dnsmasq on one core: the records (dig's zone lines, A and SRV) as its
+// own host and SRV records under `local` (never forwarded), or, with an
+// `upstream` port, every name forwarded there and cached.
+Result<std::unique_ptr<DaemonProcess>> start_dnsmasq(int core, const std::string& local,
+                                                     const std::vector<std::string>& records, uint16_t upstream,
+                                                     uint16_t* port) {
+  auto free = free_loopback_port();
+  if (!free) return free.error();
+  *port = *free;
+  return DaemonProcess::spawn("dnsmasq", 0, [&](const std::string& dir) {
+    std::string conf = "port=" + std::to_string(*port) +
+                       "\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nuser=root\n"
+                       "pid-file=\nlocal-ttl=5\ncache-size=10000\ndns-forward-max=1000\n";
+    if (!local.empty()) conf += "local=/" + local + "/\n";
+    if (upstream != 0) conf += "server=127.0.0.1#" + std::to_string(upstream) + "\n";
+    for (const auto& record : records) {
+      std::istringstream fields(record);
+      std::string name, ttl, klass, type;
+      fields >> name >> ttl >> klass >> type;
+      if (name.ends_with('.')) name.pop_back();
+      if (type == "A") {
+        std::string address;
+        fields >> address;
+        conf += "host-record=" + name + "," + address + "\n";
+      } else if (type == "SRV") {
+        std::string priority, weight, srv_port, target;
+        fields >> priority >> weight >> srv_port >> target;
+        if (target.ends_with('.')) target.pop_back();
+        conf += "srv-host=" + name + "," + target + "," + srv_port + "," + priority + "," + weight + "\n";
+      }
+    }
+    (void)write_file(dir + "/dnsmasq.conf", conf);
+    return std::vector<std::string>{"taskset", "-c", std::to_string(core), "dnsmasq", "--keep-in-foreground",
+                                    "--conf-file=" + dir + "/dnsmasq.conf"};
+  });
+}
+
 Result<std::unique_ptr<DaemonProcess>> start_dcos_dns(const Settings& settings, int core, uint16_t master_port,
                                                       const std::string& upstream, uint16_t* port) {
   auto free = free_loopback_port();
@@ -324,23 +375,38 @@ Result<std::pair<double, double>> dnsperf_latency(int core, uint16_t port, const
   return std::pair{at(0.50), at(0.99)};
 }
 
-// Both servers, rounds alternating, the best round of each.
-Result<void> measure(Comparison& comparison, int client_core, uint16_t ours, uint16_t unbound,
-                     const std::string& queries, const Settings& settings) {
+// Every server, rounds alternating, the best round of each.
+Result<void> measure(Comparison& comparison, int client_core, const std::string& queries, const Settings& settings) {
   for (int64_t round = 0; round < settings.rounds; ++round) {
-    for (auto [port, measured] : {std::pair{ours, &comparison.ours}, std::pair{unbound, &comparison.unbound}}) {
-      auto perf = dnsperf_rate(client_core, port, queries, settings);
-      if (!perf) return perf.error();
-      if (perf->qps > measured->qps) {
-        measured->qps = perf->qps;
-        measured->lost = perf->lost;
+    for (auto& server : comparison.servers) {
+      auto perf = dnsperf_rate(client_core, server.port, queries, settings);
+      if (!perf) return Error{server.name + ": " + perf.error().message};
+      if (perf->qps > server.measured.qps) {
+        server.measured.qps = perf->qps;
+        server.measured.lost = perf->lost;
       }
     }
   }
-  for (auto [port, measured] : {std::pair{ours, &comparison.ours}, std::pair{unbound, &comparison.unbound}}) {
-    auto latency = dnsperf_latency(client_core, port, queries, settings);
-    if (!latency) return latency.error();
-    std::tie(measured->p50_ms, measured->p99_ms) = *latency;
+  for (auto& server : comparison.servers) {
+    auto latency = dnsperf_latency(client_core, server.port, queries, settings);
+    if (!latency) return Error{server.name + ": " + latency.error().message};
+    std::tie(server.measured.p50_ms, server.measured.p99_ms) = *latency;
+  }
+  return {};
+}
+
+// Starts the peers (unbound, then dnsmasq) with `start`, and waits until
+// each answers `probe`.
+template <class Start>
+Result<void> add_peers(Comparison& comparison, const std::string& probe, Clock::time_point deadline, Start start) {
+  for (const char* name : {"unbound", "dnsmasq"}) {
+    Server server{name, 0, nullptr, {}};
+    auto process = start(name, &server.port);
+    if (!process) return Error{std::string(name) + ": " + process.error().message};
+    server.process = std::move(*process);
+    if (auto ready = wait_answers(server.port, probe, deadline); !ready)
+      return Error{std::string(name) + ": " + ready.error().message + "\n" + server.process->log_tail(8)};
+    comparison.servers.push_back(std::move(server));
   }
   return {};
 }
@@ -349,76 +415,90 @@ Result<void> measure(Comparison& comparison, int client_core, uint16_t ours, uin
 
 Result<Comparison> cluster_names(const Settings& settings, const Cores& cores, BenchCluster& cluster,
                                  const std::string& dir) {
-  Comparison comparison{"cluster names", 0, {}, {}, {}};
-  uint16_t dns_port = 0, unbound_port = 0;
-  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(), "", &dns_port);
+  Comparison comparison{"cluster names", 1.5, 0, {}, {}};
+  Server ours{"dcos-dns", 0, nullptr, {}};
+  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(), "", &ours.port);
   if (!dns) return cluster.fail("dcos-dns: " + dns.error().message);
+  ours.process = std::move(*dns);
   const auto queries = cluster_queries(settings.tasks);
-  if (auto ready = wait_answers(dns_port, queries.back(), settings.deadline); !ready)
-    return cluster.fail(ready.error().message + "\ndcos-dns log:\n" + (*dns)->log_tail(8));
-  auto records = answers(dns_port, queries);
+  if (auto ready = wait_answers(ours.port, queries.back(), settings.deadline); !ready)
+    return cluster.fail(ready.error().message + "\ndcos-dns log:\n" + ours.process->log_tail(8));
+  auto records = answers(ours.port, queries);
   if (!records) return records.error();
   comparison.names = queries.size();
-  auto unbound = start_unbound("unbound", cores.server, "mesos.", *records, 0, &unbound_port);
-  if (!unbound) return unbound.error();
-  if (auto ready = wait_answers(unbound_port, queries.back(), settings.deadline); !ready)
-    return Error{"unbound: " + ready.error().message + "\n" + (*unbound)->log_tail(8)};
+  comparison.servers.push_back(std::move(ours));
+  auto peers = add_peers(comparison, queries.back(), settings.deadline, [&](std::string_view name, uint16_t* port) {
+    return name == "unbound" ? start_unbound("unbound", cores.server, "mesos.", *records, 0, port)
+                             : start_dnsmasq(cores.server, "mesos", *records, 0, port);
+  });
+  if (!peers) return peers.error();
   auto file = write_file(dir + "/cluster-queries", lines(queries));
   if (!file) return file.error();
-  if (auto done = measure(comparison, cores.client, dns_port, unbound_port, *file, settings); !done)
-    return done.error();
+  if (auto done = measure(comparison, cores.client, *file, settings); !done) return done.error();
+  for (auto& server : comparison.servers) server.process.reset();  // the core is the next run's
   return comparison;
 }
 
 Result<Comparison> forwarded_names(const Settings& settings, const Cores& cores, BenchCluster& cluster,
                                    const std::string& dir) {
-  Comparison comparison{"forwarded names (cached)", static_cast<std::size_t>(settings.forwarded), {}, {}, {}};
+  Comparison comparison{"forwarded names (cached)", 1.0, static_cast<std::size_t>(settings.forwarded), {}, {}};
   std::vector<std::string> queries, zone;
   for (int64_t i = 0; i < settings.forwarded; ++i) {
     const std::string name = "host-" + std::to_string(i) + ".bench.example.";
     queries.push_back(name + " A");
     zone.push_back(name + " 3600 IN A 192.0.2." + std::to_string(1 + i % 250));
   }
-  uint16_t upstream_port = 0, dns_port = 0, unbound_port = 0;
-  // The upstream is not measured: after the warm-up pass neither server asks it.
+  // The upstream is not measured: after the warm-up pass no server asks it.
+  uint16_t upstream_port = 0;
   auto upstream = start_unbound("upstream", cores.client, "bench.example.", zone, 0, &upstream_port);
   if (!upstream) return upstream.error();
   if (auto ready = wait_answers(upstream_port, queries.back(), settings.deadline); !ready) return ready.error();
-  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(), "127.0.0.1:" + std::to_string(upstream_port),
-                            &dns_port);
+  Server ours{"dcos-dns", 0, nullptr, {}};
+  auto dns = start_dcos_dns(settings, cores.server, cluster.master().port(),
+                            "127.0.0.1:" + std::to_string(upstream_port), &ours.port);
   if (!dns) return dns.error();
-  auto probe = run_command("dig @127.0.0.1 -p " + std::to_string(dns_port) + " +tries=1 +time=2 " + queries.front());
+  ours.process = std::move(*dns);
+  auto probe = run_command("dig @127.0.0.1 -p " + std::to_string(ours.port) + " +tries=1 +time=2 " + queries.front());
   if (!probe) return probe.error();
   if (probe->find("status: NOERROR") == std::string::npos) {
     comparison.skipped = "dcos-dns does not forward here (it did not answer " + queries.front() + " with NOERROR)";
     return comparison;
   }
-  auto unbound = start_unbound("unbound", cores.server, "", {}, upstream_port, &unbound_port);
-  if (!unbound) return unbound.error();
-  if (auto ready = wait_answers(unbound_port, queries.back(), settings.deadline); !ready) return ready.error();
+  comparison.servers.push_back(std::move(ours));
+  auto peers = add_peers(comparison, queries.back(), settings.deadline, [&](std::string_view name, uint16_t* port) {
+    return name == "unbound" ? start_unbound("unbound", cores.server, "", {}, upstream_port, port)
+                             : start_dnsmasq(cores.server, "", {}, upstream_port, port);
+  });
+  if (!peers) return peers.error();
   auto file = write_file(dir + "/forwarded-queries", lines(queries));
   if (!file) return file.error();
-  for (uint16_t port : {dns_port, unbound_port})  // the warm-up pass
-    if (auto warm = run_command("dnsperf -s 127.0.0.1 -p " + std::to_string(port) + " -d " + *file + " -n 1"); !warm)
+  for (const auto& server : comparison.servers)  // the warm-up pass
+    if (auto warm = run_command("dnsperf -s 127.0.0.1 -p " + std::to_string(server.port) + " -d " + *file + " -n 1");
+        !warm)
       return warm.error();
-  if (auto done = measure(comparison, cores.client, dns_port, unbound_port, *file, settings); !done)
-    return done.error();
+  if (auto done = measure(comparison, cores.client, *file, settings); !done) return done.error();
+  for (auto& server : comparison.servers) server.process.reset();  // the core is the next run's
   return comparison;
 }
 
 // --- report -------------------------------------------------------------------------
 
 json to_json(const std::vector<Comparison>& comparisons) {
-  json out = {{"benchmark", "dns"}, {"peer", "unbound"}, {"results", json::array()}};
+  json out = {{"benchmark", "dns"}, {"peers", {"unbound", "dnsmasq"}}, {"results", json::array()}};
   for (const auto& c : comparisons) {
     json row = {{"what", c.what}, {"names", c.names}};
     if (!c.skipped.empty()) {
       row["skipped"] = c.skipped;
     } else {
-      for (auto [key, m] : {std::pair{"dcos_dns", &c.ours}, std::pair{"unbound", &c.unbound}})
-        row[key] = {{"qps", m->qps}, {"lost", m->lost}, {"p50_ms", m->p50_ms}, {"p99_ms", m->p99_ms}};
-      row["qps_ratio"] = c.ours.qps / c.unbound.qps;
-      row["p99_ratio"] = c.ours.p99_ms / c.unbound.p99_ms;
+      for (const auto& server : c.servers) {
+        const Measured& m = server.measured;
+        row[server.name] = {{"qps", m.qps}, {"lost", m.lost}, {"p50_ms", m.p50_ms}, {"p99_ms", m.p99_ms}};
+      }
+      const Measured &ours = c.of("dcos-dns"), &unbound = c.of("unbound"), &dnsmasq = c.of("dnsmasq");
+      row["goal"] = {{"qps_ratio_to_unbound", c.goal}, {"p99_no_worse_than_unbound", true}};
+      row["qps_ratio_to_unbound"] = ours.qps / unbound.qps;
+      row["qps_ratio_to_dnsmasq"] = ours.qps / dnsmasq.qps;
+      row["p99_ratio_to_unbound"] = ours.p99_ms / unbound.p99_ms;
     }
     out["results"].push_back(row);
   }
@@ -427,8 +507,9 @@ json to_json(const std::vector<Comparison>& comparisons) {
 
 void print(std::ostream& out, const std::vector<Comparison>& comparisons, const Settings& s) {
   char line[256];
-  out << "dcos-dns against unbound, each on one core, dnsperf (" << s.clients << " clients) on the other; best of "
-      << s.rounds << " rounds of " << s.seconds << " s; latency at " << s.latency_qps << " queries/s\n";
+  out << "dcos-dns against unbound and dnsmasq, each on one core, dnsperf (" << s.clients
+      << " clients) on the other; best of " << s.rounds << " rounds of " << s.seconds << " s; latency at "
+      << s.latency_qps << " queries/s\n";
   std::snprintf(line, sizeof line, "  %-26s %-9s %6s %12s %7s %9s %9s\n", "names", "server", "count", "queries/s",
                 "lost", "p50 ms", "p99 ms");
   out << line;
@@ -437,18 +518,21 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
       out << "  " << c.what << ": skipped: " << c.skipped << "\n";
       continue;
     }
-    for (auto [name, m] : {std::pair{"dcos-dns", &c.ours}, std::pair{"unbound", &c.unbound}}) {
-      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f\n", c.what.c_str(), name, c.names,
-                    m->qps, 100 * m->lost, m->p50_ms, m->p99_ms);
+    for (const auto& server : c.servers) {
+      const Measured& m = server.measured;
+      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f\n", c.what.c_str(),
+                    server.name.c_str(), c.names, m.qps, 100 * m.lost, m.p50_ms, m.p99_ms);
       out << line;
     }
   }
   for (const auto& c : comparisons) {
     if (!c.skipped.empty()) continue;
-    const double goal = c.what == "cluster names" ? 1.5 : 1.0;
-    std::snprintf(line, sizeof line, "%s: %.2fx unbound's queries/s (goal %.1fx: %s); p99 %.2fx unbound's (%s)\n",
-                  c.what.c_str(), c.ours.qps / c.unbound.qps, goal, c.ours.qps >= goal * c.unbound.qps ? "met" : "missed",
-                  c.ours.p99_ms / c.unbound.p99_ms, c.ours.p99_ms <= c.unbound.p99_ms ? "no worse" : "worse");
+    const Measured &ours = c.of("dcos-dns"), &unbound = c.of("unbound"), &dnsmasq = c.of("dnsmasq");
+    std::snprintf(line, sizeof line,
+                  "%s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's (%s)\n",
+                  c.what.c_str(), ours.qps / unbound.qps, c.goal, ours.qps >= c.goal * unbound.qps ? "met" : "missed",
+                  ours.qps / dnsmasq.qps, ours.p99_ms / unbound.p99_ms,
+                  ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse");
     out << line;
   }
 }
@@ -456,7 +540,7 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
 Result<std::vector<Comparison>> run(const Settings& settings) {
   auto cores = pick_cores();
   if (!cores) return cores.error();
-  for (const char* tool : {"dnsperf", "unbound", "dig", "taskset"})
+  for (const char* tool : {"dnsperf", "unbound", "dnsmasq", "dig", "taskset"})
     if (!run_command(std::string("command -v ") + tool))
       return Error{std::string(tool) + " not found (scripts/install-deps.sh installs it)"};
   auto cluster = BenchCluster::start({settings.master_binary, settings.agent_binary,
@@ -482,10 +566,10 @@ Result<std::vector<Comparison>> run(const Settings& settings) {
   std::vector<Comparison> comparisons;
   auto cluster_result = cluster_names(settings, *cores, **cluster, dir);
   if (!cluster_result) return cluster_result.error();
-  comparisons.push_back(*cluster_result);
+  comparisons.push_back(std::move(*cluster_result));
   auto forwarded_result = forwarded_names(settings, *cores, **cluster, dir);
   if (!forwarded_result) return forwarded_result.error();
-  comparisons.push_back(*forwarded_result);
+  comparisons.push_back(std::move(*forwarded_result));
   scheduler.close();
   io.run_for(std::chrono::milliseconds(100));
   return comparisons;

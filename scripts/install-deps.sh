@@ -16,8 +16,8 @@ packages=(
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
   # what tests and scripts call
   python3 curl procps iproute2 dnsutils
-  # dcos-dns's upstream in its forwarding tests, and the DNS benchmark's load
-  unbound dnsperf
+  # dcos-dns's upstream in its forwarding tests; the DNS benchmark's peers and load
+  unbound dnsmasq-base dnsperf
   # the containerizer's peers (bench) and the cgroup v2 VM (scripts/vm)
   runc crun qemu-system-x86 mmdebstrap e2fsprogs
   # the packages (debian/, rpm/) and their test (scripts/test-packages.sh)
