@@ -16,13 +16,13 @@
 //
 // Forwarded names (cached): an upstream unbound holds --forwarded names in
 // a static zone; dcos-dns --upstream, an unbound forwarding to it
-// (forward-zone ".") and a dnsmasq (server=) are warmed with one pass over the names, then measured
-// the same way. Skipped, and said so, if dcos-dns does not forward (it
-// answers REFUSED).
+// (forward-zone ".") and a dnsmasq (server=) are warmed with one pass over
+// the names, then measured the same way. Skipped, and said so, if dcos-dns
+// does not forward (it answers REFUSED).
 //
 // Root only (the agent runs containers). Needs dnsperf, unbound, dnsmasq,
-// dig and taskset. Everything it starts is stopped and removed at the end, also on
-// failure; every wait is bounded by --timeout.
+// dig and taskset. Everything it starts is stopped and removed at the end,
+// also on failure; every wait is bounded by --timeout.
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
