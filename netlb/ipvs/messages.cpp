@@ -252,8 +252,13 @@ Result<ServiceDump> parse_services(Bytes bytes) {
     if (!vip) return vip.error();
     service.key.vip = *vip;
     const auto name = reinterpret_cast<const char*>(scheduler->data());
-    service.scheduler.assign(name, strnlen(name, std::min<std::size_t>(scheduler->size(), IP_VS_SCHEDNAME_MAXLEN)));
-    if (service.scheduler.empty()) return Error{"IPVS dump: " + service.key.text() + " has no scheduler name"};
+    // IP_VS_SCHEDNAME_MAXLEN counts the terminating NUL: a name has 1 to 15
+    // characters, as build_change() requires of what it sends.
+    const std::size_t length = strnlen(name, scheduler->size());
+    if (length == 0 || length >= IP_VS_SCHEDNAME_MAXLEN)
+      return Error{"IPVS dump: " + service.key.text() + " has a scheduler name of " + std::to_string(length) +
+                   " characters (1 to " + std::to_string(IP_VS_SCHEDNAME_MAXLEN - 1) + ")"};
+    service.scheduler.assign(name, length);
     dump.services.push_back(std::move(service));
     return {};
   });
