@@ -29,18 +29,17 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <thread>
+#include <filesystem>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_cluster.hpp"
 #include "bench/daemon_process.hpp"
+#include "bench/dns_peers.hpp"
 #include "bench/http_scheduler.hpp"
 #include "runtime/daemon_flags.hpp"
 #include "runtime/flags.hpp"
@@ -92,18 +91,6 @@ struct Comparison {
 };
 
 double since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-// Runs a shell command, returns its standard output; an Error if it fails.
-Result<std::string> run_command(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return errno_error("popen '" + command + "'");
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  if (status != 0) return Error{"'" + command + "' failed (status " + std::to_string(status) + "): " + out};
-  return out;
-}
 
 // The two cores: servers on the last, dnsperf on the first.
 struct Cores {
@@ -212,103 +199,10 @@ std::vector<std::string> cluster_queries(int64_t tasks) {
   return queries;
 }
 
-Result<std::string> write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out.flush()) return errno_error("write '" + path + "'");
-  return path;
-}
-
 std::string lines(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += item + "\n";
   return out;
-}
-
-// The answers of `server` to every query, as zone-file lines (dig's).
-Result<std::vector<std::string>> answers(uint16_t port, const std::vector<std::string>& queries) {
-  std::string command = "dig @127.0.0.1 -p " + std::to_string(port) + " +noall +answer +tries=1 +time=2";
-  for (const auto& query : queries) command += " " + query;
-  auto out = run_command(command);
-  if (!out) return out.error();
-  std::vector<std::string> records;
-  std::istringstream in(*out);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] != ';') records.push_back(line);
-  return records;
-}
-
-// Polls `port` with `query` until dig's answer section is not empty.
-Result<void> wait_answers(uint16_t port, const std::string& query, Clock::time_point deadline) {
-  while (Clock::now() < deadline) {
-    auto records = answers(port, {query});
-    if (records && !records->empty()) return {};
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return Error{"no answer to '" + query + "' on port " + std::to_string(port) + " in time"};
-}
-
-// An unbound on one core: `zone` answered from `local_data` (static), or,
-// with an `upstream` port, every name forwarded there and cached.
-Result<std::unique_ptr<DaemonProcess>> start_unbound(const std::string& kind, int core, const std::string& zone,
-                                                     const std::vector<std::string>& local_data,
-                                                     uint16_t upstream, uint16_t* port) {
-  auto free = free_loopback_port();
-  if (!free) return free.error();
-  *port = *free;
-  return DaemonProcess::spawn(kind, 0, [&](const std::string& dir) {
-    std::string conf = "server:\n  interface: 127.0.0.1@" + std::to_string(*port) + "\n  port: " +
-                       std::to_string(*port) +
-                       "\n  num-threads: 1\n  do-daemonize: no\n  chroot: \"\"\n  username: \"\"\n  directory: \"" + dir +
-                       "\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 0\n"
-                       "  access-control: 127.0.0.0/8 allow\n  do-ip6: no\n  do-not-query-localhost: no\n"
-                       "  msg-cache-size: 64m\n  rrset-cache-size: 64m\n";
-    if (!zone.empty()) conf += "  local-zone: \"" + zone + "\" static\n";
-    for (const auto& record : local_data) conf += "  local-data: \"" + record + "\"\n";
-    if (upstream != 0)
-      conf += "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" + std::to_string(upstream) + "\n";
-    conf += "remote-control:\n  control-enable: no\n";
-    (void)write_file(dir + "/unbound.conf", conf);
-    return std::vector<std::string>{"taskset", "-c", std::to_string(core), "unbound", "-d", "-c",
-                                    dir + "/unbound.conf"};
-  });
-}
-
-// A dnsmasq on one core: the records (dig's zone lines, A and SRV) as its
-// own host and SRV records under `local` (never forwarded), or, with an
-// `upstream` port, every name forwarded there and cached.
-Result<std::unique_ptr<DaemonProcess>> start_dnsmasq(int core, const std::string& local,
-                                                     const std::vector<std::string>& records, uint16_t upstream,
-                                                     uint16_t* port) {
-  auto free = free_loopback_port();
-  if (!free) return free.error();
-  *port = *free;
-  return DaemonProcess::spawn("dnsmasq", 0, [&](const std::string& dir) {
-    std::string conf = "port=" + std::to_string(*port) +
-                       "\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\nuser=root\n"
-                       "pid-file=\nlocal-ttl=5\ncache-size=10000\ndns-forward-max=1000\n";
-    if (!local.empty()) conf += "local=/" + local + "/\n";
-    if (upstream != 0) conf += "server=127.0.0.1#" + std::to_string(upstream) + "\n";
-    for (const auto& record : records) {
-      std::istringstream fields(record);
-      std::string name, ttl, klass, type;
-      fields >> name >> ttl >> klass >> type;
-      if (name.ends_with('.')) name.pop_back();
-      if (type == "A") {
-        std::string address;
-        fields >> address;
-        conf += "host-record=" + name + "," + address + "\n";
-      } else if (type == "SRV") {
-        std::string priority, weight, srv_port, target;
-        fields >> priority >> weight >> srv_port >> target;
-        if (target.ends_with('.')) target.pop_back();
-        conf += "srv-host=" + name + "," + target + "," + srv_port + "," + priority + "," + weight + "\n";
-      }
-    }
-    (void)write_file(dir + "/dnsmasq.conf", conf);
-    return std::vector<std::string>{"taskset", "-c", std::to_string(core), "dnsmasq", "--keep-in-foreground",
-                                    "--conf-file=" + dir + "/dnsmasq.conf"};
-  });
 }
 
 Result<std::unique_ptr<DaemonProcess>> start_dcos_dns(const Settings& settings, int core, uint16_t master_port,
@@ -331,55 +225,11 @@ Result<std::unique_ptr<DaemonProcess>> start_dcos_dns(const Settings& settings, 
   return dns;
 }
 
-// --- dnsperf --------------------------------------------------------------------
-
-struct Perf {
-  double qps = 0, lost = 0;
-};
-
-Result<Perf> dnsperf_rate(int core, uint16_t port, const std::string& queries, const Settings& settings) {
-  auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
-                         " -d " + queries + " -l " + std::to_string(settings.seconds) + " -c " +
-                         std::to_string(settings.clients) + " -q 200 -t 2");
-  if (!out) return out.error();
-  Perf perf;
-  double sent = 0, lost = 0;
-  std::istringstream in(*out);
-  for (std::string line; std::getline(in, line);) {
-    std::sscanf(line.c_str(), "  Queries per second: %lf", &perf.qps);
-    std::sscanf(line.c_str(), "  Queries sent: %lf", &sent);
-    std::sscanf(line.c_str(), "  Queries lost: %lf", &lost);
-  }
-  if (perf.qps <= 0) return Error{"dnsperf printed no rate:\n" + *out};
-  perf.lost = sent > 0 ? lost / sent : 0;
-  return perf;
-}
-
-// p50 and p99 at a fixed rate, from dnsperf -v's "> RCODE name type seconds".
-Result<std::pair<double, double>> dnsperf_latency(int core, uint16_t port, const std::string& queries,
-                                                  const Settings& settings) {
-  auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
-                         " -d " + queries + " -l " + std::to_string(std::max<int64_t>(settings.seconds / 2, 2)) +
-                         " -Q " + std::to_string(settings.latency_qps) + " -t 2 -v");
-  if (!out) return out.error();
-  std::vector<double> seconds;
-  std::istringstream in(*out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with("> ")) continue;
-    const auto space = line.rfind(' ');
-    seconds.push_back(std::strtod(line.c_str() + space + 1, nullptr));
-  }
-  if (seconds.size() < 100) return Error{"dnsperf -v gave " + std::to_string(seconds.size()) + " latencies"};
-  std::sort(seconds.begin(), seconds.end());
-  auto at = [&](double q) { return 1000 * seconds[static_cast<std::size_t>(q * (seconds.size() - 1))]; };
-  return std::pair{at(0.50), at(0.99)};
-}
-
 // Every server, rounds alternating, the best round of each.
 Result<void> measure(Comparison& comparison, int client_core, const std::string& queries, const Settings& settings) {
   for (int64_t round = 0; round < settings.rounds; ++round) {
     for (auto& server : comparison.servers) {
-      auto perf = dnsperf_rate(client_core, server.port, queries, settings);
+      auto perf = dnsperf_rate(client_core, server.port, queries, settings.seconds, settings.clients);
       if (!perf) return Error{server.name + ": " + perf.error().message};
       if (perf->qps > server.measured.qps) {
         server.measured.qps = perf->qps;
@@ -388,7 +238,7 @@ Result<void> measure(Comparison& comparison, int client_core, const std::string&
     }
   }
   for (auto& server : comparison.servers) {
-    auto latency = dnsperf_latency(client_core, server.port, queries, settings);
+    auto latency = dnsperf_latency(client_core, server.port, queries, settings.seconds, settings.latency_qps);
     if (!latency) return Error{server.name + ": " + latency.error().message};
     std::tie(server.measured.p50_ms, server.measured.p99_ms) = *latency;
   }

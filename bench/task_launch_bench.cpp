@@ -238,7 +238,6 @@ Result<Figures> run(const Settings& settings) {
   if (!started) return started.error();
   BenchCluster& cluster = **started;
   DaemonProcess& node = cluster.agent();
-  auto fail = [&](const std::string& what) { return cluster.fail(what); };
 
   asio::io_context io(1);
   Run framework(io, settings, cluster.master().port());
@@ -256,10 +255,10 @@ Result<Figures> run(const Settings& settings) {
   if (!outcome) {
     framework.close();
     io.run_for(std::chrono::seconds(1));
-    return fail("timed out");
+    return cluster.fail("timed out");
   }
   io.run_for(std::chrono::milliseconds(100));  // lets the workers see the close
-  if (!*outcome) return fail(outcome->error().message);
+  if (!*outcome) return cluster.fail(outcome->error().message);
   Figures figures = **outcome;
   const std::string agent_log = node.work_dir() + "/agent.log";
   figures.agent_last_starting = last_logged(agent_log, "TASK_STARTING", framework.accepted_wall());
@@ -268,7 +267,7 @@ Result<Figures> run(const Settings& settings) {
   for (;;) {
     auto live = live_tasks(node.port());
     if (live && *live == 0) break;
-    if (Clock::now() >= settings.deadline) return fail("the agent still lists tasks at the deadline");
+    if (Clock::now() >= settings.deadline) return cluster.fail("the agent still lists tasks at the deadline");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   figures.agent_empty = since(framework.killing_started());
