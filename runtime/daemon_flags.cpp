@@ -76,6 +76,12 @@ std::string local_hostname() {
 }
 
 std::optional<int> parse_or_exit(FlagSet& flags, const std::string& program, int argc, const char* const* argv) {
+  // Static: the flag set keeps the pointer (a main() parses once).
+  static bool strict_environment = false;
+  flags.add("strict_environment",
+            "Refuse to start on a DCOS_* variable that names no flag (a typo); the units set it, their "
+            "environment being their /etc/dcos/*.env files",
+            &strict_environment);
   if (auto parsed = flags.parse(argc, argv, environ); !parsed) {
     std::cerr << program << ": " << parsed.error().message << "\n";
     return 2;
@@ -83,6 +89,11 @@ std::optional<int> parse_or_exit(FlagSet& flags, const std::string& program, int
   if (flags.help_requested()) {
     std::cout << flags.usage();
     return 0;
+  }
+  if (strict_environment && !flags.unknown_variables().empty()) {
+    std::cerr << program << ": unknown setting " << flags.unknown_variables().front()
+              << ": no such flag (DCOS_<FLAG> for each flag of " << program << " --help)\n";
+    return 2;
   }
   return std::nullopt;
 }

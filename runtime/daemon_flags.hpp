@@ -35,7 +35,10 @@ void add_log_level_flag(FlagSet& flags, log::Level* level);
 std::string local_hostname();
 
 // Parses argv and the environment; returns the exit code when main() must
-// stop here (help shown, or an error printed), nullopt to go on.
+// stop here (help shown, or an error printed), nullopt to go on. Adds
+// --strict_environment: with it, a DCOS_* variable that names no flag is
+// an error too (the units pass it; elsewhere the environment may hold other
+// programs' DCOS_* variables, such as the tests' DCOS_AGENT_BINARY).
 std::optional<int> parse_or_exit(FlagSet& flags, const std::string& program, int argc, const char* const* argv);
 
 }  // namespace dcos

@@ -213,12 +213,20 @@ Result<void> FlagSet::parse(int argc, const char* const* argv, const char* const
   // a duplicate variable behaves as with getenv(): the first one counts.
   std::map<std::string, std::string, std::less<>> variables;
   for (const auto& [name, flag] : flags_) variables.emplace(environment_name(name), name);
+  unknown_variables_.clear();
   for (const char* const* entry = environment; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string_view variable(*entry);
     const size_t equals = variable.find('=');
     if (!variable.starts_with(kEnvironmentPrefix) || equals == std::string_view::npos) continue;
     const auto known = variables.find(variable.substr(0, equals));
-    if (known == variables.end()) continue;  // another daemon's variable
+    if (known == variables.end()) {  // a repeated one, another program's, or a typo
+      const std::string_view name = variable.substr(0, equals);
+      std::string flag;
+      for (char c : name.substr(kEnvironmentPrefix.size()))
+        flag += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      if (!flags_.contains(flag)) unknown_variables_.emplace_back(name);
+      continue;
+    }
     if (auto applied = apply(known->second, variable.substr(equals + 1), known->first); !applied) {
       return applied;
     }

@@ -54,6 +54,9 @@ class FlagSet {
   const std::vector<std::string>& positional() const { return positional_; }
   // Whether a flag was given on the command line or in the environment.
   bool was_set(std::string_view name) const;
+  // The DCOS_<NAME> variables of the last parse's environment that name no
+  // flag (another program's, or a typo), in the environment's order.
+  const std::vector<std::string>& unknown_variables() const { return unknown_variables_; }
 
   std::string usage() const;
 
@@ -83,6 +86,7 @@ class FlagSet {
   std::string summary_;
   std::map<std::string, Flag, std::less<>> flags_;
   std::vector<std::string> positional_;
+  std::vector<std::string> unknown_variables_;
   bool help_requested_ = false;
   bool spaced_values_ = false;
 };

@@ -9,7 +9,10 @@ namespace dcos::agent {
 FlagSet make_flags(Config* config) {
   Options* options = &config->options;
   FlagSet flags("dcos-agent", "The cluster's agent: registers this node's resources with the master.");
-  http::add_host_port_flag(flags, "master", "The master, as host:port", &options->master_host, &options->master_port);
+  // Required (main() refuses to start without it): an agent that guessed
+  // its master would wait for it in silence.
+  http::add_host_port_flag(flags, "master", "The master, as host:port (required)", &options->master_host,
+                           &options->master_port);
   add_ip_flag(flags, &options->ip, "IP address to listen on");
   flags.add("port", "Port to listen on (HTTP)", &options->port);
   flags.add("hostname", "Hostname the agent advertises", &options->hostname);

@@ -10,6 +10,8 @@
 #include "runtime/notify.hpp"
 #include "runtime/service.hpp"
 
+#include <iostream>
+
 int main(int argc, char** argv) {
   using namespace dcos;
   agent::Config config;
@@ -17,6 +19,10 @@ int main(int argc, char** argv) {
   config.options.work_dir = "/var/lib/dcos/agent";
   FlagSet flags = agent::make_flags(&config);
   if (auto exit_code = parse_or_exit(flags, "dcos-agent", argc, argv)) return *exit_code;
+  if (!flags.was_set("master")) {
+    std::cerr << "dcos-agent: no master address: set DCOS_MASTER=HOST:PORT (in /etc/dcos/dcos-agent.env) or --master\n";
+    return 2;
+  }
   config.options.flags = flags.values();
   log::init("dcos-agent", config.log_level);
   const agent::Options& options = config.options;

@@ -186,6 +186,15 @@ TEST_F(FlagsTest, ReadsTheEnvironment) {
   EXPECT_EQ(port, 5050);
   EXPECT_TRUE(flags.was_set("work_dir"));
   EXPECT_FALSE(flags.was_set("port"));
+  // A repeated variable of a flag is not unknown; one that names no flag is.
+  EXPECT_EQ(flags.unknown_variables(), std::vector<std::string>{"DCOS_SOMEONE_ELSES_FLAG"});
+}
+
+TEST_F(FlagsTest, NamesUnknownVariablesOfTheLastParseOnly) {
+  ASSERT_TRUE(parse({}, {"DCOS_PROT=1", "DCOS_PORT=1", "DCOS_PORT=2", "DCOS_VERBOSE=1", "DCOS_X="}));
+  EXPECT_EQ(flags.unknown_variables(), (std::vector<std::string>{"DCOS_PROT", "DCOS_X"}));
+  ASSERT_TRUE(parse({}, {"DCOS_PORT=1"}));
+  EXPECT_TRUE(flags.unknown_variables().empty());
 }
 
 TEST_F(FlagsTest, PrefersTheCommandLineOverTheEnvironment) {
