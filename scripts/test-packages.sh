@@ -12,9 +12,15 @@
 #    agent's unit, `journalctl -u dcos-agent TASK_ID=...` tells the task's
 #    story, `systemctl restart dcos-agent` leaves the task running and the
 #    agent recovers it, and a stopped (hung) agent is restarted by the
-#    watchdog, the task still running; a bad setting fails the master's
-#    unit at once with one journal line that names it; `dcos node
-#    diagnostics` bundles all that (scripts/packages/check-diagnostics.sh).
+#    watchdog, the task still running; `dcos node diagnostics` bundles all
+#    that (scripts/packages/check-diagnostics.sh). Also: the RPMs (scripts/packages/check-rpm.sh), dcos-dns and dcos-l4lb
+#    (serving, their users and capabilities, the L4LB's cleanup), the boot
+#    order, and bad settings (an unknown one, an unknown flag, bad values,
+#    the agent without DCOS_MASTER): each unit failed, not retried, its line
+#    in systemctl status;
+# 4. installs the same .debs in the VM (pure cgroup v2, scripts/test-vm.sh)
+#    and checks the master, the agent and a task there
+#    (scripts/packages/vm-node.sh).
 # Everything it makes is removed afterwards, also on failure: the namespaces
 # end with their systemd, their mounts with them, and the cgroups are removed.
 # Exits 0 with "SKIP packages: <what is missing>" when this machine cannot
@@ -91,9 +97,30 @@ wait_for() {
 check() { echo "ok: $*" >&2; }
 fail() {
   echo "packages: FAILED: $*" >&2
-  in_ns journalctl --no-pager -n 40 -u dcos-master -u dcos-agent -u dcos-dns >&2 || true
+  in_ns journalctl --no-pager -n 40 -u dcos-master -u dcos-agent -u dcos-dns -u dcos-l4lb >&2 || true
   exit 1
 }
+
+# A bad setting: `systemctl start UNIT` fails at once, the unit is failed
+# and not retried, and its last journal line, which `systemctl status`
+# shows, is the daemon's and contains TEXT. Leaves the unit failed.
+#   refuses UNIT TEXT WHAT
+refuses() {
+  local unit=$1 text=$2 what=$3 why status
+  in_ns systemctl reset-failed "$unit" 2>/dev/null || true
+  in_ns systemctl restart "$unit" 2>/dev/null && fail "$unit started with $what"
+  [ "$(in_ns systemctl is-failed "$unit")" = failed ] || fail "$unit is not failed with $what"
+  [ "$(in_ns systemctl show -p NRestarts --value "$unit")" = 0 ] || fail "$unit was restarted with $what"
+  why=$(in_ns journalctl -o cat -u "$unit" "_COMM=$unit" -n 1)
+  grep -q -F -- "$text" <<<"$why" || fail "$unit's last journal line with $what lacks '$text': $why"
+  status=$(in_ns systemctl status --no-pager -n 10 "$unit" 2>&1) || true
+  grep -q -F -- "$why" <<<"$status" || fail "systemctl status $unit does not show '$why': $status"
+  check "$unit refused $what, not retried; journal and systemctl status: $why"
+}
+# Appends LINE to /etc/dcos/FILE for the test of a bad setting; unset_settings
+# puts every file back.
+set_setting() { in_ns sh -c 'cp -n "/etc/dcos/$1" "/etc/dcos/$1.test-orig"; echo "$2" >>"/etc/dcos/$1"' _ "$1" "$2"; }
+unset_settings() { in_ns sh -c 'for f in /etc/dcos/*.test-orig; do [ -e "$f" ] && mv "$f" "${f%.test-orig}"; done; true'; }
 
 # -- 1. the packages --------------------------------------------------------
 step "building the .deb packages (dpkg-buildpackage, log $cache/build.log)"
@@ -205,7 +232,7 @@ step "apt install ./*.deb"
 in_ns sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/payload/*.deb' \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt install"; }
 check "installed: $(in_ns dpkg-query -W -f '${Package} ${Version}, ' 'dcos-*')"
-units=(dcos-master.service dcos-agent.service dcos-dns.service dcos-master.target dcos-agent.target)
+units=(dcos-master.service dcos-agent.service dcos-dns.service dcos-l4lb.service dcos-master.target dcos-agent.target)
 for unit in "${units[@]}"; do
   [ "$(in_ns systemctl is-enabled "$unit")" = enabled ] || fail "$unit is not enabled by the package"
   [ "$(in_ns systemctl is-active "$unit")" = inactive ] || fail "$unit was started by the installation"
@@ -235,7 +262,9 @@ in_ns systemctl start dcos-master || fail "systemctl start dcos-master"
 dcos node list >/dev/null || fail "dcos-master is active but does not serve"
 check "dcos-master active and serving: $(in_ns systemctl show -p StatusText --value dcos-master)"
 
-step "systemctl start dcos-agent"
+step "systemctl start dcos-agent: no master address, then DCOS_MASTER=127.0.0.1:5050"
+refuses dcos-agent "no master address: set DCOS_MASTER" "no DCOS_MASTER in /etc/dcos/dcos-agent.env"
+in_ns sh -c 'echo DCOS_MASTER=127.0.0.1:5050 >>/etc/dcos/dcos-agent.env'
 in_ns systemctl start dcos-agent || fail "systemctl start dcos-agent"
 [ "$(in_ns systemctl is-active dcos-agent)" = active ] || fail "dcos-agent is not active"
 http_get 5051 /health | grep -q '^HTTP/1.[01] 200' || fail "dcos-agent is active but does not serve /health"
@@ -331,6 +360,47 @@ done
 check "dcos-dns runs as dynamic uid $dns_uid with CAP_NET_BIND_SERVICE alone and no new privileges;" \
   "systemd-analyze security: $(in_ns systemd-analyze security --no-pager dcos-dns | tail -n 1)"
 
+step "systemctl start dcos-l4lb (nftables: the namespaces have their own network)"
+# No modprobe: the namespaces share the host's kernel, and the test loads
+# no module into it (the unit's ExecStartPre= is emptied for the test).
+in_ns mkdir -p /run/systemd/system/dcos-l4lb.service.d
+in_ns sh -c 'printf "[Service]\nExecStartPre=\n" >/run/systemd/system/dcos-l4lb.service.d/test-no-modprobe.conf &&
+  systemctl daemon-reload'
+in_ns sh -c 'printf "DCOS_BACKEND=nftables\nDCOS_CLEANUP=true\n" >>/etc/dcos/dcos-l4lb.env'
+in_ns systemctl start dcos-l4lb || fail "systemctl start dcos-l4lb"
+[ "$(in_ns systemctl is-active dcos-l4lb)" = active ] || fail "dcos-l4lb is not active"
+http_get 61421 /health | grep -q '^HTTP/1.[01] 200' || fail "dcos-l4lb is active but does not serve /health on 127.0.0.1:61421"
+http_get 61421 /vips | grep -q '^HTTP/1.[01] 200' || fail "dcos-l4lb does not serve /vips"
+check "dcos-l4lb active and serving: $(in_ns systemctl show -p StatusText --value dcos-l4lb)"
+# Its hardening: a dynamic user, CAP_NET_ADMIN (bit 12) alone, no new privileges.
+l4lb_pid=$(in_ns systemctl show -p MainPID --value dcos-l4lb)
+l4lb_status=$(in_ns cat "/proc/$l4lb_pid/status")
+l4lb_uid=$(awk '/^Uid:/ { print $2 }' <<<"$l4lb_status")
+if [ "$l4lb_uid" -lt 61184 ] || [ "$l4lb_uid" -gt 65519 ]; then fail "dcos-l4lb runs as uid $l4lb_uid, not a dynamic user"; fi
+for field in CapEff:0000000000001000 CapPrm:0000000000001000 CapBnd:0000000000001000 NoNewPrivs:1; do
+  grep -q "^${field%%:*}:[[:space:]]*${field#*:}\$" <<<"$l4lb_status" ||
+    fail "dcos-l4lb: ${field%%:*} is not ${field#*:}: $(grep "^${field%%:*}:" <<<"$l4lb_status")"
+done
+check "dcos-l4lb runs as dynamic uid $l4lb_uid with CAP_NET_ADMIN alone and no new privileges;" \
+  "systemd-analyze security: $(in_ns systemd-analyze security --no-pager dcos-l4lb | tail -n 1)"
+# DCOS_CLEANUP=true: stopping removes its nftables table. With no VIP in
+# the cluster it has made none, so one is made here, as an earlier run
+# would have left it; nft is the host's, in the namespaces' network.
+if command -v nft >/dev/null; then
+  ns_nft() { nsenter -t "$ns_pid" -n nft "$@"; }
+  ns_nft add table inet dcos-l4lb || fail "nft add table inet dcos-l4lb"
+  in_ns systemctl stop dcos-l4lb
+  if ns_nft list table inet dcos-l4lb >/dev/null 2>&1; then
+    ns_nft delete table inet dcos-l4lb || true
+    fail "systemctl stop dcos-l4lb (DCOS_CLEANUP=true) left its nftables table"
+  fi
+  in_ns journalctl -o cat -u dcos-l4lb | grep -q -- "--cleanup: removed" || fail "dcos-l4lb did not log its cleanup"
+  check "systemctl stop dcos-l4lb with DCOS_CLEANUP=true removed table inet dcos-l4lb"
+else
+  in_ns systemctl stop dcos-l4lb
+  echo "SKIP packages: nft not found (scripts/install-deps.sh installs nftables): dcos-l4lb's cleanup unchecked" >&2
+fi
+
 step "the master away: systemctl stop dcos-master; systemctl restart dcos-agent"
 in_ns systemctl stop dcos-master
 wait_for 30 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8123 && printf "GET /health HTTP/1.0\r\n\r\n" >&3 && grep -q "\"master_reachable\":false" <&3' ||
@@ -358,16 +428,30 @@ wait_for 60 sh -c 'systemctl show -p StatusText --value dcos-agent | grep -q "^r
   fail "dcos-agent did not register within 60 s of its master's return"
 [ "$(in_ns systemctl show -p MainPID --value dcos-agent)" = "$waiting_agent" ] || fail "dcos-agent restarted while it waited"
 check "the waiting agent (pid $waiting_agent, never restarted) registered: $(in_ns systemctl show -p StatusText --value dcos-agent)"
-step "a bad setting: DCOS_PORT=fifty in /etc/dcos/dcos-master.env"
-in_ns sh -c 'echo DCOS_PORT=fifty >>/etc/dcos/dcos-master.env'
-in_ns systemctl restart dcos-master 2>/dev/null && fail "dcos-master started with DCOS_PORT=fifty"
-[ "$(in_ns systemctl is-failed dcos-master)" = failed ] || fail "dcos-master is not failed after a bad setting"
-[ "$(in_ns systemctl show -p NRestarts --value dcos-master)" = 0 ] || fail "a bad setting was retried"
-why=$(in_ns journalctl -o cat -u dcos-master _COMM=dcos-master -n 1)
-grep -q port <<<"$why" || fail "the master's last journal line does not name the setting: $why"
-check "dcos-master refused to start, not retried; journal and systemctl status: $why"
+step "bad settings: an unknown one, an unknown flag, bad values"
+set_setting dcos-l4lb.env DCOS_BACKEND=fast
+refuses dcos-l4lb "bad value for DCOS_BACKEND: 'fast' is not" "DCOS_BACKEND=fast"
+unset_settings
+in_ns sh -c 'mkdir -p /run/systemd/system/dcos-dns.service.d &&
+  printf "[Service]\nExecStart=\nExecStart=/usr/bin/dcos-dns --strict_environment --no_such_flag=1\n" \
+    >/run/systemd/system/dcos-dns.service.d/test-bad-flag.conf && systemctl daemon-reload'
+refuses dcos-dns "unknown flag '--no_such_flag'" "--no_such_flag=1 on its command line"
+in_ns sh -c 'rm /run/systemd/system/dcos-dns.service.d/test-bad-flag.conf; systemctl daemon-reload; systemctl reset-failed dcos-dns'
+set_setting dcos-master.env DCOS_NO_SUCH=1
+refuses dcos-master "unknown setting DCOS_NO_SUCH: no such flag" "DCOS_NO_SUCH=1"
+unset_settings
+# Left failed: the diagnostics below name it.
+set_setting dcos-master.env DCOS_PORT=fifty
+refuses dcos-master "bad value for DCOS_PORT: 'fifty' is not a port number" "DCOS_PORT=fifty"
 step "dcos node diagnostics"
 # shellcheck source=scripts/packages/check-diagnostics.sh
 source "$here/packages/check-diagnostics.sh"
 check_diagnostics in_ns || fail "dcos node diagnostics"
+
+# -- 4. the same packages in the VM (pure cgroup v2, a real PID 1) ---------
+step "the .debs in the VM: apt install, dcos-master and dcos-agent under its systemd, a task (scripts/packages/vm-node.sh)"
+mkdir -p "$work/vm"
+cp "$work"/payload/*.deb "$here/packages/vm-node.sh" "$work/vm/"
+DCOS_VM_COMMANDS='bash vm-node.sh' DCOS_VM_PACKAGES="${depends[*]}" "$source_dir/scripts/test-vm.sh" "$work/vm" >&2 ||
+  die "the packages in the VM (scripts/packages/vm-node.sh; its log above)"
 echo "packages: all checks passed" >&2

@@ -78,6 +78,10 @@ while IFS= read -r -d '' file; do
   done < <(ldd "$file" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | grep -v "^$build_dir/" || true)
 done < <(find "$staging/build" -type f -perm -u+x -print0)
 
+# DCOS_VM_PACKAGES: more packages for the image (the libraries of .debs in
+# the payload, scripts/test-packages.sh).
+read -r -a wanted <<<"${DCOS_VM_PACKAGES:-}"
+extra+=(${wanted[@]+"${wanted[@]}"})
 image_status=0
 image=$("$here/vm/build-image.sh" ${extra[@]+"${extra[@]}"}) || image_status=$?
 [ "$image_status" -ne 77 ] || exit 0  # build-image.sh printed the SKIP line

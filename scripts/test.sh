@@ -5,8 +5,9 @@
 #      the agent started by systemd there (delegation), and the IPVS datapath
 #      against the VM kernel's IPVS (one boot)
 #      (scripts/test-vm.sh; the first run builds the VM image, ~5 minutes)
-#   3. the .deb packages: built, checked with lintian, installed with apt and
-#      run under systemd as PID 1 in namespaces (scripts/test-packages.sh)
+#   3. the .deb packages: built, checked with lintian, the RPMs built and
+#      checked against them, the .debs installed with apt and run under
+#      systemd as PID 1 in namespaces, then in the VM (scripts/test-packages.sh)
 #   4. the tests of step 1 under AddressSanitizer and UndefinedBehaviorSanitizer
 #   5. the decoders' fuzz targets (clang, libFuzzer), a short run each
 # Tests needing something this host lacks skip with a message naming it.
