@@ -117,6 +117,22 @@ refuses() {
   grep -q -F -- "$why" <<<"$status" || fail "systemctl status $unit does not show '$why': $status"
   check "$unit refused $what, not retried; journal and systemctl status: $why"
 }
+# UNIT's process runs as a dynamic user with the capability set CAPS (hex,
+# as /proc/PID/status shows it; NAME for the message) and no new privileges.
+#   runs_confined UNIT CAPS NAME
+runs_confined() {
+  local unit=$1 caps=$2 name=$3 pid status uid field
+  pid=$(in_ns systemctl show -p MainPID --value "$unit")
+  status=$(in_ns cat "/proc/$pid/status")
+  uid=$(awk '/^Uid:/ { print $2 }' <<<"$status")
+  if [ "$uid" -lt 61184 ] || [ "$uid" -gt 65519 ]; then fail "$unit runs as uid $uid, not a dynamic user"; fi
+  for field in "CapEff:$caps" "CapPrm:$caps" "CapBnd:$caps" NoNewPrivs:1; do
+    grep -q "^${field%%:*}:[[:space:]]*${field#*:}\$" <<<"$status" ||
+      fail "$unit: ${field%%:*} is not ${field#*:}: $(grep "^${field%%:*}:" <<<"$status")"
+  done
+  check "$unit runs as dynamic uid $uid with $name alone and no new privileges;" \
+    "systemd-analyze security: $(in_ns systemd-analyze security --no-pager "$unit" | tail -n 1)"
+}
 # Appends LINE to /etc/dcos/FILE for the test of a bad setting; unset_settings
 # puts every file back.
 set_setting() { in_ns sh -c 'cp -n "/etc/dcos/$1" "/etc/dcos/$1.test-orig"; echo "$2" >>"/etc/dcos/$1"' _ "$1" "$2"; }
@@ -349,16 +365,7 @@ else
   echo "SKIP packages: dig not found (scripts/install-deps.sh installs dnsutils): dcos-dns's answers unchecked" >&2
 fi
 # Its hardening: a dynamic user, CAP_NET_BIND_SERVICE (bit 10) alone, no new privileges.
-dns_pid=$(in_ns systemctl show -p MainPID --value dcos-dns)
-dns_status=$(in_ns cat "/proc/$dns_pid/status")
-dns_uid=$(awk '/^Uid:/ { print $2 }' <<<"$dns_status")
-if [ "$dns_uid" -lt 61184 ] || [ "$dns_uid" -gt 65519 ]; then fail "dcos-dns runs as uid $dns_uid, not a dynamic user"; fi
-for field in CapEff:0000000000000400 CapPrm:0000000000000400 CapBnd:0000000000000400 NoNewPrivs:1; do
-  grep -q "^${field%%:*}:[[:space:]]*${field#*:}\$" <<<"$dns_status" ||
-    fail "dcos-dns: ${field%%:*} is not ${field#*:}: $(grep "^${field%%:*}:" <<<"$dns_status")"
-done
-check "dcos-dns runs as dynamic uid $dns_uid with CAP_NET_BIND_SERVICE alone and no new privileges;" \
-  "systemd-analyze security: $(in_ns systemd-analyze security --no-pager dcos-dns | tail -n 1)"
+runs_confined dcos-dns 0000000000000400 CAP_NET_BIND_SERVICE
 
 step "systemctl start dcos-l4lb (nftables: the namespaces have their own network)"
 # No modprobe: the namespaces share the host's kernel, and the test loads
@@ -373,16 +380,7 @@ http_get 61421 /health | grep -q '^HTTP/1.[01] 200' || fail "dcos-l4lb is active
 http_get 61421 /vips | grep -q '^HTTP/1.[01] 200' || fail "dcos-l4lb does not serve /vips"
 check "dcos-l4lb active and serving: $(in_ns systemctl show -p StatusText --value dcos-l4lb)"
 # Its hardening: a dynamic user, CAP_NET_ADMIN (bit 12) alone, no new privileges.
-l4lb_pid=$(in_ns systemctl show -p MainPID --value dcos-l4lb)
-l4lb_status=$(in_ns cat "/proc/$l4lb_pid/status")
-l4lb_uid=$(awk '/^Uid:/ { print $2 }' <<<"$l4lb_status")
-if [ "$l4lb_uid" -lt 61184 ] || [ "$l4lb_uid" -gt 65519 ]; then fail "dcos-l4lb runs as uid $l4lb_uid, not a dynamic user"; fi
-for field in CapEff:0000000000001000 CapPrm:0000000000001000 CapBnd:0000000000001000 NoNewPrivs:1; do
-  grep -q "^${field%%:*}:[[:space:]]*${field#*:}\$" <<<"$l4lb_status" ||
-    fail "dcos-l4lb: ${field%%:*} is not ${field#*:}: $(grep "^${field%%:*}:" <<<"$l4lb_status")"
-done
-check "dcos-l4lb runs as dynamic uid $l4lb_uid with CAP_NET_ADMIN alone and no new privileges;" \
-  "systemd-analyze security: $(in_ns systemd-analyze security --no-pager dcos-l4lb | tail -n 1)"
+runs_confined dcos-l4lb 0000000000001000 CAP_NET_ADMIN
 # DCOS_CLEANUP=true: stopping removes its nftables table. With no VIP in
 # the cluster it has made none, so one is made here, as an earlier run
 # would have left it; nft is the host's, in the namespaces' network.
