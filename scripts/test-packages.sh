@@ -430,6 +430,7 @@ step "bad settings: an unknown one, an unknown flag, bad values"
 set_setting dcos-l4lb.env DCOS_BACKEND=fast
 refuses dcos-l4lb "bad value for DCOS_BACKEND: 'fast' is not" "DCOS_BACKEND=fast"
 unset_settings
+in_ns systemctl reset-failed dcos-l4lb
 in_ns sh -c 'mkdir -p /run/systemd/system/dcos-dns.service.d &&
   printf "[Service]\nExecStart=\nExecStart=/usr/bin/dcos-dns --strict_environment --no_such_flag=1\n" \
     >/run/systemd/system/dcos-dns.service.d/test-bad-flag.conf && systemctl daemon-reload'
