@@ -2,11 +2,11 @@
 # Builds the RPMs of rpm/dcos-node.spec on Debian, lints them, and checks that
 # they hold what the .debs hold:
 #   check-rpm.sh TREE DEB_DIR LOG
-# TREE is a fresh copy of the source tree at the path where the .debs were
-# just built (scripts/test-packages.sh); the RPMs are built there in place
-# (rpmbuild --build-in-place, --nodeps: the BuildRequires are Fedora's
-# names), with Debian's compiler flags and the .deb build's CMake folder, so
-# that ccache has every object already and the build costs the links only.
+# TREE is the tree where the .debs were just built (scripts/test-packages.sh);
+# the RPMs are built there in place (rpmbuild --build-in-place, --nodeps: the
+# BuildRequires are Fedora's names), with Debian's compiler flags and the
+# .deb build's CMake folder, so that ninja finds every object up to date and
+# the spec's %build compiles nothing.
 # rpmbuild's output goes to LOG. Then rpmlint on the spec and the packages
 # (rpm/dcos-node.rpmlintrc; errors fail), and each RPM's files (path, mode;
 # /lib/systemd as /usr/lib/systemd; documentation and lintian's overrides
