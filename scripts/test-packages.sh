@@ -394,7 +394,8 @@ if command -v nft >/dev/null; then
     ns_nft delete table inet dcos-l4lb || true
     fail "systemctl stop dcos-l4lb (DCOS_CLEANUP=true) left its nftables table"
   fi
-  in_ns journalctl -o cat -u dcos-l4lb | grep -q -- "--cleanup: removed" || fail "dcos-l4lb did not log its cleanup"
+  l4lb_journal=$(in_ns journalctl -o cat -u dcos-l4lb)
+  grep -q -- "--cleanup: removed" <<<"$l4lb_journal" || fail "dcos-l4lb did not log its cleanup"
   check "systemctl stop dcos-l4lb with DCOS_CLEANUP=true removed table inet dcos-l4lb"
 else
   in_ns systemctl stop dcos-l4lb
