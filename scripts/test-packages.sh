@@ -247,6 +247,9 @@ check "systemd runs as PID 1 ($(in_ns systemctl is-system-running))"
 
 # -- 3. install, start, check ---------------------------------------------
 step "apt install ./*.deb"
+# The image leaves out /usr/share/doc (build-image.sh's dpkg path-exclude);
+# our packages' documentation goes in: the units' Documentation= is checked.
+in_ns sh -c 'echo "path-include=/usr/share/doc/dcos-*" >/etc/dpkg/dpkg.cfg.d/zz-dcos-docs'
 in_ns sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/payload/*.deb' \
   >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt install"; }
 check "installed: $(in_ns dpkg-query -W -f '${Package} ${Version}, ' 'dcos-*')"
