@@ -137,8 +137,11 @@ class Cgroups {
 // each once (co-mounted ones such as cpu,cpuacct share a directory).
 // memory and freezer are required: memory because containers need memory
 // limits and OOM accounting, and path() names that directory; freezer
-// because destroy without it races with forks. The others are optional;
-// a limit needing a missing one is an error at create().
+// because destroy without it races with forks. A container gets its
+// freezer cgroup only from a destroy that finds processes to kill (they
+// are moved into it, then frozen): one that ended by itself never needs
+// it, and a launch makes and joins one cgroup fewer. The others are
+// optional; a limit needing a missing one is an error at create().
 Result<std::unique_ptr<Cgroups>> open_cgroups(const HostCgroups& host, const std::string& root);
 
 // systemd delegation (Delegate=yes). On v2 (the v2 implementation would be

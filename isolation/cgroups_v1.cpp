@@ -1,5 +1,6 @@
 // Containers' cgroups on cgroup v1: one directory "<mount><root>/<name>" in
-// each hierarchy used (memory, freezer, cpu, cpuacct, pids, blkio).
+// each hierarchy used (memory, cpu, cpuacct, pids, devices; blkio for an IO
+// weight; freezer made by destroy only when processes are left to kill).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -162,13 +163,16 @@ class CgroupsV1 final : public Cgroups {
     return out;
   }
 
-  // The directories a container with these limits gets: a blkio cgroup only
-  // for an IO weight (one costs a mkdir and an rmdir at every launch).
+  // The directories a container with these limits gets (each costs a
+  // mkdir, a join and an rmdir at every launch): a blkio cgroup only for an
+  // IO weight, and none in a hierarchy of the freezer alone: destroy makes
+  // that one if processes are left to kill (cgroup1::destroy).
   std::vector<std::string> dirs_for(const std::string& container, const CgroupLimits& limits) const {
     std::vector<std::string> out;
     for (const auto& each : hierarchies_) {
-      const bool blkio_only = each.controllers.size() == 1 && each.controllers.contains("blkio");
-      if (blkio_only && !limits.io_weight) continue;
+      const bool alone = each.controllers.size() == 1;
+      if (alone && each.controllers.contains("blkio") && !limits.io_weight) continue;
+      if (alone && each.controllers.contains("freezer")) continue;
       out.push_back(each.mount + root_ + "/" + container);
     }
     return out;

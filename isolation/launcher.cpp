@@ -108,15 +108,6 @@ void write_report(int fd, const Report& report) noexcept {
   ::_exit(127);
 }
 
-int write_text(const char* path, const char* text) noexcept {
-  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const bool ok = write_all(fd, text, std::strlen(text));
-  const int error = errno;
-  ::close(fd);
-  return ok ? 0 : error;
-}
-
 int bring_up_loopback() noexcept {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno;
@@ -133,16 +124,20 @@ int bring_up_loopback() noexcept {
   return error;
 }
 
-// The container's init: pid 1 of its namespaces. Joins its cgroups (where
-// clone could not put it there), builds its file system, drops privileges
-// in the order each step still has the right to take, and exec's the task.
-[[noreturn]] DCOS_CHILD_NORETURN_CALLER void run_init(const ChildArgs& args, bool in_cgroup) noexcept {
+// At most this many cgroup.procs files to join (v1: one per hierarchy).
+constexpr std::size_t kMaxJoined = 16;
+
+// The init's own namespaces first: hostname, file system, loopback,
+// rlimits. This needs no supervisor and changes nothing outside the
+// container, so it runs while the supervisor execs (the two overlap).
+// Where clone could not put the init into its cgroups (v1), it opens their
+// cgroup.procs files here (after pivot_root they are out of reach) and
+// writes to them only once the supervisor has exec'd: see init_entry.
+DCOS_CHILD_NORETURN_CALLER void set_up_namespaces(const ChildArgs& args, bool in_cgroup, int (&join)[kMaxJoined]) noexcept {
   const LaunchPlan& plan = *args.plan;
-  if (!in_cgroup) {
-    for (std::size_t i = 0; i < args.join_procs->size(); ++i) {
-      if (int error = write_text((*args.join_procs)[i].c_str(), "0"))
-        fail(args, kJoinCgroup, static_cast<int>(i), error);
-    }
+  for (std::size_t i = 0; !in_cgroup && i < args.join_procs->size(); ++i) {
+    join[i] = ::open((*args.join_procs)[i].c_str(), O_WRONLY | O_CLOEXEC);
+    if (join[i] < 0) fail(args, kJoinCgroup, static_cast<int>(i), errno);
   }
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
   init_fs::SandboxFds sandbox;
@@ -157,6 +152,18 @@ int bring_up_loopback() noexcept {
     const rlimit value{plan.rlimits[i].soft, plan.rlimits[i].hard};
     if (::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &value) < 0)
       fail(args, kRlimit, static_cast<int>(i), errno);
+  }
+}
+
+// The rest of the container's init, once its supervisor has exec'd: joins
+// its cgroups (the descriptors `join` holds, where clone could not put it
+// there), drops privileges in the order each step still has the right to
+// take, and exec's the task.
+[[noreturn]] DCOS_CHILD_NORETURN_CALLER void run_init(const ChildArgs& args, const int (&join)[kMaxJoined]) noexcept {
+  const LaunchPlan& plan = *args.plan;
+  for (std::size_t i = 0; i < kMaxJoined && join[i] >= 0; ++i) {
+    if (!write_all(join[i], "0", 1)) fail(args, kJoinCgroup, static_cast<int>(i), errno);
+    ::close(join[i]);
   }
   if (int error = capabilities::limit_bounding(plan.capabilities, plan.last_capability))
     fail(args, kBounding, 0, error);
@@ -226,9 +233,11 @@ struct InitStart {
 };
 
 // The init waits until its supervisor has exec'd dcos-supervisor, and
-// joins its cgroup (v1) and runs the task only then: a process in the
-// container's cgroup means a supervisor that recovery can find by its
-// command line (supervisors.hpp), or one that died.
+// joins its cgroup (v1) and runs the task only then: a process of the
+// container's that runs its task, or one in its cgroup on v1, means a
+// supervisor that recovery can find by its command line (supervisors.hpp),
+// or one that died. (On v2 the init is in its cgroup from the clone; a
+// recovery that finds no supervisor destroys the cgroup, init included.)
 DCOS_CHILD_NORETURN_CALLER void await_supervisor(const ChildArgs& args) noexcept {
   ::close(args.go_write);
   char byte;
@@ -239,10 +248,19 @@ DCOS_CHILD_NORETURN_CALLER void await_supervisor(const ChildArgs& args) noexcept
   ::close(args.go_read);
 }
 
+// The init: sets up its namespaces, then waits until its supervisor has
+// exec'd, and only then joins its cgroups (v1) and runs the task.
+[[noreturn]] DCOS_CHILD_NORETURN_CALLER void init_main(const ChildArgs& args, bool in_cgroup) noexcept {
+  int join[kMaxJoined];
+  std::fill(std::begin(join), std::end(join), -1);
+  set_up_namespaces(args, in_cgroup, join);
+  await_supervisor(args);
+  run_init(args, join);
+}
+
 DCOS_CHILD_NORETURN_CALLER int init_entry(void* start) {
   const auto& init = *static_cast<const InitStart*>(start);
-  await_supervisor(*init.args);
-  run_init(*init.args, init.in_cgroup);
+  init_main(*init.args, init.in_cgroup);
 }
 
 // Clones the init. Where clone_vm has the instructions, the init runs on
@@ -263,10 +281,7 @@ DCOS_CHILD_NORETURN_CALLER long clone_init(const ChildArgs& args, clone_args& cl
     return clone_vm::run(shared, init_entry, &start);
   }
   const long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
-  if (pid == 0) {
-    await_supervisor(args);
-    run_init(args, in_cgroup);
-  }
+  if (pid == 0) init_main(args, in_cgroup);
   return pid < 0 ? -errno : pid;
 }
 
@@ -422,6 +437,9 @@ Result<Spawned> spawn(const LaunchPlan& plan, std::chrono::milliseconds timeout)
   std::vector<char*> argv = pointers(plan.argv);
   std::vector<char*> envp = pointers(plan.env);
   const std::vector<std::string>& join_procs = plan.cgroup_procs;
+  if (join_procs.size() > kMaxJoined)
+    return Error{"container '" + plan.id + "': " + std::to_string(join_procs.size()) + " cgroups to join, more than " +
+                 std::to_string(kMaxJoined)};
 
   UniqueFd report_read, report_write, ended_read, ended_write, out_read, out_write, err_read, err_write;
   if (auto made = make_pipe(report_read, report_write, "report"); !made) return made.error();

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <thread>
 
 #include "isolation/linux/cgroupfs.hpp"
+#include "runtime/atomic_file.hpp"
 
 namespace dcos::isolation::cgroup1 {
 
@@ -64,6 +66,32 @@ Result<void> kill_all(const std::vector<pid_t>& pids) {
   return {};
 }
 
+// Moves every process of `cgroups` into `freezer` (made here, with its
+// parents), repeating until a read finds none left outside it. False when
+// some stay outside (one exiting, or a fork faster than the moves, for
+// kMaxGatherRounds): the caller then kills without freezing.
+constexpr int kMaxGatherRounds = 100;
+Result<bool> gather_into(const std::vector<std::string>& cgroups, const std::string& freezer,
+                         std::chrono::steady_clock::time_point deadline) {
+  if (::mkdir(freezer.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (errno != ENOENT) return errno_error("mkdir '" + freezer + "'");
+    if (auto made = make_directories(freezer); !made) return made.error();
+  }
+  for (int round = 0; round < kMaxGatherRounds && std::chrono::steady_clock::now() < deadline; ++round) {
+    auto pids = all_processes(cgroups);
+    if (!pids) return pids.error();
+    auto frozen = cgroupfs::processes(freezer);
+    if (!frozen) return frozen.error();
+    std::sort(frozen->begin(), frozen->end());
+    std::vector<pid_t> outside;
+    std::set_difference(pids->begin(), pids->end(), frozen->begin(), frozen->end(), std::back_inserter(outside));
+    if (outside.empty()) return true;
+    // One that ended meanwhile cannot move (ESRCH): the next read tells.
+    for (pid_t pid : outside) (void)add_process(freezer, pid);
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<void> create(const std::string& cgroup) { return cgroupfs::create(cgroup); }
@@ -87,14 +115,26 @@ Result<void> destroy(const std::vector<std::string>& cgroups, const std::string&
   // it, so each cgroup is empty and has no children; an rmdir each does.
   // Anything else (a process left, a cgroup below) takes the long way.
   if (remove_if_empty(cgroups)) return {};
-  const bool freezable = !freezer.empty() && cgroupfs::exists(freezer);
   auto before = all_processes(cgroups);
   if (!before) return before.error();
+  std::vector<std::string> all = cgroups;
+  bool freezer_usable = true;
+  if (!freezer.empty() && std::find(all.begin(), all.end(), freezer) == all.end()) {
+    bool gathered = false;
+    if (!before->empty()) {
+      // Where that fails, the kills below repeat without a freezer.
+      auto moved = gather_into(cgroups, freezer, deadline);
+      gathered = moved && *moved;
+    }
+    all.push_back(freezer);
+    if (!gathered) freezer_usable = false;
+  }
+  const bool freezable = freezer_usable && !freezer.empty() && cgroupfs::exists(freezer);
   if (freezable && !before->empty()) {
     // Frozen, nothing can fork between our reading the lists and the kills;
     // the kills land when the cgroup thaws.
     if (auto frozen = freezer::freeze(freezer, left()); !frozen) return frozen;
-    auto pids = all_processes(cgroups);
+    auto pids = all_processes(all);
     if (pids) {
       if (auto killed = kill_all(*pids); !killed) pids = killed.error();
     }
@@ -103,7 +143,7 @@ Result<void> destroy(const std::vector<std::string>& cgroups, const std::string&
     if (!thawed) return thawed;
   }
   for (bool first = true;; first = false) {
-    auto pids = first && before->empty() ? std::move(before) : all_processes(cgroups);
+    auto pids = first && before->empty() ? std::move(before) : all_processes(all);
     if (!pids) return pids.error();
     if (pids->empty()) break;
     if (std::chrono::steady_clock::now() >= deadline)
@@ -114,7 +154,7 @@ Result<void> destroy(const std::vector<std::string>& cgroups, const std::string&
       if (auto killed = kill_all(*pids); !killed) return killed;
     std::this_thread::sleep_for(kPoll);
   }
-  for (const auto& cgroup : cgroups) {
+  for (const auto& cgroup : all) {
     if (!cgroupfs::exists(cgroup)) continue;
     if (auto removed = cgroupfs::remove_subtree(cgroup); !removed) return removed;
   }
