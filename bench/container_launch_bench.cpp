@@ -46,6 +46,7 @@
 #include "bench/container_launch_floor.hpp"
 #include "bench/container_launch_peers.hpp"
 #include "bench/container_launch_report.hpp"
+#include "bench/container_launch_workspace.hpp"
 #include "isolation/linux_containerizer.hpp"
 #include "runtime/atomic_file.hpp"
 #include "runtime/flags.hpp"
@@ -79,106 +80,6 @@ struct Settings {
 double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
-
-// The cgroups in `top` and below, deepest first.
-void collect_cgroups(const std::string& top, std::vector<std::string>& out) {
-  if (DIR* dir = ::opendir(top.c_str())) {
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_type == DT_DIR && std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0)
-        collect_cgroups(top + "/" + entry->d_name, out);
-    }
-    ::closedir(dir);
-    out.push_back(top);
-  }
-}
-
-// Kills what is left in the cgroup tree `top` and removes it. Returns what
-// could not be removed, for the warning.
-std::vector<std::string> remove_cgroup_tree(const std::string& top) {
-  std::vector<std::string> cgroups;
-  collect_cgroups(top, cgroups);
-  for (const auto& cgroup : cgroups) {
-    // A launch interrupted in the middle of a v1 destroy may leave it frozen.
-    if (::access((cgroup + "/freezer.state").c_str(), F_OK) == 0) (void)write_file_atomically(cgroup + "/freezer.state", "THAWED");
-    std::ifstream procs(cgroup + "/cgroup.procs");
-    for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
-  }
-  std::vector<std::string> left;
-  for (const auto& cgroup : cgroups) {
-    bool removed = false;
-    for (int attempt = 0; attempt < 200 && !removed; ++attempt) {
-      removed = ::rmdir(cgroup.c_str()) == 0 || errno == ENOENT;
-      if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!removed) left.push_back(cgroup + ": " + std::strerror(errno));
-  }
-  return left;
-}
-
-// What the benchmark makes outside itself, removed when it goes away.
-class Workspace {
- public:
-  explicit Workspace(const HostCgroups& host) : cgroup_root_("/dcos-bench-" + std::to_string(::getpid())) {
-    if (!host.mounts.unified.empty()) mounts_.insert(host.mounts.unified);
-    for (const auto& [controller, mount] : host.mounts.v1) mounts_.insert(mount);
-  }
-  ~Workspace() {
-    for (const auto& mount : mounts_)
-      for (const auto& left : remove_cgroup_tree(mount + cgroup_root_))
-        std::cerr << "container-launch-bench: could not remove cgroup " << left << "\n";
-    if (!run_.empty() && ::umount2(run_.c_str(), MNT_DETACH) < 0)
-      std::cerr << "container-launch-bench: umount '" << run_ << "': " << std::strerror(errno) << "\n";
-    if (!dir_.empty()) {
-      std::error_code error;
-      fs::remove_all(dir_, error);
-      if (error) std::cerr << "container-launch-bench: remove '" << dir_ << "': " << error.message() << "\n";
-    }
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-
-  Result<void> make_dir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/container-launch-bench-XXXXXX";
-    if (!::mkdtemp(dir.data())) return errno_error("mkdtemp '" + dir + "'");
-    dir_ = dir;
-    for (const char* sub : {"/sandboxes", "/rootfs", "/crun-bundle", "/runc-bundle", "/run"})
-      if (::mkdir((dir_ + sub).c_str(), 0700) < 0) return errno_error("mkdir '" + dir_ + sub + "'");
-    // Runtime state (ours, crun's and runc's) lives in /run, a tmpfs on a
-    // systemd host; this one's /run may not be: the same, here, for all.
-    if (::mount("tmpfs", (dir_ + "/run").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64m") < 0)
-      return errno_error("mount a tmpfs on '" + dir_ + "/run'");
-    run_ = dir_ + "/run";
-    for (const char* sub : {"/containers", "/cli", "/crun", "/runc"})
-      if (::mkdir((run_ + sub).c_str(), 0700) < 0) return errno_error("mkdir '" + run_ + sub + "'");
-    return {};
-  }
-  // A root file system holding a static /bin/true and the mount points.
-  Result<void> make_rootfs(const std::string& true_binary) {
-    const std::string root = rootfs();
-    for (const char* sub : {"/bin", "/proc", "/dev", "/sys", "/tmp"})
-      if (::mkdir((root + sub).c_str(), 0755) < 0) return errno_error("mkdir '" + root + sub + "'");
-    std::error_code error;
-    fs::copy_file(true_binary, root + "/bin/true", error);
-    if (error) return Error{"copy '" + true_binary + "' to '" + root + "/bin/true': " + error.message()};
-    if (::chmod((root + "/bin/true").c_str(), 0755) < 0) return errno_error("chmod '" + root + "/bin/true'");
-    return {};
-  }
-
-  const std::string& dir() const { return dir_; }
-  // On a tmpfs: containers/ (ours), cli/ (dcos-container's), crun/ and
-  // runc/ (their --root).
-  const std::string& run() const { return run_; }
-  std::string rootfs() const { return dir_ + "/rootfs"; }
-  // Relative to each hierarchy's mount.
-  const std::string& cgroup_root() const { return cgroup_root_; }
-
- private:
-  std::string dir_;
-  std::string run_;
-  std::string cgroup_root_;
-  std::set<std::string> mounts_;
-};
 
 // One way of launching: its row, and how to launch once (index: unique
 // per launch, for names). No launch function: the row says why it is skipped.
@@ -353,8 +254,9 @@ void Bench::add_library() {
       if (!info) return info.error();
       auto ended = containerizer->wait(spec.id);
       const double ms = elapsed_ms(started);
-      std::error_code ignored;
-      fs::remove_all(spec.sandbox, ignored);
+      // The sandbox stays until the end, as the agent's stay until its
+      // garbage collection: removed at once, its inodes made ext4's next
+      // creates search past them ("recently deleted").
       if (!ended) return ended.error();
       if (ended->exit_code != 0) return Error{"container '" + spec.id + "': " + ended->message};
       return ms;
@@ -390,8 +292,6 @@ void Bench::add_cli() {
                              "1", "--runtime-dir", ws.run() + "/cli", "--image-cache", ws.dir() + "/images",
                              "--cgroups-root", ws.cgroup_root() + "/cli", "--sandbox", sandbox, "--", "/bin/true"},
                             ws.dir() + "/cli.log", kLaunchTimeout);
-        std::error_code ignored;
-        fs::remove_all(sandbox, ignored);
         return ms;
       },
       "`dcos-container run --mem 64 --pids 64 --cpus 1 -- /bin/true`, one process per launch"));
