@@ -75,7 +75,7 @@ class CgroupsV1 final : public Cgroups {
   Result<void> add_process(const std::string& container, pid_t pid) override {
     if (auto valid = check_name(container); !valid) return valid;
     for (const auto& dir : dirs(container))
-      if (auto added = cgroup1::add_process(dir, pid); !added) return added;
+      if (auto added = cgroup1::add_process(dir, pid); !added && cgroupfs::exists(dir)) return added;
     return {};
   }
 
@@ -84,6 +84,7 @@ class CgroupsV1 final : public Cgroups {
     std::vector<pid_t> out;
     for (const auto& dir : dirs(container)) {
       auto pids = cgroup1::processes(dir);
+      if (!pids && !cgroupfs::exists(dir)) continue;  // a container made half (list() finds those)
       if (!pids) return pids.error();
       out.insert(out.end(), pids->begin(), pids->end());
     }
@@ -153,14 +154,21 @@ class CgroupsV1 final : public Cgroups {
     return "";
   }
 
-  // The container's directories that exist (create may have left out blkio).
+  // The container's directories that exist: create made those dirs_for
+  // names; blkio and the freezer, where alone in their hierarchy, are
+  // looked for (one stat each).
   std::vector<std::string> dirs(const std::string& container) const {
     std::vector<std::string> out;
     for (const auto& each : hierarchies_) {
       std::string dir = each.mount + root_ + "/" + container;
-      if (cgroupfs::exists(dir)) out.push_back(std::move(dir));
+      if (!made_on_demand(each) || cgroupfs::exists(dir)) out.push_back(std::move(dir));
     }
     return out;
+  }
+
+  static bool made_on_demand(const Hierarchy& hierarchy) {
+    return hierarchy.controllers.size() == 1 &&
+           (hierarchy.controllers.contains("blkio") || hierarchy.controllers.contains("freezer"));
   }
 
   // The directories a container with these limits gets (each costs a

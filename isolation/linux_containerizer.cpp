@@ -235,7 +235,12 @@ Result<void> LinuxContainerizer::remove(const std::string& id) {
   // with it; a retry covers a supervisor still writing its status.
   const std::string dir = runtime_dir(id);
   std::error_code error;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // The usual contents, by name (a walk of the directory costs three times
+  // the system calls); anything else (a status.tmp) takes the walk.
+  for (const char* file : {kStatus, kCheckpoint}) ::unlink((dir + "/" + file).c_str());
+  ::rmdir((dir + "/rootfs").c_str());
+  const bool removed = ::rmdir(dir.c_str()) == 0;
+  for (int attempt = 0; !removed && attempt < 3; ++attempt) {
     error.clear();
     std::filesystem::remove_all(dir, error);
     if (!error) break;
