@@ -254,9 +254,8 @@ void Bench::add_library() {
       if (!info) return info.error();
       auto ended = containerizer->wait(spec.id);
       const double ms = elapsed_ms(started);
-      // The sandbox stays until the end, as the agent's stay until its
-      // garbage collection: removed at once, its inodes made ext4's next
-      // creates search past them ("recently deleted").
+      std::error_code ignored;
+      fs::remove_all(spec.sandbox, ignored);
       if (!ended) return ended.error();
       if (ended->exit_code != 0) return Error{"container '" + spec.id + "': " + ended->message};
       return ms;
@@ -292,6 +291,8 @@ void Bench::add_cli() {
                              "1", "--runtime-dir", ws.run() + "/cli", "--image-cache", ws.dir() + "/images",
                              "--cgroups-root", ws.cgroup_root() + "/cli", "--sandbox", sandbox, "--", "/bin/true"},
                             ws.dir() + "/cli.log", kLaunchTimeout);
+        std::error_code ignored;
+        fs::remove_all(sandbox, ignored);
         return ms;
       },
       "`dcos-container run --mem 64 --pids 64 --cpus 1 -- /bin/true`, one process per launch"));
