@@ -57,8 +57,7 @@ const std::string* zone_of(std::string_view wire, const std::vector<std::string>
 
 // Counts a record at each proper ancestor of its name down to its zone's
 // apex, so that empty non-terminals exist; `step` is +1 or -1.
-void count_below(std::unordered_map<std::string, std::size_t>& below, const std::vector<std::string>& zones,
-                 const std::string& key, int step) {
+void count_below(KeyMap<std::size_t>& below, const std::vector<std::string>& zones, const std::string& key, int step) {
   const std::string* zone = zone_of(key, zones);
   if (!zone) return;
   for (std::size_t at = 1 + static_cast<unsigned char>(key[0]); key.size() - at >= zone->size();
@@ -308,13 +307,12 @@ ClusterZone::Lookup ClusterZone::find(std::string_view key) const {
   Lookup lookup;
   lookup.zone = zone_of(key, zones_);
   if (!lookup.zone) return lookup;
-  const std::string name(key);
-  if (auto it = names_.find(name); it != names_.end()) {
+  if (auto it = names_.find(key); it != names_.end()) {
     lookup.found = Found::exists;
     lookup.records = &it->second;
     return lookup;
   }
-  lookup.found = (name == *lookup.zone || below_.count(name)) ? Found::exists : Found::nxdomain;
+  lookup.found = (key == *lookup.zone || below_.contains(key)) ? Found::exists : Found::nxdomain;
   return lookup;
 }
 

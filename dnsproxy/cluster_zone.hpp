@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dnsproxy/name.hpp"
 #include "dnsproxy/rdata.hpp"
 #include "runtime/cluster_state.hpp"
 
@@ -108,10 +109,10 @@ class ClusterZone {
   std::vector<std::string> zones_;  // wire keys: [0] domain, [1] directory
   std::string ns_name_;
   std::map<Owner, std::vector<Contribution>> owners_;
-  std::unordered_map<std::string, NameRecords> names_;  // by wire key
+  KeyMap<NameRecords> names_;  // by wire key
   // For each name (wire key) that is a proper ancestor of a name with
   // records, down to its zone's apex, how many records lie below it.
-  std::unordered_map<std::string, std::size_t> below_;
+  KeyMap<std::size_t> below_;
   uint32_t serial_ = 1;
 };
 

@@ -93,6 +93,15 @@ std::string_view name_key(std::string_view wire, char (&buffer)[kMaxNameLength])
   return {buffer, size};
 }
 
+QuestionKey::QuestionKey(std::string_view wire, std::uint16_t type, std::uint16_t klass) {
+  size_ = wire.size() < kMaxNameLength ? wire.size() : kMaxNameLength;
+  for (std::size_t i = 0; i < size_; ++i) bytes_[i] = lower(wire[i]);
+  for (const std::uint16_t value : {type, klass}) {
+    bytes_[size_++] = static_cast<char>(value >> 8);
+    bytes_[size_++] = static_cast<char>(value & 0xFF);
+  }
+}
+
 std::size_t well_formed_name_length(std::string_view wire) {
   std::size_t i = 0;
   while (i < wire.size() && i < kMaxNameLength) {

@@ -14,8 +14,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "runtime/result.hpp"
 
@@ -40,6 +42,27 @@ std::string name_key(std::string_view wire);
 // The same without allocating: written into `buffer`, which the result
 // views. `wire` must be at most kMaxNameLength bytes.
 std::string_view name_key(std::string_view wire, char (&buffer)[kMaxNameLength]);
+
+// A question's lookup key without allocating: the name's key, then type
+// and class (big-endian), as the caches key their entries.
+class QuestionKey {
+ public:
+  QuestionKey(std::string_view wire, std::uint16_t type, std::uint16_t klass);
+  std::string_view view() const { return {bytes_, size_}; }
+
+ private:
+  char bytes_[kMaxNameLength + 4];
+  std::size_t size_;
+};
+
+// Hashes std::string and std::string_view alike, so that a map keyed by
+// lookup keys finds a view without copying it into a string.
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const noexcept { return std::hash<std::string_view>{}(key); }
+};
+template <class T>
+using KeyMap = std::unordered_map<std::string, T, KeyHash, std::equal_to<>>;
 
 // How many bytes of `wire` the well-formed name at its start takes, or 0 if
 // it does not start with one (a label over 63 bytes, a name over 255 bytes,

@@ -93,6 +93,15 @@ bool ReplyWriter::add(Section section, std::string_view name, std::uint16_t type
   return append(section, name, type, ttl, rdata);
 }
 
+bool ReplyWriter::add_compiled(std::string_view records, const std::uint16_t (&counts)[3]) {
+  assert(section_ == 0 && counts_[0] == 0 && "ReplyWriter: compiled records come first");
+  if (out_.size() + records.size() > budget_) return false;
+  out_.append(records);
+  for (int i = 0; i < 3; ++i) counts_[i] = counts[i];
+  section_ = 2;
+  return true;
+}
+
 bool ReplyWriter::append(Section section, std::string_view name, std::uint16_t type, std::uint32_t ttl,
                          std::string_view rdata) {
   const int index = static_cast<int>(section);

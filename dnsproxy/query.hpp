@@ -69,6 +69,10 @@ class ReplyWriter {
   bool add(Section section, std::uint16_t type, std::uint32_t ttl, std::string_view rdata);
   // Adds a record owned by `name` (wire form), e.g. the SOA of a negative answer.
   bool add(Section section, std::string_view name, std::uint16_t type, std::uint32_t ttl, std::string_view rdata);
+  // Adds records already in wire form (`counts` of them per section, owner
+  // names written out or pointing at the question), if all of them fit;
+  // false, adding nothing, if not. Only before any other record.
+  bool add_compiled(std::string_view records, const std::uint16_t (&counts)[3]);
   bool truncated() const { return truncated_; }
   // Writes the OPT record and the counts; `out` then holds the reply.
   void finish();

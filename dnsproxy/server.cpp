@@ -2,7 +2,13 @@
 
 #include <boost/asio/post.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "dnsproxy/message.hpp"
 #include "dnsproxy/query.hpp"
@@ -12,13 +18,30 @@ namespace dcos::dns {
 
 namespace {
 
-constexpr std::size_t kUdpBurst = 64;  // packets read per wakeup, then others get a turn
+constexpr std::size_t kUdpBatch = 32;    // packets read (recvmmsg) and replies sent (sendmmsg) at once
+constexpr std::size_t kUdpBatches = 4;   // batches per turn, then other work gets one
+constexpr std::size_t kUdpQueryMax = 4096;  // a longer query arrives cut (MSG_TRUNC): FORMERR
 constexpr const char* kRcodeNames[ServerCounters::kRcodes] = {"NOERROR", "FORMERR",  "SERVFAIL", "NXDOMAIN",
                                                               "NOTIMP",  "REFUSED", "other"};
 
 std::string endpoint_text(const udp::endpoint& endpoint) {
   const std::string address = endpoint.address().to_string();
   return (endpoint.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(endpoint.port());
+}
+
+// The client's address as the allow-list takes it (IPv4 mapped).
+bool allowed_peer(const ClientNetworks& allowed, const sockaddr_storage& from) {
+  ClientNetworks::Address bytes{};
+  if (from.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(from);
+    bytes[10] = bytes[11] = 0xFF;
+    std::memcpy(bytes.data() + 12, &v4.sin_addr, 4);
+  } else if (from.ss_family == AF_INET6) {
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6&>(from).sin6_addr, 16);
+  } else {
+    return false;
+  }
+  return allowed.contains(bytes);
 }
 
 bool is_response(std::string_view packet) {
@@ -59,9 +82,31 @@ Result<std::unique_ptr<Server>> Server::bind(asio::any_io_executor executor, Ser
   return server;
 }
 
+// One turn's packets and their replies, with the headers recvmmsg and
+// sendmmsg take; the buffers are reused from turn to turn.
+struct Server::UdpBatch {
+  std::array<mmsghdr, kUdpBatch> in{};
+  std::array<iovec, kUdpBatch> in_data{};
+  std::array<sockaddr_storage, kUdpBatch> from{};
+  std::array<std::array<char, kUdpQueryMax>, kUdpBatch> packets{};
+  std::array<mmsghdr, kUdpBatch> out{};
+  std::array<iovec, kUdpBatch> out_data{};
+  std::array<std::string, kUdpBatch> replies;
+};
+
 Server::Server(asio::any_io_executor executor, ServerOptions options, const ClusterZone& zone, Forwarder& forwarder)
     : executor_(std::move(executor)), options_(std::move(options)), answerer_(zone, options_.ttl),
-      forwarder_(forwarder) {}
+      forwarder_(forwarder), batch_(std::make_unique<UdpBatch>()) {
+  for (std::size_t i = 0; i < kUdpBatch; ++i) {
+    batch_->in_data[i] = {batch_->packets[i].data(), kUdpQueryMax};
+    batch_->in[i].msg_hdr.msg_iov = &batch_->in_data[i];
+    batch_->in[i].msg_hdr.msg_iovlen = 1;
+    batch_->in[i].msg_hdr.msg_name = &batch_->from[i];
+    batch_->out[i].msg_hdr.msg_iov = &batch_->out_data[i];
+    batch_->out[i].msg_hdr.msg_iovlen = 1;
+    batch_->replies[i].reserve(kMinMessageSize);
+  }
+}
 
 Server::~Server() = default;
 
@@ -136,6 +181,10 @@ Server::Outcome Server::handle(std::string_view packet, bool tcp, std::string& o
     count_reply(ServerCounters::cluster, out);
     return Outcome::reply;
   }
+  if (forwarder_.answer_now(*query, max_size, out)) {
+    count_reply(ServerCounters::forwarded, out);
+    return Outcome::reply;
+  }
   out.assign(packet);
   return Outcome::forward;
 }
@@ -165,35 +214,88 @@ asio::awaitable<void> Server::udp_loop(udp::socket& socket) {
   for (;;) {
     boost::system::error_code ec;
     co_await socket.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
-    // Drain what has arrived without a wakeup per packet.
-    for (std::size_t i = 0; i < kUdpBurst; ++i) {
-      udp::endpoint client;
-      const std::size_t size = socket.receive_from(asio::buffer(packet_), client, 0, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec) continue;  // e.g. an ICMP error for an earlier reply: that client's problem
-      udp_query(socket, client, std::string_view(packet_.data(), size));
+    // Drain what has arrived, a batch per system call, with a turn for
+    // other work (TCP, upstream answers) every kUdpBatches batches.
+    for (;;) {
+      if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
+      std::size_t batches = 0;
+      bool drained = false;
+      while (!drained && batches++ < kUdpBatches) {
+        const int received = udp_receive(socket);
+        // Fewer than a batch: the queue was empty (new packets wake us again).
+        drained = received >= 0 && received < static_cast<int>(kUdpBatch);
+        if (received > 0) udp_reply(socket, static_cast<std::size_t>(received));
+      }
+      if (drained) break;
+      co_await asio::post(executor_, asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 }
 
-void Server::udp_query(udp::socket& socket, const udp::endpoint& client, std::string_view packet) {
-  if (!allowed(client.address())) {
-    // Silence, not REFUSED: a UDP source can be forged, and an answer
-    // would make us a reflector, and tell a scanner a server is here.
-    ++counters_.denied;
-    return;
+// Reads up to a batch of waiting packets: how many, 0 when none waited, -1
+// on an error (e.g. an ICMP error for an earlier reply: that client's
+// problem; the packets behind it are read next time).
+int Server::udp_receive(udp::socket& socket) {
+  for (auto& message : batch_->in) {
+    message.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    message.msg_hdr.msg_flags = 0;
   }
-  std::size_t max_size = kMinMessageSize;
-  const Outcome outcome = handle(packet, false, reply_, max_size);
-  boost::system::error_code ignored;
-  if (outcome == Outcome::reply) {
-    socket.send_to(asio::buffer(reply_), client, 0, ignored);
-  } else if (outcome == Outcome::forward) {
-    forward(reply_, max_size, [&socket, client](std::string reply) {
-      boost::system::error_code dropped;  // as for a reply from the fast path
-      if (!reply.empty() && socket.is_open()) socket.send_to(asio::buffer(reply), client, 0, dropped);
-    });
+  const int received = ::recvmmsg(socket.native_handle(), batch_->in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  if (received < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  return received;
+}
+
+// Answers the batch's packets, the replies with one sendmmsg.
+void Server::udp_reply(udp::socket& socket, std::size_t received) {
+  UdpBatch& batch = *batch_;
+  std::size_t replies = 0;
+  for (std::size_t i = 0; i < received; ++i) {
+    const msghdr& in = batch.in[i].msg_hdr;
+    if (!allowed_peer(options_.allowed, batch.from[i])) {
+      // Silence, not REFUSED: a UDP source can be forged, and an answer
+      // would make us a reflector, and tell a scanner a server is here.
+      ++counters_.denied;
+      continue;
+    }
+    const std::string_view packet(batch.packets[i].data(), batch.in[i].msg_len);
+    std::string& reply = batch.replies[replies];
+    std::size_t max_size = kMinMessageSize;
+    Outcome outcome;
+    if (in.msg_flags & MSG_TRUNC) {
+      ++counters_.malformed;
+      reply = error_reply(packet, rcode::FormErr);
+      outcome = reply.empty() ? Outcome::drop : Outcome::reply;
+    } else {
+      outcome = handle(packet, false, reply, max_size);
+    }
+    if (outcome == Outcome::reply) {
+      batch.out_data[replies] = {reply.data(), reply.size()};
+      batch.out[replies].msg_hdr.msg_name = &batch.from[i];
+      batch.out[replies].msg_hdr.msg_namelen = in.msg_namelen;
+      ++replies;
+    } else if (outcome == Outcome::forward) {
+      udp::endpoint client;
+      std::memcpy(client.data(), &batch.from[i], in.msg_namelen);
+      client.resize(in.msg_namelen);
+      forward(reply, max_size, [&socket, client](std::string answer) {
+        boost::system::error_code dropped;  // as for a reply from the fast path
+        if (!answer.empty() && socket.is_open()) socket.send_to(asio::buffer(answer), client, 0, dropped);
+      });
+    }
+  }
+  // Replies are sent without waiting: one that meets a full socket buffer
+  // is dropped, as the network may anyway, rather than stalling every
+  // other client. A reply the kernel refuses (sendmmsg stops at it) is skipped.
+  for (std::size_t sent = 0; sent < replies;) {
+    const int n = ::sendmmsg(socket.native_handle(), batch.out.data() + sent, static_cast<unsigned>(replies - sent),
+                             MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      break;
+    } else {
+      ++sent;
+    }
   }
 }
 

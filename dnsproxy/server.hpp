@@ -19,7 +19,6 @@
 // forwarder must outlive the server.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -99,8 +98,10 @@ class Server {
   Server(asio::any_io_executor executor, ServerOptions options, const ClusterZone& zone, Forwarder& forwarder);
 
  private:
+  struct UdpBatch;
   asio::awaitable<void> udp_loop(udp::socket& socket);
-  void udp_query(udp::socket& socket, const udp::endpoint& client, std::string_view packet);
+  int udp_receive(udp::socket& socket);
+  void udp_reply(udp::socket& socket, std::size_t received);
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor);
 
   asio::any_io_executor executor_;
@@ -111,8 +112,7 @@ class Server {
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_;
   ServerCounters counters_;
   std::string canonical_;  // a query rewritten into the fast path's shape
-  std::string reply_;      // reused for every UDP reply
-  std::array<char, 65536> packet_;
+  std::unique_ptr<UdpBatch> batch_;  // packets in and replies out, reused
 };
 
 // Serves one accepted TCP connection (server_tcp.cpp).

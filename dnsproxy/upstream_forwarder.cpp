@@ -36,25 +36,6 @@ std::string upstream_query(const QueryView& query) {
   return serialize(out, kMaxMessageSize);
 }
 
-// `answer` as the reply to the client's `query`, fitted into `max_size`.
-std::string client_reply(Message answer, const QueryView& query, std::size_t max_size) {
-  answer.id = query.id;
-  answer.questions = {Question{std::string(query.name), query.type, query.klass}};
-  answer.flags.qr = true;
-  answer.flags.aa = false;  // we are not the zone's server, and a cached answer is ours
-  answer.flags.tc = false;
-  answer.flags.rd = query.rd;
-  answer.flags.cd = query.cd;
-  answer.flags.ra = true;
-  answer.edns.reset();
-  if (query.has_edns) {
-    answer.edns = Edns{};
-    answer.edns->udp_payload_size = ReplyWriter::kUdpPayloadSize;
-    answer.edns->dnssec_ok = query.dnssec_ok;
-  }
-  return serialize(answer, max_size);
-}
-
 }  // namespace
 
 struct UpstreamForwarder::Upstream {
@@ -141,6 +122,10 @@ const std::vector<UpstreamForwarder::Upstream*>* UpstreamForwarder::route(std::s
   return &defaults_;
 }
 
+bool UpstreamForwarder::answer_now(const QueryView& query, std::size_t max_size, std::string& out) {
+  return cache_.reply(query, Clock::now(), max_size, out);
+}
+
 void UpstreamForwarder::forward(std::string query, std::size_t max_size, Done done) {
   auto job = std::make_unique<Job>();
   job->query = std::move(query);
@@ -223,7 +208,7 @@ void UpstreamForwarder::answered(std::shared_ptr<Job> job, Upstream& upstream, C
         log::info("dns: upstream " + upstream.name + " answers again", {{"UPSTREAM", upstream.name}});
       upstream.health.succeeded();
       ++upstream.answers;
-      cache_.store(job->key, job->view.type, job->view.klass, *reply, now);
+      cache_.store(job->key, job->view.type, job->view.klass, *reply, now, job->view.name);
       job->done(client_reply(std::move(*reply), job->view, job->max_size));
       return;
     }

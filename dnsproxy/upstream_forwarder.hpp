@@ -55,6 +55,8 @@ class UpstreamForwarder : public Forwarder {
   ~UpstreamForwarder() override;
 
   void forward(std::string query, std::size_t max_size, Done done) override;
+  // A fresh cached answer kept as wire bytes (AnswerCache::reply()).
+  bool answer_now(const QueryView& query, std::size_t max_size, std::string& out) override;
   void write_metrics(MetricsText& out) const;
 
   UpstreamForwarder(boost::asio::any_io_executor executor, const ForwarderOptions& options);

@@ -1,7 +1,10 @@
 #include "dnsproxy/zone_answer.hpp"
 
+#include <algorithm>
+
 #include "dnsproxy/name.hpp"
 #include "dnsproxy/rdata.hpp"
+#include "dnsproxy/wire.hpp"
 
 namespace dcos::dns {
 
@@ -33,6 +36,10 @@ void ZoneAnswerer::add_addresses(ReplyWriter& reply, ReplyWriter::Section sectio
   const std::size_t size = type == type::A ? 4 : 16;
   const std::size_t count = records.addresses.size();
   const std::size_t start = count ? rotation_++ % count : 0;
+  if (count > 1) {
+    ++rotating_sets_;
+    rotating_size_ = std::max(rotating_size_, count);
+  }
   for (std::size_t i = 0; i < count; ++i) {
     const std::string& address = records.addresses[(start + i) % count];
     if (address.size() != size) continue;
@@ -45,6 +52,65 @@ void ZoneAnswerer::add_addresses(ReplyWriter& reply, ReplyWriter::Section sectio
 }
 
 bool ZoneAnswerer::answer(const QueryView& query, std::size_t max_size, std::string& out) {
+  if (compiled_serial_ != zone_.serial()) {
+    compiled_.clear();
+    compiled_bytes_ = 0;
+    compiled_serial_ = zone_.serial();
+  }
+  const QuestionKey question(query.name, query.type, query.klass);
+  const std::string_view key = question.view();
+  if (auto it = compiled_.find(key); it != compiled_.end()) {
+    const Compiled& compiled = it->second;
+    if (compiled.records.empty()) return build(query, max_size, out);  // not compilable
+    const std::string& records =
+        compiled.records[compiled.records.size() == 1 ? 0 : rotation_++ % compiled.records.size()];
+    ReplyWriter reply(query, out, max_size, compiled.rcode, /*authoritative=*/true);
+    if (reply.add_compiled(records, compiled.counts)) {
+      reply.finish();
+      return true;
+    }
+    // Too big for this client: built again, and truncated.
+  } else if (compiled_.size() < kMaxCompiled && compiled_bytes_ < kMaxCompiledBytes) {
+    if (!compile(key, query)) return false;
+  }
+  return build(query, max_size, out);
+}
+
+// Builds the reply to `query` (without EDNS, at any size) once per
+// rotation, and keeps it for `key`; false for a name outside the zones.
+bool ZoneAnswerer::compile(std::string_view key, const QueryView& query) {
+  QueryView plain = query;
+  plain.has_edns = false;
+  const uint32_t rotation = rotation_;
+  rotation_ = 0;
+  rotating_sets_ = rotating_size_ = 0;
+  if (!build(plain, kMaxMessageSize, scratch_)) return false;
+  const std::uint16_t bits = wire::u16(scratch_, 2);
+  // Several rotating sets rotate together, not through every order each:
+  // not worth compiling. Nor is anything cut at the largest size. Kept
+  // without records: built every time.
+  Compiled compiled;
+  if ((bits & wire::HeaderBits::kTc) || rotating_sets_ > 1 || rotating_size_ > kMaxRotations) {
+    rotation_ = rotation;
+    compiled_.emplace(std::string(key), std::move(compiled));
+    return true;
+  }
+  compiled.rcode = bits & 0xF;
+  for (int i = 0; i < 3; ++i) compiled.counts[i] = wire::u16(scratch_, 6 + 2 * i);
+  const std::size_t records_at = kHeaderSize + query.question.size();
+  const std::size_t orders = rotating_sets_ ? rotating_size_ : 1;
+  for (std::size_t i = 0; i < orders; ++i) {
+    rotation_ = static_cast<uint32_t>(i);
+    if (i > 0) build(plain, kMaxMessageSize, scratch_);
+    compiled.records.push_back(scratch_.substr(records_at));
+    compiled_bytes_ += compiled.records.back().size();
+  }
+  rotation_ = rotation;
+  compiled_.emplace(std::string(key), std::move(compiled));
+  return true;
+}
+
+bool ZoneAnswerer::build(const QueryView& query, std::size_t max_size, std::string& out) {
   char buffer[kMaxNameLength];
   const std::string_view key = name_key(query.name, buffer);
   const auto lookup = zone_.find(key);

@@ -4,6 +4,7 @@
 
 #include "dnsproxy/name.hpp"
 #include "dnsproxy/rdata.hpp"
+#include "tests/dnsproxy/packets.hpp"
 
 namespace dcos::dns {
 namespace {
@@ -114,6 +115,59 @@ TEST(AnswerCacheTest, TheLeastRecentlyUsedAnswerGoesFirst) {
   EXPECT_TRUE(cache.find(question("a.example"), 1, t0));
   EXPECT_FALSE(cache.find(question("b.example"), 1, t0));
   EXPECT_TRUE(cache.find(question("c.example"), 1, t0));
+}
+
+// What the forwarder sends for a cache hit the long way: find(), then client_reply().
+std::string message_reply(AnswerCache& cache, const QueryView& query, Clock::time_point now, std::size_t max) {
+  auto hit = cache.find({.name = std::string(query.name), .type = query.type, .klass = query.klass}, query.id, now);
+  EXPECT_TRUE(hit);
+  return hit ? client_reply(*hit, query, max) : "";
+}
+
+TEST(AnswerCacheTest, WireRepliesAreTheMessageRepliesByteForByte) {
+  AnswerCache cache({});
+  const auto t0 = Clock::time_point{} + 1000s;
+  Message big = answer("many.example", std::vector<uint32_t>(40, 300));
+  big.authority.push_back(make_record(wire("example"), type::NS, 600, name_rdata(wire("ns.example"))));
+  big.additional.push_back(make_record(wire("ns.example"), type::A, 600, a_rdata({10, 0, 0, 53})));
+  big.flags.ad = true;
+  cache.store(name_key(wire("www.example")), type::A, klass::IN, answer("www.example", {60, 30}), t0,
+              wire("www.example"));
+  cache.store(name_key(wire("many.example")), type::A, klass::IN, big, t0, wire("many.example"));
+  cache.store(name_key(wire("gone.example")), type::A, klass::IN, negative("gone.example", rcode::NxDomain, 300, 60),
+              t0, wire("gone.example"));
+  for (const std::string name : {"www.example", "many.example", "gone.example"}) {
+    for (const std::string& packet : {packets::query(name, type::A), packets::edns_query(name, type::A)}) {
+      const auto query = peek_query(packet);
+      ASSERT_TRUE(query);
+      std::string fast;
+      ASSERT_TRUE(cache.reply(*query, t0 + 7s, 4096, fast)) << name;
+      EXPECT_EQ(fast, message_reply(cache, *query, t0 + 7s, 4096)) << name << (query->has_edns ? " with EDNS" : "");
+    }
+  }
+  EXPECT_EQ(cache.hits(), 12u) << "a wire reply is a hit too";
+}
+
+TEST(AnswerCacheTest, WireRepliesOnlyForTheQuestionAsStoredFreshAndWhole) {
+  AnswerCache cache({});
+  const auto t0 = Clock::time_point{} + 1000s;
+  cache.store(name_key(wire("www.example")), type::A, klass::IN, answer("www.example", {60}), t0,
+              wire("www.example"));
+  cache.store(name_key(wire("many.example")), type::A, klass::IN, answer("many.example", std::vector<uint32_t>(40, 60)),
+              t0, wire("many.example"));
+  cache.store(name_key(wire("plain.example")), type::A, klass::IN, answer("plain.example", {60}), t0);
+  std::string out = "untouched";
+  const auto ask = [&](const std::string& packet, Clock::time_point now, std::size_t max) {
+    return cache.reply(*peek_query(packet), now, max, out);
+  };
+  EXPECT_FALSE(ask(packets::query("WWW.example", type::A), t0, 512)) << "another case: compressed differently";
+  EXPECT_FALSE(ask(packets::query("www.example", type::A), t0 + 60s, 512)) << "expired";
+  EXPECT_FALSE(ask(packets::query("many.example", type::A), t0, 512)) << "would be truncated";
+  EXPECT_FALSE(ask(packets::query("plain.example", type::A), t0, 512)) << "stored without the question as asked";
+  EXPECT_FALSE(ask(packets::query("www.example", type::AAAA), t0, 512)) << "another type";
+  EXPECT_EQ(out, "untouched");
+  EXPECT_TRUE(ask(packets::query("many.example", type::A), t0, 1232));
+  EXPECT_TRUE(cache.find(question("WWW.example"), 1, t0)) << "the long way still answers every case";
 }
 
 }  // namespace

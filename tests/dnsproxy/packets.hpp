@@ -35,6 +35,12 @@ inline std::string query(std::string_view text, std::uint16_t type) {
          static_cast<char>(type & 0xFF) + bytes("0001");
 }
 
+// The same with id 0x4343, RD and CD, and EDNS (payload 1232, DO).
+inline std::string edns_query(std::string_view text, std::uint16_t type) {
+  return bytes("4343 0110 0001 0000 0000 0001") + name(text) + static_cast<char>(type >> 8) +
+         static_cast<char>(type & 0xFF) + bytes("0001") + bytes("00 0029 04d0 00 00 8000 0000");
+}
+
 // `dig example.com A` (BIND 9.18): RD and AD, EDNS with a 1232-byte
 // payload and a client cookie.
 inline const std::string kDigQuery = bytes(

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "dnsproxy/message.hpp"
 #include "dnsproxy/name.hpp"
+#include "tests/dnsproxy/packets.hpp"
 
 namespace dcos::dns {
 namespace {
@@ -156,6 +159,86 @@ TEST(ZoneAnswerTest, AnAnswerTooBigForTheClientIsTruncated) {
   ASSERT_TRUE(large);
   EXPECT_FALSE(large->flags.tc);
   EXPECT_EQ(large->answers.size(), 40u);
+}
+
+
+// The replies build() gives to `packet` over `rotations` calls (every order
+// of a rotating address set, when `rotations` is its size).
+std::set<std::string> built(ZoneAnswerer& builder, const std::string& packet, std::size_t max, int rotations) {
+  std::set<std::string> out;
+  auto view = peek_query(packet);
+  EXPECT_TRUE(view.has_value());
+  std::string reply;
+  for (int i = 0; i < rotations; ++i) {
+    EXPECT_TRUE(builder.build(*view, max, reply));
+    out.insert(reply);
+  }
+  return out;
+}
+
+TEST(ZoneAnswerTest, CompiledAnswersAreTheBuiltOnesByteForByteInEveryRotation) {
+  ClusterZone zone = make_zone(3);
+  ZoneAnswerer answerer(zone, 5);
+  ZoneAnswerer builder(zone, 5);
+  const std::vector<std::pair<std::string, uint16_t>> questions = {
+      {"web.marathon.mesos", type::A},         {"Web.Marathon.MESOS", type::A},  {"_web._tcp.marathon.mesos", type::SRV},
+      {"leader.mesos", type::A},               {"agent.mesos", type::A},         {"nope.marathon.mesos", type::A},
+      {"web.marathon.mesos", type::MX},        {"marathon.mesos", type::A},      {"mesos", type::SOA},
+      {"thisdcos.directory", type::NS},        {"web.marathon.mesos", type::AAAA},
+      {"web.marathon.agentip.dcos.thisdcos.directory", type::A}};
+  for (const auto& [name, qtype] : questions) {
+    for (const std::string& packet : {packets::query(name, qtype), packets::edns_query(name, qtype)}) {
+      const auto expected = built(builder, packet, 1232, 3);
+      auto view = peek_query(packet);
+      ASSERT_TRUE(view);
+      std::set<std::string> served;
+      std::string reply;
+      for (int i = 0; i < 4; ++i) {
+        ASSERT_TRUE(answerer.answer(*view, 1232, reply)) << name;
+        EXPECT_TRUE(expected.contains(reply)) << name << " " << qtype << ": a reply build() never gives";
+        served.insert(reply);
+      }
+      EXPECT_EQ(served, expected) << name << " " << qtype << ": every rotation, as build() gives them";
+    }
+  }
+  EXPECT_EQ(answerer.compiled(), questions.size() - 1) << "one entry per question, whatever its case";
+  std::string reply;
+  EXPECT_FALSE(answerer.answer(*peek_query(packets::query("example.com", type::A)), 512, reply));
+  EXPECT_EQ(answerer.compiled(), questions.size() - 1) << "names outside the zones are not kept";
+}
+
+TEST(ZoneAnswerTest, ACompiledAnswerTooBigForTheClientIsBuiltAndTruncated) {
+  // 12 SRV records and their targets' addresses: over 512 bytes.
+  ClusterZone zone = make_zone(12);
+  ZoneAnswerer answerer(zone, 5);
+  ZoneAnswerer builder(zone, 5);
+  const std::string packet = packets::query("_web._tcp.marathon.mesos", type::SRV);
+  const auto view = peek_query(packet);
+  std::string reply;
+  ASSERT_TRUE(answerer.answer(*view, 4096, reply));
+  ASSERT_TRUE(answerer.answer(*view, 4096, reply));
+  EXPECT_EQ(std::set<std::string>{reply}, built(builder, packet, 4096, 1));
+  ASSERT_TRUE(answerer.answer(*view, 512, reply));
+  EXPECT_EQ(std::set<std::string>{reply}, built(builder, packet, 512, 1));
+  auto parsed = parse(reply);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->flags.tc);
+}
+
+TEST(ZoneAnswerTest, CompiledAnswersAreDroppedWhenTheZoneChanges) {
+  ClusterZone zone = make_zone();
+  ZoneAnswerer answerer(zone, 5);
+  const std::string name = "db.marathon.l4lb.thisdcos.directory";
+  auto before = ask(answerer, name, type::A);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->flags.rcode, rcode::NxDomain);
+  EXPECT_EQ(answerer.compiled(), 1u);
+  zone.set_vips({{.name = "db", .framework = "marathon", .address = address_bytes("11.0.0.1")}});
+  auto after = ask(answerer, name, type::A);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->flags.rcode, rcode::NoError);
+  EXPECT_EQ(rdatas(after->answers, type::A), std::vector<std::string>{address_bytes("11.0.0.1")});
+  EXPECT_EQ(answerer.compiled(), 1u) << "only the question asked since";
 }
 
 }  // namespace
