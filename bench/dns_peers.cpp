@@ -105,7 +105,40 @@ Result<std::unique_ptr<DaemonProcess>> start_dnsmasq(int core, const std::string
   });
 }
 
-Result<Perf> dnsperf_rate(int core, uint16_t port, const std::string& queries, int64_t seconds, int64_t clients) {
+namespace {
+
+// A core's busy and total time so far (/proc/stat, in ticks).
+struct CoreTimes {
+  uint64_t busy = 0, total = 0;
+};
+CoreTimes core_times(int core) {
+  std::ifstream stat("/proc/stat");
+  const std::string label = "cpu" + std::to_string(core);
+  CoreTimes times;
+  for (std::string line; std::getline(stat, line);) {
+    std::istringstream fields(line);
+    std::string name;
+    fields >> name;
+    if (name != label) continue;
+    uint64_t value = 0;
+    for (int i = 0; fields >> value; ++i) {
+      times.total += value;
+      if (i != 3 && i != 4) times.busy += value;  // all but idle and iowait
+    }
+  }
+  return times;
+}
+
+double busy_since(const CoreTimes& before, int core) {
+  const CoreTimes now = core_times(core);
+  return now.total > before.total ? double(now.busy - before.busy) / double(now.total - before.total) : 0;
+}
+
+}  // namespace
+
+Result<Perf> dnsperf_rate(int core, int server_core, uint16_t port, const std::string& queries, int64_t seconds,
+                          int64_t clients) {
+  const CoreTimes client_before = core_times(core), server_before = core_times(server_core);
   auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
                          " -d " + queries + " -l " + std::to_string(seconds) + " -c " +
                          std::to_string(clients) + " -q 200 -t 2");
@@ -118,6 +151,8 @@ Result<Perf> dnsperf_rate(int core, uint16_t port, const std::string& queries, i
     std::sscanf(line.c_str(), "  Queries sent: %lf", &sent);
     std::sscanf(line.c_str(), "  Queries lost: %lf", &lost);
   }
+  perf.client_busy = busy_since(client_before, core);
+  perf.server_busy = busy_since(server_before, server_core);
   if (perf.qps <= 0) return Error{"dnsperf printed no rate:\n" + *out};
   perf.lost = sent > 0 ? lost / sent : 0;
   return perf;

@@ -45,11 +45,15 @@ Result<std::unique_ptr<DaemonProcess>> start_dnsmasq(int core, const std::string
 
 struct Perf {
   double qps = 0, lost = 0;  // queries/s; the fraction of queries lost
+  // How busy each core was meanwhile (/proc/stat, 0..1): a client core near
+  // 1 means the rate is dnsperf's ceiling, not the server's.
+  double client_busy = 0, server_busy = 0;
 };
 
-// dnsperf on `core` against 127.0.0.1:`port`, the query file over and over
-// for `seconds` with `clients` clients.
-Result<Perf> dnsperf_rate(int core, uint16_t port, const std::string& queries, int64_t seconds, int64_t clients);
+// dnsperf on `core` against 127.0.0.1:`port` (a server on `server_core`),
+// the query file over and over for `seconds` with `clients` clients.
+Result<Perf> dnsperf_rate(int core, int server_core, uint16_t port, const std::string& queries, int64_t seconds,
+                          int64_t clients);
 
 // p50 and p99 (ms) at a fixed `qps`, from dnsperf -v's per-query lines
 // ("> RCODE name type seconds"), over max(seconds / 2, 2) s.
