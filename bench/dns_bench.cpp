@@ -373,9 +373,10 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
   out << "dcos-dns against unbound and dnsmasq, each on one core, dnsperf (" << s.clients
       << " clients) on the other; best of " << s.rounds << " rounds of " << s.seconds << " s; latency at "
       << s.latency_qps << " queries/s (best p99 of " << s.rounds
-      << " rounds); cpu s/c: the server's and dnsperf's core busy in the best round\n";
-  std::snprintf(line, sizeof line, "  %-26s %-9s %6s %12s %7s %9s %9s %9s\n", "names", "server", "count",
-                "queries/s", "lost", "p50 ms", "p99 ms", "cpu s/c");
+      << " rounds); cpu s/c: the server's and dnsperf's core busy in the best round, us/query: the server's core"
+         " time per answer\n";
+  std::snprintf(line, sizeof line, "  %-26s %-9s %6s %12s %7s %9s %9s %9s %8s\n", "names", "server", "count",
+                "queries/s", "lost", "p50 ms", "p99 ms", "cpu s/c", "us/query");
   out << line;
   for (const auto& c : comparisons) {
     if (!c.skipped.empty()) {
@@ -384,9 +385,9 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
     }
     for (const auto& server : c.servers) {
       const Measured& m = server.measured;
-      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f %4.0f/%3.0f%%\n", c.what.c_str(),
-                    server.name.c_str(), c.names, m.qps, 100 * m.lost, m.p50_ms, m.p99_ms, 100 * m.server_busy,
-                    100 * m.client_busy);
+      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f %4.0f/%3.0f%% %8.2f\n",
+                    c.what.c_str(), server.name.c_str(), c.names, m.qps, 100 * m.lost, m.p50_ms, m.p99_ms,
+                    100 * m.server_busy, 100 * m.client_busy, 1e6 * m.server_busy / m.qps);
       out << line;
     }
   }
@@ -394,10 +395,12 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
     if (!c.skipped.empty()) continue;
     const Measured &ours = c.of("dcos-dns"), &unbound = c.of("unbound"), &dnsmasq = c.of("dnsmasq");
     std::snprintf(line, sizeof line,
-                  "%s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's (%s)\n",
+                  "%s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's (%s); "
+                  "server core time per query %.2fx unbound's\n",
                   c.what.c_str(), ours.qps / unbound.qps, c.goal, ours.qps >= c.goal * unbound.qps ? "met" : "missed",
                   ours.qps / dnsmasq.qps, ours.p99_ms / unbound.p99_ms,
-                  ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse");
+                  ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse",
+                  (ours.server_busy / ours.qps) / (unbound.server_busy / unbound.qps));
     out << line;
   }
 }

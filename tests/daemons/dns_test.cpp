@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -153,6 +154,7 @@ TEST_F(DnsTest, MalformedPacketsGetFormerrOrNothingAndTheServerKeepsAnswering) {
       {"a compression loop", header(0x3333, 0x0100, 1) + std::string("\xc0\x0c", 2) + kTypeA, true},
       {"huge counts", header(0x4444, 0x0100, 0xffff, 0xffff, 0xffff, 0xffff) + question, true},
       {"two questions", header(0x5555, 0x0100, 2) + question + question, true},
+      {"5,000 bytes (read cut at 4,096)", header(0x7777, 0x0100, 1) + question + std::string(5000, 'x'), true},
   };
   for (const auto& c : cases) {
     const std::string reply = udp_exchange(dns_port_, c.packet);
@@ -189,8 +191,37 @@ TEST_F(DnsTest, MalformedPacketsGetFormerrOrNothingAndTheServerKeepsAnswering) {
 
   auto metrics = http::get("127.0.0.1", http_port_, "/metrics");
   ASSERT_TRUE(metrics) << metrics.error().message;
-  EXPECT_NE(metrics->body.find("dcos_dns_malformed_total 9"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("dcos_dns_malformed_total 10"), std::string::npos) << metrics->body;
   EXPECT_NE(metrics->body.find("dcos_dns_queries_total{zone=\"cluster\",rcode=\"NOERROR\"}"), std::string::npos);
+}
+
+TEST_F(DnsTest, ABurstOfQueriesIsAnsweredEveryOneWithItsOwnId) {
+  // More than a batch (32) and a turn (4 batches) of the server's UDP
+  // loop, sent before reading any reply: every one answered, each with
+  // its id, the same answer each time (compiled after the first).
+  start_dns();
+  const int fd = open_socket(SOCK_DGRAM, dns_port_);
+  ASSERT_GE(fd, 0);
+  constexpr int kQueries = 200;
+  for (int id = 1; id <= kQueries; ++id) {
+    const std::string packet = header(static_cast<uint16_t>(id), 0x0100, 1) + std::string("\6leader\5mesos\0", 14) + kTypeA;
+    ASSERT_EQ(::send(fd, packet.data(), packet.size(), 0), static_cast<ssize_t>(packet.size()));
+  }
+  std::set<uint16_t> ids;
+  std::set<std::string> answers;
+  char buffer[4096];
+  for (int i = 0; i < kQueries; ++i) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;  // half a second without a reply
+    const std::string reply(buffer, static_cast<std::size_t>(n));
+    ASSERT_GE(reply.size(), 12u);
+    EXPECT_EQ(rcode_of(reply), 0);
+    ids.insert(id_of(reply));
+    answers.insert(reply.substr(2));
+  }
+  ::close(fd);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kQueries)) << dns_log();
+  EXPECT_EQ(answers.size(), 1u) << "every reply but its id the same";
 }
 
 TEST_F(DnsTest, ClientsOutsideTheAllowListGetNoAnswer) {

@@ -9,8 +9,12 @@
 //     of every section (dropping answer or authority records only with TC),
 //     and serializes to the same bytes again (nothing grows or drifts);
 //   - question names survive presentation form and back;
-//   - error_reply() gives nothing or a reply that parses, with the same id.
+//   - error_reply() gives nothing or a reply that parses, with the same id;
+//   - a parsed response, kept by the AnswerCache as an upstream's answer,
+//     gives the same bytes from its wire copy (reply()) as the long way
+//     (find() and client_reply()), with and without EDNS.
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dnsproxy/answer_cache.hpp"
 #include "dnsproxy/message.hpp"
 #include "dnsproxy/name.hpp"
 #include "dnsproxy/query.hpp"
@@ -78,6 +83,36 @@ void check_serialize(const Message& message, std::size_t max_size) {
   FUZZ_CHECK(serialize(*again, max_size) == out, "serializing the result again changed it");
 }
 
+// `reply` as an upstream's answer to its first question, cached, then asked
+// for by a client with and without EDNS.
+void check_cache(const Message& reply) {
+  if (!reply.flags.qr || reply.questions.empty()) return;
+  const Question& question = reply.questions[0];
+  AnswerCache cache({});
+  const auto now = AnswerCache::Clock::time_point{} + std::chrono::hours(1);
+  cache.store(name_key(question.name), question.type, question.klass, reply, now, question.name);
+  for (const bool edns : {false, true}) {
+    Message query;
+    query.id = 0x4321;
+    query.flags.rd = true;
+    query.flags.cd = edns;
+    query.questions = {question};
+    if (edns) {
+      query.edns = Edns{};
+      query.edns->dnssec_ok = true;
+    }
+    const std::string packet = serialize(query, kMaxMessageSize);
+    const auto view = peek_query(packet);
+    FUZZ_CHECK(view.has_value(), "a one-question query does not peek");
+    std::string fast;
+    const auto later = now + std::chrono::seconds(3);
+    if (!cache.reply(*view, later, 1232, fast)) continue;
+    auto hit = cache.find(question, view->id, later);
+    FUZZ_CHECK(hit.has_value(), "reply() answered what find() does not");
+    FUZZ_CHECK(fast == client_reply(*hit, *view, 1232), "the cache's wire reply differs from the long way's");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -92,6 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     FUZZ_CHECK(!message.error().message.empty(), "an error without a message");
   } else {
     for (std::size_t max_size : {512, 1232, 4096, 65535}) check_serialize(*message, max_size);
+    check_cache(*message);
     for (const Question& question : message->questions) {
       auto back = name_from_text(name_to_text(question.name));
       FUZZ_CHECK(back.ok() && *back == question.name, "a name did not survive presentation form");
