@@ -37,7 +37,8 @@ void remove_cgroups(const std::string& root) {
 
 }  // namespace
 
-Result<std::unique_ptr<BenchCluster>> BenchCluster::start(const Options& options) {
+Result<std::unique_ptr<BenchCluster>> BenchCluster::start(const Options& options,
+                                                          const std::vector<std::string>& agent_flags) {
   std::unique_ptr<BenchCluster> cluster(new BenchCluster());
   auto master = DaemonProcess::start(options.master_binary, {});
   if (!master) return master.error();
@@ -48,12 +49,12 @@ Result<std::unique_ptr<BenchCluster>> BenchCluster::start(const Options& options
   if (::mkdtemp(runtime_dir.data()) == nullptr) return errno_error("mkdtemp '" + runtime_dir + "'");
   cluster->runtime_dir_ = runtime_dir;
   cluster->cgroups_root_ = "/dcos-bench-tasks-" + std::to_string(::getpid());
-  auto agent = DaemonProcess::start(
-      options.agent_binary,
-      {"--master=127.0.0.1:" + std::to_string(cluster->master_->port()), "--hostname=bench-agent",
-       "--runtime_dir=" + runtime_dir, "--cgroups_root=" + cluster->cgroups_root_,
-       "--resources=" + options.agent_resources},
-      "agent");
+  std::vector<std::string> flags = {"--master=127.0.0.1:" + std::to_string(cluster->master_->port()),
+                                    "--hostname=bench-agent", "--runtime_dir=" + runtime_dir,
+                                    "--cgroups_root=" + cluster->cgroups_root_,
+                                    "--resources=" + options.agent_resources};
+  flags.insert(flags.end(), agent_flags.begin(), agent_flags.end());
+  auto agent = DaemonProcess::start(options.agent_binary, flags, "agent");
   if (!agent) return agent.error();
   cluster->agent_ = std::move(*agent);
   if (auto healthy = cluster->agent_->wait_healthy(options.deadline); !healthy)

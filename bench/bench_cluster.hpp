@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/daemon_process.hpp"
 #include "runtime/result.hpp"
@@ -24,7 +25,9 @@ class BenchCluster {
     std::string agent_resources;
     Clock::time_point deadline;
   };
-  static Result<std::unique_ptr<BenchCluster>> start(const Options& options);
+  // `agent_flags`: more flags for the agent ("--name=value").
+  static Result<std::unique_ptr<BenchCluster>> start(const Options& options,
+                                                     const std::vector<std::string>& agent_flags = {});
   ~BenchCluster();
   BenchCluster(const BenchCluster&) = delete;
   BenchCluster& operator=(const BenchCluster&) = delete;

@@ -61,6 +61,7 @@ struct Settings {
   double task_cpus = 0.1, task_mem = 16;
   std::string command = "sleep 3600";
   int64_t connections = 4;
+  std::vector<std::string> agent_flags;
   Clock::time_point deadline;
   bool json = false;
 };
@@ -234,7 +235,7 @@ std::optional<std::size_t> live_tasks(uint16_t agent_port) {
 
 Result<Figures> run(const Settings& settings) {
   auto started = BenchCluster::start(
-      {settings.master_binary, settings.agent_binary, settings.resources, settings.deadline});
+      {settings.master_binary, settings.agent_binary, settings.resources, settings.deadline}, settings.agent_flags);
   if (!started) return started.error();
   BenchCluster& cluster = **started;
   DaemonProcess& node = cluster.agent();
@@ -341,6 +342,8 @@ int main(int argc, char** argv) {
   flags.add("task_mem", "mem (MB) of each task", &settings.task_mem);
   flags.add("command", "Each task's shell command", &settings.command);
   flags.add("connections", "The framework's connections for calls", &settings.connections);
+  flags.add("agent_flag", "More flags for the agent (repeatable: --agent_flag=--launcher_threads=3)",
+            &settings.agent_flags);
   flags.add("timeout", "Bound on the whole benchmark", &timeout);
   flags.add("json", "Print the figures as one JSON object on stdout (the table goes to stderr)", &settings.json);
   if (auto exit_code = dcos::parse_or_exit(flags, "task-launch-bench", argc, argv)) return *exit_code;

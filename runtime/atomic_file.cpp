@@ -160,6 +160,13 @@ Result<void> make_directories(const std::string& path, int mode) {
     errno = ENOENT;
     return errno_error("mkdir " + quoted(path));
   }
+  // Most calls make one directory in a parent that exists (or none): one
+  // mkdir, not a mkdir and a stat per component.
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) return {};
+  if (errno == EEXIST) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  }
   // Walk the components from the root so each missing parent is created
   // before its child; existing ones are accepted if they are directories.
   size_t end = 0;

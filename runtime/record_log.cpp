@@ -104,6 +104,7 @@ Result<void> RecordLog::append(std::string_view encoded) {
       return Error{"append to '" + path_ + "': not whole records of at most " + std::to_string(kMaxRecord) + " bytes"};
     offset += kHeader + length;
   }
+  if (auto opened = reopen(); !opened) return opened;
   const std::size_t total = encoded.size();
   while (!encoded.empty()) {
     const ssize_t n = ::write(fd_, encoded.data(), encoded.size());
@@ -121,7 +122,27 @@ Result<void> RecordLog::append(std::string_view encoded) {
 }
 
 Result<void> RecordLog::sync() {
+  if (auto opened = reopen(); !opened) return opened;
   if (::fdatasync(fd_) != 0) return errno_error("fdatasync '" + path_ + "'");
+  return {};
+}
+
+void RecordLog::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Result<void> RecordLog::reopen() {
+  if (fd_ >= 0) return {};
+  if (path_.empty()) return Error{"append to a record log that was never opened"};
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open '" + path_ + "'");
+  if (::lseek(fd, static_cast<off_t>(size_), SEEK_SET) < 0) {
+    auto error = errno_error("lseek '" + path_ + "'");
+    ::close(fd);
+    return error;
+  }
+  fd_ = fd;
   return {};
 }
 

@@ -37,6 +37,10 @@ class RecordLog {
   Result<void> append(std::string_view encoded);
   // Makes what was appended durable (fdatasync).
   Result<void> sync();
+  // Closes the file; the next append() or sync() opens it again. For a
+  // process holding many logs that are rarely written (every descriptor it
+  // holds is copied into each child it clones).
+  void close();
 
   // A record of `payload`, which should be at most kMaxRecord bytes
   // (append() refuses larger ones).
@@ -45,6 +49,7 @@ class RecordLog {
 
  private:
   RecordLog(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  Result<void> reopen();
   int fd_ = -1;
   std::string path_;
   uint64_t size_ = 0;  // end of the last whole record

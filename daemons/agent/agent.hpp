@@ -45,6 +45,7 @@ struct Options {
   // (Mesos' STATUS_UPDATE_RETRY_INTERVAL_MIN and _MAX).
   Duration status_update_retry = std::chrono::seconds(10);  // --status_update_retry_interval
   Duration status_update_retry_max = std::chrono::minutes(10);
+  int64_t launcher_threads = 2;  // --launcher_threads
   std::map<std::string, std::string> flags;  // as given, for /state
 };
 

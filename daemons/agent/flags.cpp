@@ -1,5 +1,7 @@
 #include "daemons/agent/flags.hpp"
 
+#include <charconv>
+
 #include "daemons/agent/node_resources.hpp"
 #include "runtime/daemon_flags.hpp"
 #include "runtime/http_client.hpp"
@@ -45,6 +47,15 @@ FlagSet make_flags(Config* config) {
   add_positive_duration_flag(flags, "status_update_retry_interval",
                              "First resend of an unacknowledged status update; doubles up to 10mins",
                              &options->status_update_retry);
+  flags.add("launcher_threads", "Threads for container launches and ends (1-64)", "2",
+            [options](std::string_view text) -> Result<void> {
+              int64_t threads = 0;
+              const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), threads);
+              if (ec != std::errc() || end != text.data() + text.size() || threads < 1 || threads > 64)
+                return Error{"expected a whole number from 1 to 64"};
+              options->launcher_threads = threads;
+              return {};
+            });
   add_log_level_flag(flags, &config->log_level);
   return flags;
 }

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   agent::TaskBook tasks(io, **containerizer, options.work_dir, options.status_update_retry,
-                        options.status_update_retry_max);
+                        options.status_update_retry_max, static_cast<std::size_t>(options.launcher_threads));
   if (agent.info().has_id()) tasks.set_agent_id(agent.info().id().value());
   if (auto recovered = tasks.recover(); !recovered) {
     log::error("cannot recover tasks: " + recovered.error().message);

@@ -8,8 +8,8 @@ namespace dcos::agent {
 namespace asio = boost::asio;
 
 struct StatusUpdateManager::Delivery {
-  Delivery(asio::io_context& io, std::unique_ptr<StatusUpdateStream> s, Duration min, Duration max)
-      : stream(std::move(s)), timer(io), backoff(min, max) {}
+  Delivery(asio::io_context& io, std::unique_ptr<StatusUpdateStream> s, Duration min, Duration max, uint64_t seed)
+      : stream(std::move(s)), timer(io), backoff(min, max, seed) {}
   std::unique_ptr<StatusUpdateStream> stream;
   asio::steady_timer timer;
   Backoff backoff;
@@ -34,7 +34,7 @@ StatusUpdateManager::~StatusUpdateManager() {
 }
 
 void StatusUpdateManager::adopt(const TaskKey& key, std::unique_ptr<StatusUpdateStream> stream) {
-  streams_[key] = std::make_shared<Delivery>(io_, std::move(stream), retry_min_, retry_max_);
+  streams_[key] = std::make_shared<Delivery>(io_, std::move(stream), retry_min_, retry_max_, seeds_());
 }
 
 Result<void> StatusUpdateManager::update(const TaskKey& key, const std::string& log_path,
@@ -43,7 +43,7 @@ Result<void> StatusUpdateManager::update(const TaskKey& key, const std::string& 
   if (found == streams_.end()) {
     auto stream = StatusUpdateStream::open(log_path);
     if (!stream) return stream.error();
-    found = streams_.emplace(key, std::make_shared<Delivery>(io_, std::move(*stream), retry_min_, retry_max_)).first;
+    found = streams_.emplace(key, std::make_shared<Delivery>(io_, std::move(*stream), retry_min_, retry_max_, seeds_())).first;
   }
   auto delivery = found->second;
   if (auto appended = delivery->stream->append(update, /*flush=*/false); !appended) return appended;

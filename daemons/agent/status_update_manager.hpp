@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -81,6 +82,9 @@ class StatusUpdateManager {
   Sender sender_;
   DoneHandler on_done_;
   std::map<TaskKey, std::shared_ptr<Delivery>> streams_;
+  // The backoffs' jitter seeds: a std::random_device per stream costs a
+  // cpuid (a trap to the hypervisor in a VM) each.
+  std::mt19937_64 seeds_{std::random_device{}()};
   StatusUpdateCounters counters_;
 };
 

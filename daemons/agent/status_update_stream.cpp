@@ -10,6 +10,7 @@ namespace dcos::agent {
 Result<std::unique_ptr<StatusUpdateStream>> StatusUpdateStream::open(const std::string& path) {
   auto opened = RecordLog::open(path);
   if (!opened) return opened.error();
+  opened->log.close();
   std::unique_ptr<StatusUpdateStream> stream(new StatusUpdateStream(std::move(opened->log), path));
   for (const auto& bytes : opened->records) {
     internal::Envelope record;
@@ -33,10 +34,10 @@ void StatusUpdateStream::apply(const internal::Envelope& record) {
 }
 
 Result<void> StatusUpdateStream::write(const internal::Envelope& record, bool durable) {
-  if (auto appended = log_.append(RecordLog::encode(record.SerializeAsString())); !appended) return appended;
-  if (durable) {
-    if (auto synced = log_.sync(); !synced) return synced;
-  }
+  auto written = log_.append(RecordLog::encode(record.SerializeAsString()));
+  if (written && durable) written = log_.sync();
+  log_.close();
+  if (!written) return written;
   apply(record);
   return {};
 }

@@ -13,7 +13,10 @@
 // update is acknowledged the stream is done and the task can be forgotten.
 //
 // Records are dcos.internal.Envelope messages holding a status_update or a
-// status_update_acknowledgement: the same types as on the wire.
+// status_update_acknowledgement: the same types as on the wire. The log's
+// file is open only while a record is written: an agent with thousands of
+// tasks would otherwise hold a descriptor per task, and every container
+// launch copies (and closes) the agent's descriptor table.
 // Not thread-safe.
 #pragma once
 

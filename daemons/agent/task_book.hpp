@@ -47,7 +47,7 @@ class TaskBook {
   using Sender = std::function<void(const internal::StatusUpdate&)>;
 
   TaskBook(boost::asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
-           Duration retry_min, Duration retry_max);
+           Duration retry_min, Duration retry_max, std::size_t launcher_threads = 2);
   ~TaskBook();
 
   void set_agent_id(const std::string& agent_id) { agent_id_ = agent_id; }
@@ -98,8 +98,8 @@ class TaskBook {
   boost::asio::io_context& io_;
   isolation::Containerizer& containerizer_;
   // Launches and ends wait on the kernel (cgroup creation and removal sleep
-  // in RCU grace periods), so a few threads overlap them.
-  boost::asio::thread_pool workers_{2};
+  // in RCU grace periods), so a few threads overlap them (--launcher_threads).
+  boost::asio::thread_pool workers_;
   // The status updates' disk flushes, apart: a flush waits on the disk
   // (milliseconds each on a virtual disk), and in the launch pool it would
   // hold up launches; several in flight share the file system's journal

@@ -34,8 +34,10 @@ Result<Message> load_message(const std::string& path) {
 // is then not re-registered, and the master accounts for it. The status
 // update streams, which are the task's record for its framework, are
 // fsync'd.
-Result<void> save(const std::string& dir, const std::string& name, const std::string& bytes) {
-  if (auto made = make_directories(dir, 0700); !made) return made;
+Result<void> save(const std::string& dir, const std::string& name, const std::string& bytes, bool make_dir = true) {
+  if (make_dir) {
+    if (auto made = make_directories(dir, 0700); !made) return made;
+  }
   return write_file_atomically(dir + "/" + name, bytes, 0600, /*durable=*/false);
 }
 
@@ -60,7 +62,13 @@ std::string TaskCheckpoints::sandbox(const std::string& agent_id, const std::str
 }
 
 Result<void> TaskCheckpoints::save_framework(const mesos::v1::FrameworkInfo& framework) {
-  return save(framework_dir(framework.id().value()), "framework.info", framework.SerializeAsString());
+  const std::string& id = framework.id().value();
+  std::string bytes = framework.SerializeAsString();
+  if (auto saved = saved_frameworks_.find(id); saved != saved_frameworks_.end() && saved->second == bytes) return {};
+  saved_frameworks_.erase(id);
+  if (auto saved = save(framework_dir(id), "framework.info", bytes); !saved) return saved;
+  saved_frameworks_[id] = std::move(bytes);
+  return {};
 }
 
 Result<void> TaskCheckpoints::save_task(const std::string& framework_id, const mesos::v1::TaskInfo& task) {
@@ -69,7 +77,8 @@ Result<void> TaskCheckpoints::save_task(const std::string& framework_id, const m
 
 Result<void> TaskCheckpoints::save_container(const std::string& framework_id, const std::string& task_id,
                                              const std::string& container_id) {
-  return save(task_dir(framework_id, task_id), "container", container_id);
+  // save_task() made the directory.
+  return save(task_dir(framework_id, task_id), "container", container_id, /*make_dir=*/false);
 }
 
 Result<void> TaskCheckpoints::forget_task(const std::string& framework_id, const std::string& task_id) {
@@ -78,6 +87,7 @@ Result<void> TaskCheckpoints::forget_task(const std::string& framework_id, const
   if (error) return Error{"remove '" + task_dir(framework_id, task_id) + "': " + error.message()};
   // A framework without tasks left is forgotten with its last task.
   if (fs::is_empty(framework_dir(framework_id) + "/tasks", error) && !error) {
+    saved_frameworks_.erase(framework_id);
     fs::remove_all(framework_dir(framework_id), error);
     if (error) return Error{"remove '" + framework_dir(framework_id) + "': " + error.message()};
   }

@@ -14,6 +14,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,8 +38,11 @@ class TaskCheckpoints {
  public:
   explicit TaskCheckpoints(std::string work_dir) : work_dir_(std::move(work_dir)) {}
 
+  // Writes framework.info unless this TaskCheckpoints already wrote the
+  // same bytes there (one write per framework, not one per task).
   Result<void> save_framework(const mesos::v1::FrameworkInfo& framework);
   Result<void> save_task(const std::string& framework_id, const mesos::v1::TaskInfo& task);
+  // After save_task() of the same task (its directory exists).
   Result<void> save_container(const std::string& framework_id, const std::string& task_id,
                               const std::string& container_id);
   // Removes the task's checkpoints (not its sandbox), and the framework's
@@ -60,6 +64,7 @@ class TaskCheckpoints {
   std::string task_dir(const std::string& framework_id, const std::string& task_id) const;
 
   std::string work_dir_;
+  std::map<std::string, std::string> saved_frameworks_;  // id -> framework.info as written
 };
 
 }  // namespace dcos::agent

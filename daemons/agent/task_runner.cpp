@@ -1,6 +1,5 @@
 #include "daemons/agent/task_runner.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +14,16 @@ namespace asio = boost::asio;
 using mesos::v1::TaskStatus;
 
 namespace {
+
+// A descriptor someone else owns, watched by the io thread: released (not
+// closed) when the watch ends, also when the io_context drops the watch.
+struct BorrowedDescriptor {
+  BorrowedDescriptor(asio::io_context& io, int fd) : descriptor(io, fd) {}
+  ~BorrowedDescriptor() {
+    if (descriptor.is_open()) (void)descriptor.release();
+  }
+  asio::posix::stream_descriptor descriptor;
+};
 
 bool has_capability(const mesos::v1::FrameworkInfo& framework, mesos::v1::FrameworkInfo::Capability::Type type) {
   for (const auto& capability : framework.capabilities())
@@ -91,15 +100,14 @@ asio::awaitable<void> TaskRunner::watch() {
   if (auto fd = containerizer_.ended_fd(id); !fd) {
     log::warning("container " + id + ": " + fd.error().message + ", waiting on a worker thread",
                  {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
-  } else if (const int copy = ::fcntl(*fd, F_DUPFD_CLOEXEC, 0); copy < 0) {
-    log::warning(
-        "container " + id + ": " + errno_error("dup its end descriptor").message + ", waiting on a worker thread",
-        {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});
   } else {
-    // A duplicate: the containerizer's descriptor stays its own to close.
-    asio::posix::stream_descriptor ended(io_, copy);
+    // The containerizer's own descriptor, borrowed (not a duplicate: every
+    // descriptor the agent holds is copied into each container it
+    // launches): released, never closed, before wait() closes it.
+    BorrowedDescriptor ended(io_, *fd);
     boost::system::error_code ec;
-    co_await ended.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    co_await ended.descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                         asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       log::warning("container " + id + ": polling for its end: " + ec.message() + ", waiting on a worker thread",
                    {{"TASK_ID", task_.task_id().value()}, {"CONTAINER_ID", placement_.container_id}});

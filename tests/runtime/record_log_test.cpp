@@ -80,6 +80,29 @@ TEST(RecordLog, RoundTripOfManyRecords) {
   for (std::size_t i = 0; i < written.size(); ++i) EXPECT_EQ(reopened.records[i], written[i]) << "record " << i;
 }
 
+// close() gives the descriptor back; append() and sync() take it again and
+// continue after the last record, and a log whose file went is an error.
+TEST(RecordLog, AppendAfterCloseContinuesTheLog) {
+  TempDir dir;
+  const std::string path = dir.path() + "/log";
+  auto opened = open_ok(path);
+  std::string all;
+  for (int i = 0; i < 3; ++i) {
+    const std::string payload = "record " + std::to_string(i);
+    append_ok(opened.log, payload);
+    all += RecordLog::encode(payload);
+    opened.log.close();
+    opened.log.close();  // twice is harmless
+  }
+  ASSERT_TRUE(opened.log.sync().ok());
+  EXPECT_EQ(contents(path), all);
+  EXPECT_EQ(open_ok(path).records.size(), 3u);
+  opened.log.close();
+  fs::remove(path);
+  EXPECT_FALSE(opened.log.append(RecordLog::encode("lost")).ok());
+  EXPECT_FALSE(fs::exists(path));
+}
+
 TEST(RecordLog, ReopenAppendsAfterTheLastRecord) {
   TempDir dir;
   const std::string path = dir.path() + "/log";
