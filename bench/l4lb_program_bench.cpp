@@ -5,7 +5,6 @@
 // Root only. Runs in a network namespace of its own (unshare), which the
 // kernel removes with everything in it when the benchmark exits.
 #include <sched.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,47 +16,13 @@
 #include <fstream>
 #include <string>
 
+#include "bench/l4lb_bench_common.hpp"
 #include "netlb/nftables/datapath.hpp"
 
 namespace {
 
 using namespace dcos::netlb;
-using Clock = std::chrono::steady_clock;
-
-struct Cost {
-  double wall_ms = 0, cpu_ms = 0;
-};
-
-double cpu_ms(int who) {
-  rusage usage{};
-  getrusage(who, &usage);
-  auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
-  return ms(usage.ru_utime) + ms(usage.ru_stime);
-}
-
-template <class F>
-Cost measure(F&& work) {
-  const double cpu0 = cpu_ms(RUSAGE_SELF) + cpu_ms(RUSAGE_CHILDREN);
-  const auto t0 = Clock::now();
-  work();
-  const auto t1 = Clock::now();
-  return {std::chrono::duration<double, std::milli>(t1 - t0).count(),
-          cpu_ms(RUSAGE_SELF) + cpu_ms(RUSAGE_CHILDREN) - cpu0};
-}
-
-Address vip(int i) { return Address::ipv4((11u << 24) | static_cast<uint32_t>(i + 1)); }
-Address backend(int i, int j) { return Address::ipv4((10u << 24) | (static_cast<uint32_t>(j) << 16) | static_cast<uint32_t>(i + 1)); }
-
-VipTable make_table(int vips, int backends) {
-  VipTable table;
-  for (int i = 0; i < vips; ++i) {
-    Service s{{Protocol::tcp, vip(i), 80}, "wlc", {}};
-    for (int j = 0; j < backends; ++j) s.destinations.push_back({backend(i, j), 8080, 1});
-    normalize(s);
-    table[s.key] = s;
-  }
-  return table;
-}
+using namespace dcos::netlb::bench;
 
 // kube-proxy's nftables mode: a verdict map from (address . proto . port) to
 // a chain per service, which picks an endpoint with numgen. With
@@ -110,13 +75,6 @@ bool nft_file(const std::string& path) {
   int status = 0;
   waitpid(pid, &status, 0);
   return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-int flag(int argc, char** argv, const char* name, int fallback) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return std::atoi(argv[i] + prefix.size());
-  return fallback;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/http_client.hpp"
+#include "tests/daemons/vip_task.hpp"
 #include "tests/support/task_cluster_test.hpp"
 
 namespace dcos::testing {
@@ -16,22 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-// A task holding host port `port`, discoverable on it with `labels`.
-json vip_task(const std::string& id, const json& offer, uint64_t port, const Labels& labels,
-              const std::string& protocol = "tcp") {
-  json task = command_task(id, offer, "sleep 1000");
-  task["resources"].push_back(
-      {{"name", "ports"}, {"type", "RANGES"}, {"ranges", {{"range", {{{"begin", port}, {"end", port}}}}}}});
-  json list = json::array();
-  for (const auto& [key, value] : labels) list.push_back({{"key", key}, {"value", value}});
-  task["discovery"] = {
-      {"visibility", "CLUSTER"},
-      {"ports", {{"ports", {{{"number", port}, {"protocol", protocol}, {"labels", {{"labels", list}}}}}}}}};
-  return task;
-}
 
 class L4lbTest : public TaskClusterTest {
  protected:

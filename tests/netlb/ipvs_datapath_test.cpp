@@ -1,7 +1,7 @@
 // The IPVS datapath against a kernel that has IPVS (the VM of
 // scripts/test-vm.sh; this project's hosts have none, so these skip there,
 // or fail with DCOS_REQUIRE_IPVS=1). Everything happens in the network
-// namespaces of a NetnsLab (tests/netlb/nftables/netns_lab.hpp): a client,
+// namespaces of a NetnsLab (tests/netlb/netns_lab.hpp): a client,
 // the lb (the director: IPVS services, the VIPs on `minuteman`) and two
 // backends running real TCP servers, joined by veth pairs.
 #include "netlb/ipvs/datapath.hpp"
@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "netlb/vip_addresses.hpp"
-#include "tests/netlb/nftables/netns_lab.hpp"
+#include "tests/netlb/netns_lab.hpp"
 
 namespace dcos::netlb {
 namespace {

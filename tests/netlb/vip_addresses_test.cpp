@@ -1,5 +1,5 @@
 // The VIP addresses on `minuteman`, in the lb namespace of a NetnsLab
-// (tests/netlb/nftables/netns_lab.hpp) each test makes: a dummy interface
+// (tests/netlb/netns_lab.hpp) each test makes: a dummy interface
 // where the kernel has them (the VM), the veth fallback where it does not
 // (this project's hosts), and the fallback forced. The lab routes
 // 11.0.0.0/8 locally, so these use addresses outside it. Root only; skips
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "tests/netlb/nftables/netns_lab.hpp"
+#include "tests/netlb/netns_lab.hpp"
 
 namespace dcos::netlb {
 namespace {

@@ -48,20 +48,23 @@ TaskCluster::~TaskCluster() {
   }
 }
 
-AgentNode& TaskCluster::start_agent(const std::string& name, const std::string& resources) {
+AgentNode& TaskCluster::start_agent(const std::string& name, const std::string& resources, const AgentPlace& place) {
   static std::atomic<int> counter{0};
   AgentNode node;
   node.name = name;
   node.port = free_port();
   node.cgroups_root = "/dcos-test-tasks-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   const std::string dir = dir_.path() + "/" + name;
-  node.process = std::make_unique<DaemonProcess>(
-      agent_binary(),
-      std::vector<std::string>{"--master=127.0.0.1:" + std::to_string(port_), "--ip=127.0.0.1",
-                               "--port=" + std::to_string(node.port), "--hostname=" + name,
-                               "--work_dir=" + dir + "/work", "--runtime_dir=" + dir + "/run",
-                               "--cgroups_root=" + node.cgroups_root, "--resources=" + resources},
-      dir_.path() + "/" + name + ".log");
+  std::vector<std::string> args = {"--master=" + place.master_ip + ":" + std::to_string(port_), "--ip=" + place.ip,
+                                   "--port=" + std::to_string(node.port), "--hostname=" + name,
+                                   "--work_dir=" + dir + "/work", "--runtime_dir=" + dir + "/run",
+                                   "--cgroups_root=" + node.cgroups_root, "--resources=" + resources};
+  std::string binary = agent_binary();
+  if (!place.netns.empty()) {  // nsenter execs the agent: the pid is the agent's
+    args.insert(args.begin(), {"--net=/var/run/netns/" + place.netns, "--", binary});
+    binary = "/usr/bin/nsenter";
+  }
+  node.process = std::make_unique<DaemonProcess>(binary, std::move(args), dir_.path() + "/" + name + ".log");
   node.process->start();
   agents_.push_back(std::move(node));
   AgentNode& added = agents_.back();

@@ -25,6 +25,17 @@ struct AgentNode {
   std::string id;  // the master's id for it, once registered
 };
 
+// Where an agent runs: by default beside the master on 127.0.0.1; or in
+// the network namespace `netns` (one the test made, by its name under
+// /var/run/netns), listening on `ip` (the address the master's state gives
+// its tasks) and reaching the master at `master_ip` (the master then needs
+// --ip=0.0.0.0).
+struct AgentPlace {
+  std::string netns;
+  std::string ip = "127.0.0.1";
+  std::string master_ip = "127.0.0.1";
+};
+
 class TaskCluster {
  public:
   // Starts the master with `master_flags` added (an --allocation_interval of
@@ -43,7 +54,8 @@ class TaskCluster {
 
   // Starts an agent and waits (20 s at most) until the master lists it
   // active; its id stays empty if it did not.
-  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024");
+  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024",
+                         const AgentPlace& place = {});
   // The id the master gave the active agent with this hostname, "" before it registered.
   std::string registered_id(const std::string& hostname);
   // Every daemon's log, for failure messages.

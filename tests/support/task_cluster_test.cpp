@@ -69,8 +69,8 @@ void TaskClusterTest::SetUp() {
   port_ = cluster_->port();
 }
 
-AgentNode& TaskClusterTest::start_agent(const std::string& name, const std::string& resources) {
-  AgentNode& node = cluster_->start_agent(name, resources);
+AgentNode& TaskClusterTest::start_agent(const std::string& name, const std::string& resources, const AgentPlace& place) {
+  AgentNode& node = cluster_->start_agent(name, resources, place);
   EXPECT_FALSE(node.id.empty()) << logs();
   return node;
 }

@@ -39,7 +39,8 @@ class TaskClusterTest : public ::testing::Test {
   virtual std::vector<std::string> master_flags() const { return {}; }
 
   // Starts an agent; a test failure if it did not register.
-  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024");
+  AgentNode& start_agent(const std::string& name, const std::string& resources = "cpus:2;mem:1024",
+                         const AgentPlace& place = {});
   std::unique_ptr<SubscribedScheduler> subscribe(const std::string& name);
   // An offer on the agent `agent_id`: one received earlier and not used
   // yet, or the next one (null if none came).

@@ -1,12 +1,12 @@
 // The nftables datapath against the real kernel, in namespaces the test
-// makes (netns_lab.hpp): real TCP backends behind veth pairs, a local
+// makes (../netns_lab.hpp): real TCP backends behind veth pairs, a local
 // client in the node's namespace and a forwarded one in its own.
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "netlb/nftables/datapath.hpp"
-#include "netns_lab.hpp"
+#include "tests/netlb/netns_lab.hpp"
 #include "tests/netlb/tables.hpp"
 
 namespace dcos::netlb {

@@ -7,7 +7,9 @@
 // the lb forwards, routes 11.0.0.0/8 locally (the VIP range's fallback on a
 // kernel without dummy interfaces), and the client routes it to the lb.
 // Each backend runs a TCP server on port 8080 (a child process in its
-// namespace) that writes its number as one byte on accept, then echoes.
+// namespace, tcp_backend.hpp) that writes its number as one byte on
+// accept, then echoes; or none, when the test runs its own there (the
+// daemon's traffic test runs agents and their tasks in them).
 // The destructor kills the servers and deletes the namespaces (with their
 // veths), also when a test fails; namespaces a killed run left behind
 // (l4t<pid>- of a pid gone) are removed by the next make(). Root only.
@@ -15,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,15 +26,21 @@
 
 namespace dcos::netlb::testing {
 
+class HeldConnection;
+
 class NetnsLab {
  public:
   // Empty when the host cannot (the reason in *why).
-  static std::unique_ptr<NetnsLab> make(int backends, std::string* why);
+  static std::unique_ptr<NetnsLab> make(int backends, std::string* why, bool servers = true);
   ~NetnsLab();
   NetnsLab(const NetnsLab&) = delete;
   NetnsLab& operator=(const NetnsLab&) = delete;
 
   std::string lb() const { return prefix_ + "lb"; }
+  std::string client() const { return prefix_ + "c"; }
+  std::string backend_netns(int i) const { return prefix_ + "b" + std::to_string(i); }
+  // The lb's address on backend i's veth (backend i's gateway).
+  std::string gateway(int i) const { return "10.77." + std::to_string(i) + ".1"; }
   std::string backend_address(int i) const { return "10.77." + std::to_string(i) + ".2"; }
 
   // Moves the calling thread into the lb namespace (and back on leave()).
@@ -46,10 +55,15 @@ class NetnsLab {
   static int connect_once(const std::string& address, uint16_t port);
   // The same from the client namespace.
   int connect_from_client(const std::string& address, uint16_t port) const;
+  // A connection made from the client namespace, held open (its socket
+  // stays there; any thread may use it).
+  std::unique_ptr<HeldConnection> hold_from_client(const std::string& address, uint16_t port) const;
+  // Runs `work` on a thread in the client namespace, and waits for it.
+  void in_client(const std::function<void()>& work) const;
 
  private:
   NetnsLab() = default;
-  Result<void> build(int backends);
+  Result<void> build(int backends, bool servers);
   Result<void> start_server(int i);
 
   std::string prefix_;

@@ -1,4 +1,4 @@
-#include "netns_lab.hpp"
+#include "tests/netlb/netns_lab.hpp"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+
+#include "tests/netlb/tcp_backend.hpp"
 
 namespace dcos::netlb::testing {
 
@@ -65,23 +67,6 @@ void close_with_reset(int fd) {
   close(fd);
 }
 
-[[noreturn]] void serve(int listener, char id) {
-  for (int served = 0; served < 1000000; ++served) {
-    int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    std::thread([fd, id] {
-      if (write(fd, &id, 1) == 1) {
-        char buffer[256];
-        ssize_t n;
-        while ((n = read(fd, buffer, sizeof buffer)) > 0)
-          if (write(fd, buffer, n) != n) break;
-      }
-      close(fd);
-    }).detach();
-  }
-  _exit(0);
-}
-
 // Namespaces of an earlier run of ours whose process died before its
 // destructor ran (a crash, SIGKILL): l4t<pid>-... with that pid gone.
 void remove_stale_namespaces() {
@@ -100,7 +85,7 @@ void remove_stale_namespaces() {
 
 }  // namespace
 
-std::unique_ptr<NetnsLab> NetnsLab::make(int backends, std::string* why) {
+std::unique_ptr<NetnsLab> NetnsLab::make(int backends, std::string* why, bool servers) {
   if (geteuid() != 0) {
     *why = "not root";
     return nullptr;
@@ -108,14 +93,14 @@ std::unique_ptr<NetnsLab> NetnsLab::make(int backends, std::string* why) {
   remove_stale_namespaces();
   std::unique_ptr<NetnsLab> lab(new NetnsLab());
   lab->prefix_ = "l4t" + std::to_string(getpid()) + "-";
-  if (auto built = lab->build(backends); !built) {
+  if (auto built = lab->build(backends, servers); !built) {
     *why = built.error().message;
     return nullptr;
   }
   return lab;
 }
 
-Result<void> NetnsLab::build(int backends) {
+Result<void> NetnsLab::build(int backends, bool servers) {
   std::string out;
   auto step = [&](const std::string& command) -> Result<void> {
     if (shell(command, &out) != 0) return Error{"'" + command + "': " + out};
@@ -126,7 +111,7 @@ Result<void> NetnsLab::build(int backends) {
     namespaces_.push_back(name);
     return step("ip -n " + name + " link set lo up");
   };
-  const std::string lb = this->lb(), client = prefix_ + "c";
+  const std::string lb = this->lb(), client = this->client();
   for (auto r : {add_netns(lb), step("ip -n " + lb + " route add local 11.0.0.0/8 dev lo"),
                  step("ip netns exec " + lb + " sysctl -qw net.ipv4.ip_forward=1"), add_netns(client),
                  step("ip link add vc netns " + lb + " type veth peer name eth0 netns " + client),
@@ -136,7 +121,7 @@ Result<void> NetnsLab::build(int backends) {
                  step("ip -n " + client + " route add default via 10.77.200.1")})
     if (!r) return r;
   for (int i = 1; i <= backends; ++i) {
-    const std::string b = prefix_ + "b" + std::to_string(i), n = std::to_string(i), veth = "v" + n;
+    const std::string b = backend_netns(i), n = std::to_string(i), veth = "v" + n;
     for (auto r : {add_netns(b), step("ip link add " + veth + " netns " + lb + " type veth peer name eth0 netns " + b),
                    step("ip -n " + lb + " addr add 10.77." + n + ".1/24 dev " + veth),
                    step("ip -n " + lb + " link set " + veth + " up"),
@@ -144,13 +129,14 @@ Result<void> NetnsLab::build(int backends) {
                    step("ip -n " + b + " link set eth0 up"),
                    step("ip -n " + b + " route add default via 10.77." + n + ".1")})
       if (!r) return r;
-    if (auto started = start_server(i); !started) return started;
+    if (servers)
+      if (auto started = start_server(i); !started) return started;
   }
   return {};
 }
 
 Result<void> NetnsLab::start_server(int i) {
-  int ns = open_netns(prefix_ + "b" + std::to_string(i));
+  int ns = open_netns(backend_netns(i));
   if (ns < 0) return errno_error("open the backend's netns");
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return errno_error("pipe2");
@@ -160,16 +146,11 @@ Result<void> NetnsLab::start_server(int i) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent || setns(ns, CLONE_NEWNET) != 0) _exit(1);
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int on = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(8080);
-    if (bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || listen(listener, 512) != 0) _exit(1);
+    auto listener = listen_tcp(8080);
+    if (!listener) _exit(1);
     char ok = 1;
     if (write(ready[1], &ok, 1) != 1) _exit(1);
-    serve(listener, static_cast<char>(i));
+    serve_forever(*listener, static_cast<char>(i));
   }
   close(ns);
   close(ready[1]);
@@ -218,15 +199,25 @@ int NetnsLab::connect_once(const std::string& address, uint16_t port) {
   return backend;
 }
 
-int NetnsLab::connect_from_client(const std::string& address, uint16_t port) const {
-  int backend = 0;
+void NetnsLab::in_client(const std::function<void()>& work) const {
   std::thread([&] {
-    int ns = open_netns(prefix_ + "c");
+    int ns = open_netns(client());
     if (ns < 0) return;
-    if (setns(ns, CLONE_NEWNET) == 0) backend = connect_once(address, port);
+    if (setns(ns, CLONE_NEWNET) == 0) work();
     close(ns);
   }).join();
+}
+
+int NetnsLab::connect_from_client(const std::string& address, uint16_t port) const {
+  int backend = 0;
+  in_client([&] { backend = connect_once(address, port); });
   return backend;
+}
+
+std::unique_ptr<HeldConnection> NetnsLab::hold_from_client(const std::string& address, uint16_t port) const {
+  std::unique_ptr<HeldConnection> held;
+  in_client([&] { held = std::make_unique<HeldConnection>(address, port); });
+  return held;
 }
 
 HeldConnection::HeldConnection(const std::string& address, uint16_t port) { fd_ = dial(address, port, &backend_); }
