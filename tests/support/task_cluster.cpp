@@ -17,13 +17,14 @@ TaskCluster::TaskCluster(const std::vector<std::string>& master_flags) {
   }
   host_ = *host;
   port_ = free_port();
-  std::vector<std::string> args = {"--ip=127.0.0.1", "--port=" + std::to_string(port_),
-                                   "--work_dir=" + dir_.path() + "/master"};
-  const bool interval_given = std::any_of(master_flags.begin(), master_flags.end(), [](const std::string& flag) {
-    return flag.starts_with("--allocation_interval=");
-  });
+  std::vector<std::string> args = {"--port=" + std::to_string(port_), "--work_dir=" + dir_.path() + "/master"};
+  const auto given = [&](const std::string& prefix) {
+    return std::any_of(master_flags.begin(), master_flags.end(),
+                       [&](const std::string& flag) { return flag.starts_with(prefix); });
+  };
+  if (!given("--ip=")) args.push_back("--ip=127.0.0.1");
   // Quick cycles, so that tests do not wait for offers.
-  if (!interval_given) args.push_back("--allocation_interval=100ms");
+  if (!given("--allocation_interval=")) args.push_back("--allocation_interval=100ms");
   args.insert(args.end(), master_flags.begin(), master_flags.end());
   master_ = std::make_unique<DaemonProcess>(master_binary(), args, dir_.path() + "/master.log");
   master_->start();

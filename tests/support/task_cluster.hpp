@@ -38,8 +38,9 @@ struct AgentPlace {
 
 class TaskCluster {
  public:
-  // Starts the master with `master_flags` added (an --allocation_interval of
-  // 100ms unless given) and waits for /health; check error() after.
+  // Starts the master with `master_flags` added (--ip=127.0.0.1 and an
+  // --allocation_interval of 100ms unless given) and waits for /health;
+  // check error() after.
   explicit TaskCluster(const std::vector<std::string>& master_flags = {});
   ~TaskCluster();
   TaskCluster(const TaskCluster&) = delete;
