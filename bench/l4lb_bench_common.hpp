@@ -1,16 +1,28 @@
 // What the l4lb benchmarks share: CPU and wall time of a piece of work
 // (the process's and its children's CPU, user + system), the synthetic
 // table of N VIPs x M backends (11.0.0.0/8 VIPs on port 80, backends in
-// 10.0.0.0/8 on port 8080, weight 1), and --name=N flags.
+// 10.0.0.0/8 on port 8080, weight 1), running a program, a network
+// namespace of the benchmark's own, the report's rows, and --name=N flags.
 #pragma once
 
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "netlb/datapath.hpp"
+#include "netlb/plan.hpp"
 #include "netlb/vip.hpp"
 
 namespace dcos::netlb::bench {
@@ -51,6 +63,90 @@ inline VipTable make_table(int vips, int backends) {
     table[s.key] = s;
   }
   return table;
+}
+
+// A datapath's costs on one table: programmed from empty (reconcile: dump,
+// plan, one apply), one backend change as the daemon makes it (a weight
+// to 0: the plan against the whole tables, then apply), the dump of the
+// whole table (checked equal to what was applied), and remove_all.
+struct DatapathCosts {
+  Cost full, plan, one, dump, clear;
+  const Destination* changed = nullptr;  // the destination drained, in the table given
+};
+
+inline Result<DatapathCosts> measure_datapath(Result<std::unique_ptr<Datapath>> made, const VipTable& table) {
+  if (!made) return made.error();
+  Datapath& datapath = **made;
+  DatapathCosts costs;
+  Result<std::vector<Change>> done = Error{"not run"};
+  costs.full = measure([&] { done = reconcile(datapath, table); });
+  if (!done) return Error{"from empty: " + done.error().message};
+  VipTable drained = table;
+  drained.begin()->second.destinations.front().weight = 0;
+  costs.changed = &table.begin()->second.destinations.front();
+  std::vector<Change> one_change;
+  costs.plan = measure([&] { one_change = netlb::plan(table, drained); });
+  Result<void> applied;
+  costs.one = measure([&] { applied = datapath.apply(one_change); });
+  if (!applied) return Error{"one change: " + applied.error().message};
+  Result<VipTable> held = Error{"not run"};
+  costs.dump = measure([&] { held = datapath.dump(); });
+  if (!held) return Error{"dump: " + held.error().message};
+  if (*held != drained) return Error{"the dump differs from what was applied"};
+  costs.clear = measure([&] { applied = datapath.remove_all(); });
+  if (!applied) return Error{"remove_all: " + applied.error().message};
+  return costs;
+}
+
+// Runs argv (found on PATH) with stdin from the file `input` when given;
+// whether it exited 0.
+inline bool run_program(const std::vector<std::string>& argv, const std::string& input = "") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!input.empty() && !std::freopen(input.c_str(), "r", stdin)) _exit(126);
+    std::vector<char*> args;
+    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Moves the process into a network namespace of its own, which the kernel
+// removes with everything in it when the process exits. False (said on
+// stderr, under `program`'s name) when it cannot.
+inline bool own_network_namespace(const char* program) {
+  if (unshare(CLONE_NEWNET) == 0) return true;
+  std::fprintf(stderr, "%s: unshare(CLONE_NEWNET) (run as root): %s\n", program, std::strerror(errno));
+  return false;
+}
+
+// The rows of a table of costs (label, wall ms, cpu ms).
+inline void print_costs(const std::vector<std::pair<std::string, Cost>>& rows) {
+  std::printf("%-36s %12s %12s\n", "", "wall ms", "cpu ms");
+  for (const auto& [label, cost] : rows)
+    std::printf(cost.wall_ms < 100 ? "%-36s %12.2f %12.2f\n" : "%-36s %12.1f %12.1f\n", label.c_str(), cost.wall_ms,
+                cost.cpu_ms);
+}
+
+inline void print_ours(const DatapathCosts& ours) {
+  print_costs({{"ours: from empty (reconcile)", ours.full},
+               {"ours: one backend change (apply)", ours.one},
+               {"ours: its plan (whole tables)", ours.plan},
+               {"ours: dump of the whole table", ours.dump},
+               {"ours: remove_all", ours.clear}});
+}
+
+// The ratios peer / ours from empty and for one change, with the goals.
+inline void print_ratios(const Cost& peer_full, const Cost& ours_full, const Cost& peer_one, const Cost& ours_one,
+                         const char* full_goal, const char* one_goal) {
+  std::printf("ratio from empty (peer / ours): %.2fx wall, %.2fx cpu%s\n", peer_full.wall_ms / ours_full.wall_ms,
+              peer_full.cpu_ms / std::max(ours_full.cpu_ms, 0.001), full_goal);
+  std::printf("ratio one change (peer / ours): %.2fx wall, %.2fx cpu%s\n", peer_one.wall_ms / ours_one.wall_ms,
+              peer_one.cpu_ms / std::max(ours_one.cpu_ms, 0.001), one_goal);
 }
 
 // --name=N among argv, else fallback.

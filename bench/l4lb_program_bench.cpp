@@ -4,8 +4,6 @@
 //
 // Root only. Runs in a network namespace of its own (unshare), which the
 // kernel removes with everything in it when the benchmark exits.
-#include <sched.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,17 +64,6 @@ std::string peer_ruleset(int vips, int backends, bool endpoint_chains) {
   return out + "add element ip kp service-ips { " + elements + " }\n";
 }
 
-bool nft_file(const std::string& path) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execlp("nft", "nft", "-f", path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,32 +73,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: l4lb-program-bench [--vips=10000] [--backends=10] [--endpoint_chains=0|1]\n");
     return 2;
   }
-  if (unshare(CLONE_NEWNET) != 0) {
-    std::perror("l4lb-program-bench: unshare(CLONE_NEWNET) (run as root)");
-    return 1;
-  }
-  auto made = make_nftables_datapath();
-  if (!made) return std::fprintf(stderr, "%s\n", made.error().message.c_str()), 1;
-  Datapath& datapath = **made;
-
+  if (!own_network_namespace("l4lb-program-bench")) return 1;
   const VipTable table = make_table(vips, backends);
-  dcos::Result<std::vector<Change>> done = dcos::Error{"not run"};
-  const Cost ours_full = measure([&] { done = reconcile(datapath, table); });
-  if (!done) return std::fprintf(stderr, "ours, from empty: %s\n", done.error().message.c_str()), 1;
-
-  // One backend change, as the daemon makes it: the plan against what it
-  // programmed, applied. Drain one backend, then add one.
-  VipTable drained = table;
-  drained.begin()->second.destinations.front().weight = 0;
-  std::vector<Change> one_change;
-  const Cost ours_plan = measure([&] { one_change = plan(table, drained); });
-  dcos::Result<void> applied;
-  const Cost ours_one = measure([&] { applied = datapath.apply(one_change); });
-  if (!applied) return std::fprintf(stderr, "ours, one change: %s\n", applied.error().message.c_str()), 1;
-  dcos::Result<VipTable> held = dcos::Error{"not run"};
-  const Cost ours_dump = measure([&] { held = datapath.dump(); });
-  if (!held || *held != drained) return std::fprintf(stderr, "ours: the dump differs from what was applied\n"), 1;
-  if (auto removed = datapath.remove_all(); !removed) return std::fprintf(stderr, "%s\n", removed.error().message.c_str()), 1;
+  auto ours = measure_datapath(make_nftables_datapath(), table);
+  if (!ours) return std::fprintf(stderr, "l4lb-program-bench: ours, %s\n", ours.error().message.c_str()), 1;
 
   char dir[] = "/tmp/l4lb-bench-XXXXXX";
   if (!mkdtemp(dir)) return std::perror("mkdtemp"), 1;
@@ -120,28 +85,20 @@ int main(int argc, char** argv) {
   // kube-proxy's way of changing one service: rewrite its chain.
   std::ofstream(one) << "flush chain ip kp svc-0\n" << service_rule(0, std::max(backends - 1, 1));
   bool peer_ok = true;
-  const Cost peer_full = measure([&] { peer_ok = nft_file(full); });
-  const Cost peer_one = peer_ok ? measure([&] { peer_ok = nft_file(one); }) : Cost{};
+  const Cost peer_full = measure([&] { peer_ok = run_program({"nft", "-f", full}); });
+  const Cost peer_one = peer_ok ? measure([&] { peer_ok = run_program({"nft", "-f", one}); }) : Cost{};
   std::remove(full.c_str());
   std::remove(one.c_str());
   rmdir(dir);
 
   std::printf("%d VIPs x %d backends, table inet dcos-l4lb vs kube-proxy-shaped `nft -f` (%s), one netns, same run\n",
               vips, backends, endpoint_chains ? "endpoint chains" : "endpoints as an anonymous map per service chain");
-  std::printf("%-34s %12s %12s\n", "", "wall ms", "cpu ms");
-  std::printf("%-34s %12.1f %12.1f\n", "ours: from empty (reconcile)", ours_full.wall_ms, ours_full.cpu_ms);
-  std::printf("%-34s %12.2f %12.2f\n", "ours: one backend change (apply)", ours_one.wall_ms, ours_one.cpu_ms);
-  std::printf("%-34s %12.2f %12.2f\n", "ours: its plan (whole tables)", ours_plan.wall_ms, ours_plan.cpu_ms);
-  std::printf("%-34s %12.1f %12.1f\n", "ours: dump of the whole table", ours_dump.wall_ms, ours_dump.cpu_ms);
+  print_ours(*ours);
   if (!peer_ok) {
     std::printf("peer: nft -f failed (is nft installed?)\n");
     return 1;
   }
-  std::printf("%-34s %12.1f %12.1f\n", "peer: nft -f from empty", peer_full.wall_ms, peer_full.cpu_ms);
-  std::printf("%-34s %12.2f %12.2f\n", "peer: nft -f one service change", peer_one.wall_ms, peer_one.cpu_ms);
-  std::printf("ratio from empty (peer / ours): %.1fx wall, %.1fx cpu; goal: about 1 s\n",
-              peer_full.wall_ms / ours_full.wall_ms, peer_full.cpu_ms / ours_full.cpu_ms);
-  std::printf("ratio one change (peer / ours): %.1fx wall, %.1fx cpu; goal: under 10 ms\n",
-              peer_one.wall_ms / ours_one.wall_ms, peer_one.cpu_ms / std::max(ours_one.cpu_ms, 0.001));
+  print_costs({{"peer: nft -f from empty", peer_full}, {"peer: nft -f one service change", peer_one}});
+  print_ratios(peer_full, ours->full, peer_one, ours->one, "; goal: about 1 s", "; goal: under 10 ms");
   return 0;
 }
