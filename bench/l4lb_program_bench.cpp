@@ -68,15 +68,20 @@ std::string peer_ruleset(int vips, int backends, bool endpoint_chains) {
 
 int main(int argc, char** argv) {
   const int vips = flag(argc, argv, "vips", 10000), backends = flag(argc, argv, "backends", 10);
-  const bool endpoint_chains = flag(argc, argv, "endpoint_chains", 0) != 0;
+  const bool endpoint_chains = flag(argc, argv, "endpoint_chains", 0) != 0, peer = flag(argc, argv, "peer", 1) != 0;
   if (vips < 1 || vips > 1000000 || backends < 1 || backends > 100) {
-    std::fprintf(stderr, "usage: l4lb-program-bench [--vips=10000] [--backends=10] [--endpoint_chains=0|1]\n");
+    std::fprintf(stderr,
+                 "usage: l4lb-program-bench [--vips=10000] [--backends=10] [--endpoint_chains=0|1] [--peer=1|0]\n");
     return 2;
   }
   if (!own_network_namespace("l4lb-program-bench")) return 1;
   const VipTable table = make_table(vips, backends);
   auto ours = measure_datapath(make_nftables_datapath(), table);
   if (!ours) return std::fprintf(stderr, "l4lb-program-bench: ours, %s\n", ours.error().message.c_str()), 1;
+  if (!peer) {  // ours alone, e.g. under perf or strace
+    print_ours(*ours);
+    return 0;
+  }
 
   char dir[] = "/tmp/l4lb-bench-XXXXXX";
   if (!mkdtemp(dir)) return std::perror("mkdtemp"), 1;
