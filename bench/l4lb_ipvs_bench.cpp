@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!own_network_namespace("l4lb-ipvs-bench")) return 1;
+  // A namespace with no address has no local routing table, and IPVS then
+  // takes every destination for a broadcast address (EINVAL): lo up makes it.
+  if (!run_program({"ip", "link", "set", "lo", "up"}))
+    return std::fprintf(stderr, "l4lb-ipvs-bench: ip link set lo up failed\n"), 1;
   if (auto probed = probe_ipvs(/*load_module=*/true); !probed)
     return std::fprintf(stderr, "l4lb-ipvs-bench: %s\n", probed.error().message.c_str()), 1;
   const VipTable table = make_table(vips, backends);
