@@ -131,6 +131,12 @@ class L4lbTrafficTest : public TaskClusterTest {
       ASSERT_FALSE(seen.empty()) << logs();
       ASSERT_EQ(seen.back().value("state", ""), "TASK_RUNNING") << logs();
     }
+    // TASK_RUNNING says the process started, not that it listens yet: the
+    // client reaches each backend directly first, as a health check would.
+    for (int i = 1; i <= kBackends; ++i)
+      ASSERT_TRUE(wait_until([&] { return lab_->connect_from_client(lab_->backend_address(i), kTaskPort) == i; }, 20s,
+                             50ms))
+          << "backend " << i << " does not serve\n" << logs();
   }
 
   // Kills task web-i with this grace period (the backend ignores SIGTERM).
