@@ -59,6 +59,8 @@
 
 namespace dcos::master {
 
+struct LaunchCheck;  // task_validation.hpp
+
 struct Options {
   std::string ip = "127.0.0.1";
   uint16_t port = 5050;
@@ -176,6 +178,8 @@ class Master {
   // tasks.cpp
   void accept(FrameworkRecord& framework, const Call::Accept& accept);
   void launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& task, const std::string& role);
+  void launch_group(FrameworkRecord& framework, const mesos::v1::Offer::Operation::LaunchGroup& group,
+                    LaunchCheck& check, const std::string& role);
   void drop_launch(FrameworkRecord& framework, const Call::Accept& accept, mesos::v1::TaskState state,
                    mesos::v1::TaskStatus::Reason reason, const std::string& message);
   void master_update(FrameworkRecord& framework, const mesos::v1::TaskID& task_id, const std::string& agent_id,

@@ -60,4 +60,21 @@ Result<void> validate_task(const mesos::v1::TaskInfo& task, LaunchCheck& check) 
   return {};
 }
 
+Result<void> validate_task_group(const mesos::v1::TaskGroupInfo& group, LaunchCheck& check) {
+  if (group.tasks_size() == 0) return Error{"the task group has no tasks"};
+  // Tried on copies: the group takes its resources and ids only if every
+  // task is valid.
+  ResourcePool pool = check.pool;
+  std::set<std::string> launching = check.launching;
+  LaunchCheck trial{check.framework, check.agent_id, launching, pool};
+  for (const auto& task : group.tasks()) {
+    const std::string which = "task '" + task.task_id().value() + "' of the group: ";
+    if (task.has_executor()) return Error{which + "a task of a group runs under the group's executor, not its own"};
+    if (auto valid = validate_task(task, trial); !valid) return Error{which + valid.error().message};
+  }
+  check.pool = std::move(pool);
+  check.launching = std::move(launching);
+  return {};
+}
+
 }  // namespace dcos::master

@@ -43,5 +43,9 @@ struct LaunchCheck {
 };
 
 Result<void> validate_task(const mesos::v1::TaskInfo& task, LaunchCheck& check);
+// A LAUNCH_GROUP's tasks, as one unit: all valid (their resources taken,
+// their ids in `launching`) or an error naming the first invalid task and
+// nothing taken. A task of a group has no executor of its own.
+Result<void> validate_task_group(const mesos::v1::TaskGroupInfo& group, LaunchCheck& check);
 
 }  // namespace dcos::master

@@ -62,17 +62,17 @@ void Master::accept(FrameworkRecord& framework, const Call::Accept& accept) {
   std::set<std::string> launching;
   LaunchCheck check{framework, agent_id, launching, pool};
   for (const auto& operation : accept.operations()) {
-    const bool group = operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP;
-    if (operation.type() != mesos::v1::Offer::Operation::LAUNCH && !group) {
+    if (operation.type() == mesos::v1::Offer::Operation::LAUNCH_GROUP) {
+      launch_group(framework, operation.launch_group(), check, role);
+      continue;
+    }
+    if (operation.type() != mesos::v1::Offer::Operation::LAUNCH) {
       log::warning("ignoring unsupported offer operation " + mesos::v1::Offer::Operation::Type_Name(operation.type()),
                    {{"FRAMEWORK_ID", framework.id()}});
       continue;
     }
-    const auto& tasks = group ? operation.launch_group().task_group().tasks() : operation.launch().task_infos();
-    for (const auto& task : tasks) {
-      auto valid =
-          group ? Result<void>(Error{"LAUNCH_GROUP is not supported by this master yet"}) : validate_task(task, check);
-      if (!valid) {
+    for (const auto& task : operation.launch().task_infos()) {
+      if (auto valid = validate_task(task, check); !valid) {
         ++scheduler_counters_.tasks_invalid;
         master_update(framework, task.task_id(), agent_id, mesos::v1::TASK_ERROR, TaskStatus::REASON_TASK_INVALID,
                       valid.error().message);
@@ -119,6 +119,25 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   log::info(
       "launching task " + info.task_id().value() + " on agent " + info.agent_id().value(),
       {{"FRAMEWORK_ID", framework.id()}, {"TASK_ID", info.task_id().value()}, {"AGENT_ID", info.agent_id().value()}});
+}
+
+// All of the group's tasks or none (Mesos' LAUNCH_GROUP): one invalid task
+// gives every task of the group TASK_ERROR (REASON_TASK_GROUP_INVALID).
+void Master::launch_group(FrameworkRecord& framework, const mesos::v1::Offer::Operation::LaunchGroup& group,
+                          LaunchCheck& check, const std::string& role) {
+  const auto& tasks = group.task_group().tasks();
+  Result<void> valid = {};
+  if (group.executor().type() == mesos::v1::ExecutorInfo::CUSTOM)
+    valid = Error{"a task group runs under the agent's default executor; CUSTOM executors are not supported"};
+  if (valid) valid = validate_task_group(group.task_group(), check);
+  if (!valid) {
+    scheduler_counters_.tasks_invalid += static_cast<uint64_t>(tasks.size());
+    for (const auto& task : tasks)
+      master_update(framework, task.task_id(), check.agent_id, mesos::v1::TASK_ERROR,
+                    TaskStatus::REASON_TASK_GROUP_INVALID, valid.error().message);
+    return;
+  }
+  for (const auto& task : tasks) launch(framework, task, role);
 }
 
 // Every task of an ACCEPT that could not be tried gets the same answer.

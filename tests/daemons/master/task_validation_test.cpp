@@ -70,6 +70,34 @@ TEST(TaskValidation, EachMistakeIsNamedAndTakesNothing) {
   EXPECT_EQ(format_resources(f.pool.remaining()), "cpus:1;mem:256;ports:[31000-31001]");
 }
 
+mesos::v1::TaskGroupInfo group(std::vector<mesos::v1::TaskInfo> tasks) {
+  mesos::v1::TaskGroupInfo out;
+  for (auto& info : tasks) *out.add_tasks() = std::move(info);
+  return out;
+}
+
+// LAUNCH_GROUP: every task of the group or none.
+TEST(TaskValidation, AGroupTakesAllItsResourcesOrNothing) {
+  Fixture f;
+  auto check = f.check();
+  auto too_big = validate_task_group(group({task("a", "cpus:0.5;mem:128"), task("b", "cpus:0.6")}), check);
+  ASSERT_FALSE(too_big);
+  EXPECT_NE(too_big.error().message.find("task 'b'"), std::string::npos) << too_big.error().message;
+  EXPECT_EQ(format_resources(f.pool.remaining()), "cpus:1;mem:256;ports:[31000-31001]");
+  EXPECT_TRUE(f.launching.empty());
+
+  auto own_executor = task("c", "cpus:0.1");
+  own_executor.mutable_executor()->mutable_executor_id()->set_value("e");
+  EXPECT_FALSE(validate_task_group(group({task("d", "cpus:0.1"), own_executor}), check));
+  EXPECT_FALSE(validate_task_group(group({}), check));
+  EXPECT_FALSE(validate_task_group(group({task("e", "cpus:0.1"), task("e", "cpus:0.1")}), check));
+  EXPECT_TRUE(f.launching.empty());
+
+  ASSERT_TRUE(validate_task_group(group({task("a", "cpus:0.5;mem:128"), task("b", "cpus:0.5")}), check));
+  EXPECT_EQ(format_resources(f.pool.remaining()), "mem:128;ports:[31000-31001]");
+  EXPECT_EQ(f.launching, (std::set<std::string>{"a", "b"}));
+}
+
 TEST(TaskValidation, TaskIdsAreUniqueAmongLiveTasksAndWithinOneAccept) {
   Fixture f;
   f.framework.tasks["running"] = mesos::v1::Task();
