@@ -191,7 +191,9 @@ int run_container(Options options, const std::vector<std::string>& command, std:
     done = fds[0].revents != 0;
     if (fds[1].revents) {
       signalfd_siginfo info_signal{};
-      (void)::read(signal_fd.get(), &info_signal, sizeof info_signal);
+      // Which signal it was does not matter: any of them destroys the container.
+      if (::read(signal_fd.get(), &info_signal, sizeof info_signal) < 0) {
+      }
       if (auto destroyed = (*containerizer)->destroy(info->id); !destroyed) fail(destroyed.error().message);
     }
     if (!options.json) {
