@@ -1,6 +1,7 @@
 // Containers' cgroups on cgroup v1: one directory "<mount><root>/<name>" in
-// each hierarchy used (memory, cpu, cpuacct, pids, devices; blkio for an IO
-// weight; freezer made by destroy only when processes are left to kill).
+// each hierarchy used (memory, cpu, cpuacct, pids; blkio for an IO weight;
+// freezer made by destroy only when processes are left to kill; devices
+// only where the device policy cannot be on the root: see dirs_for).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -43,7 +44,7 @@ class CgroupsV1 final : public Cgroups {
     if (!inherited) return inherited.error();
     std::vector<std::string> made;
     Result<void> done = [&]() -> Result<void> {
-      for (const auto& dir : dirs_for(container, limits)) {
+      for (const auto& dir : dirs_for(container, limits, *inherited)) {
         if (::mkdir(dir.c_str(), 0755) != 0) {
           if (errno == EEXIST) return Error{"cgroup '" + dir + "' already exists"};
           // The root is made with the first container, so that opening
@@ -68,13 +69,13 @@ class CgroupsV1 final : public Cgroups {
 
   std::vector<std::string> procs_files(const std::string& container) const override {
     std::vector<std::string> out;
-    for (const auto& dir : dirs(container)) out.push_back(dir + "/" + std::string(cgroup1::file::kProcs));
+    for (const auto& dir : joined(container)) out.push_back(dir + "/" + std::string(cgroup1::file::kProcs));
     return out;
   }
 
   Result<void> add_process(const std::string& container, pid_t pid) override {
     if (auto valid = check_name(container); !valid) return valid;
-    for (const auto& dir : dirs(container))
+    for (const auto& dir : joined(container))
       if (auto added = cgroup1::add_process(dir, pid); !added && cgroupfs::exists(dir)) return added;
     return {};
   }
@@ -155,8 +156,9 @@ class CgroupsV1 final : public Cgroups {
   }
 
   // The container's directories that exist: create made those dirs_for
-  // names; blkio and the freezer, where alone in their hierarchy, are
-  // looked for (one stat each).
+  // names; blkio, the freezer and devices, where alone in their hierarchy,
+  // are looked for (one stat each: a container of an older version has a
+  // devices cgroup of its own).
   std::vector<std::string> dirs(const std::string& container) const {
     std::vector<std::string> out;
     for (const auto& each : hierarchies_) {
@@ -166,24 +168,57 @@ class CgroupsV1 final : public Cgroups {
     return out;
   }
 
-  static bool made_on_demand(const Hierarchy& hierarchy) {
-    return hierarchy.controllers.size() == 1 &&
-           (hierarchy.controllers.contains("blkio") || hierarchy.controllers.contains("freezer"));
+  // The cgroups a container's process joins: its directories, and the
+  // root where the device policy is on it and the container has no devices
+  // cgroup of its own.
+  std::vector<std::string> joined(const std::string& container) const {
+    std::vector<std::string> out;
+    for (const auto& each : hierarchies_) {
+      std::string dir = each.mount + root_ + "/" + container;
+      if (!made_on_demand(each) || cgroupfs::exists(dir))
+        out.push_back(std::move(dir));
+      else if (alone(each, "devices"))
+        out.push_back(each.mount + root_);
+    }
+    return out;
+  }
+
+  static bool alone(const Hierarchy& hierarchy, std::string_view controller) {
+    return hierarchy.controllers.size() == 1 && hierarchy.controllers.contains(controller);
+  }
+
+  bool made_on_demand(const Hierarchy& hierarchy) const {
+    return alone(hierarchy, "blkio") || alone(hierarchy, "freezer") ||
+           (alone(hierarchy, "devices") && devices_on_root());
   }
 
   // The directories a container with these limits gets (each costs a
   // mkdir, a join and an rmdir at every launch): a blkio cgroup only for an
-  // IO weight, and none in a hierarchy of the freezer alone: destroy makes
-  // that one if processes are left to kill (cgroup1::destroy).
-  std::vector<std::string> dirs_for(const std::string& container, const CgroupLimits& limits) const {
+  // IO weight; none in a hierarchy of the freezer alone: destroy makes that
+  // one if processes are left to kill (cgroup1::destroy); none in one of
+  // the devices controller alone when the policy is on the root: the
+  // container joins the root, whose rules are the same as its own would be.
+  std::vector<std::string> dirs_for(const std::string& container, const CgroupLimits& limits,
+                                    bool devices_inherited) const {
     std::vector<std::string> out;
     for (const auto& each : hierarchies_) {
-      const bool alone = each.controllers.size() == 1;
-      if (alone && each.controllers.contains("blkio") && !limits.io_weight) continue;
-      if (alone && each.controllers.contains("freezer")) continue;
+      if (alone(each, "blkio") && !limits.io_weight) continue;
+      if (alone(each, "freezer")) continue;
+      if (alone(each, "devices") && devices_inherited) continue;
       out.push_back(each.mount + root_ + "/" + container);
     }
     return out;
+  }
+
+  bool devices_on_root() const {
+    std::lock_guard lock(devices_mutex_);
+    return devices_on_root_.value_or(false);
+  }
+
+  std::string devices_root() const {
+    std::string root = dir_of("devices", "");
+    root.pop_back();  // the "/" before the (empty) container name
+    return root;
   }
 
   Result<void> check_controllers(const CgroupLimits& limits) const {
@@ -221,8 +256,7 @@ class CgroupsV1 final : public Cgroups {
     std::lock_guard lock(devices_mutex_);
     if (devices_on_root_) return *devices_on_root_;
     if (!has("devices")) return *(devices_on_root_ = false);
-    std::string root = dir_of("devices", "");
-    root.pop_back();  // the "/" before the (empty) container name
+    const std::string root = devices_root();
     if (!cgroupfs::exists(root))
       if (auto made = make_directories(root); !made) return made.error();
     const auto rules = [&]() -> Result<std::vector<std::string>> {
@@ -273,7 +307,7 @@ class CgroupsV1 final : public Cgroups {
 
   std::vector<Hierarchy> hierarchies_;
   std::string root_;
-  std::mutex devices_mutex_;
+  mutable std::mutex devices_mutex_;
   std::optional<bool> devices_on_root_;
 };
 

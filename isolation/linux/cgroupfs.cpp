@@ -31,8 +31,31 @@ Result<void> write_control(const std::string& cgroup, std::string_view file, std
   return {};
 }
 
+// Control files are small and report no size (st_size 0): read into a
+// buffer until end of file, without the fstat a general read_file makes.
 Result<std::string> read_control(const std::string& cgroup, std::string_view file) {
-  return read_file(path_of(cgroup, file));
+  const std::string path = path_of(cgroup, file);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open '" + path + "'");
+  std::string content(4096, '\0');
+  std::size_t used = 0;
+  for (;;) {
+    if (used == content.size()) content.resize(content.size() * 2);
+    const ssize_t got = ::read(fd, content.data() + used, content.size() - used);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      const int saved = errno;
+      ::close(fd);
+      if (got < 0) {
+        errno = saved;
+        return errno_error("read '" + path + "'");
+      }
+      break;
+    }
+    used += static_cast<std::size_t>(got);
+  }
+  content.resize(used);
+  return content;
 }
 
 Result<uint64_t> parse_number(std::string_view text, const std::string& where) {

@@ -1,9 +1,10 @@
 // seccomp: syscall filters for containers. Profiles are in Docker's JSON
 // format (the one Docker, runc and crun read); libseccomp compiles them to a
 // classic BPF program, and a forked child installs that program just before
-// exec.
+// exec (seccomp.cpp).
 //
 //   parse_profile / default_profile   the policy, as data
+//             (seccomp_profile.cpp, seccomp_default.cpp)
 //   compile   in the launcher, before fork: resolves names, applies the
 //             includes/excludes, builds the BPF program (allocates freely)
 //   install   in the forked child, after prctl(PR_SET_NO_NEW_PRIVS) and
@@ -68,6 +69,10 @@ struct KernelVersion {
   unsigned minor = 0;
   auto operator<=>(const KernelVersion&) const = default;
 };
+
+// "6.1.0-13-amd64" -> 6.1. `whole`: the text must be just "major.minor"
+// (a profile's minKernel), not a release with more after it.
+Result<KernelVersion> parse_kernel_version(std::string_view text, bool whole);
 
 // When an entry applies ("includes") or does not ("excludes"):
 //   includes: the container has every one of `caps`, the host arch is one of

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "isolation/linux/cgroup1.hpp"
+#include "isolation/linux/cgroupfs.hpp"
 #include "isolation/linux/cgroup2.hpp"
 #include "runtime/atomic_file.hpp"
 #include "tests/support/held_child.hpp"
@@ -261,16 +263,20 @@ TEST_F(CgroupsV1Test, LimitsLandInEachHierarchyAndProcessesJoinAll) {
   const std::string lines = read_file("/proc/" + std::to_string(child.pid()) + "/cgroup").value();
   for (const auto& [controller, mount] : mounts_) EXPECT_NE(lines.find(controller), std::string::npos);
   auto entries = parse_process_cgroups(lines).value();
-  // Every hierarchy but the freezer's: destroy makes that one when it
-  // finds processes, and moves them there to freeze them.
+  // Every hierarchy but the freezer's (destroy makes that one when it
+  // finds processes, and moves them there to freeze them) and the devices'
+  // (its policy is on the root, which the process joins).
+  const auto alone = [&](const char* controller) {
+    return mounts_.contains(controller) && std::count_if(mounts_.begin(), mounts_.end(), [&](const auto& each) {
+                                             return each.second == mounts_.at(controller);
+                                           }) == 1;
+  };
   for (const auto& entry : entries)
     for (const auto& controller : entry.controllers)
       if (mounts_.contains(controller) && controller != "freezer") {
-        EXPECT_EQ(entry.path, root_ + "/c") << controller;
+        EXPECT_EQ(entry.path, controller == "devices" && alone("devices") ? root_ : root_ + "/c") << controller;
       }
-  const bool freezer_alone = std::count_if(mounts_.begin(), mounts_.end(), [&](const auto& each) {
-                                return each.second == mounts_.at("freezer");
-                              }) == 1;
+  const bool freezer_alone = alone("freezer");
   if (freezer_alone) {
     EXPECT_FALSE(std::filesystem::exists(mounts_.at("freezer") + root_ + "/c"));
   }
@@ -301,9 +307,10 @@ TEST_F(CgroupsV1Test, DestroyKillsAForkingTreeAndLeavesNoDirectory) {
   EXPECT_TRUE(cgroups_->destroy("tree")) << "destroying what is gone succeeds";
 }
 
-// The device policy is written once, on the root, and every container's
-// devices cgroup copies it at its mkdir. A root that already has children
-// and other rules cannot change its default: each container gets the rules.
+// The device policy is written once, on the root, and every container
+// joins the root (a devices cgroup of its own would copy the same rules at
+// its mkdir). A root that already has children and other rules cannot
+// change its default: each container gets a cgroup with the rules.
 TEST_F(CgroupsV1Test, TheDevicePolicyIsSetOnTheRootOnceAndInherited) {
   if (auto why = missing({"devices"}); !why.empty()) GTEST_SKIP() << why;
   std::vector<std::string> policy;
@@ -317,7 +324,9 @@ TEST_F(CgroupsV1Test, TheDevicePolicyIsSetOnTheRootOnceAndInherited) {
   const std::string devices = mounts_.at("devices") + root_;
   ASSERT_TRUE(cgroups_->create("a", {}));
   EXPECT_EQ(rules(devices), policy);
-  EXPECT_EQ(rules(devices + "/a"), policy);
+  EXPECT_FALSE(cgroupfs::exists(devices + "/a"));
+  const auto procs = cgroups_->procs_files("a");
+  EXPECT_NE(std::find(procs.begin(), procs.end(), devices + "/cgroup.procs"), procs.end());
   ASSERT_TRUE(cgroups_->destroy("a"));
 
   // A root left by an older version: children, and the host's "allow all".
@@ -334,7 +343,10 @@ TEST_F(CgroupsV1Test, TheDevicePolicyIsSetOnTheRootOnceAndInherited) {
   ASSERT_TRUE((*reopened)->create("b", {}));
   EXPECT_EQ(rules(devices), std::vector<std::string>{"a *:* rwm"});
   EXPECT_EQ(rules(devices + "/b"), policy);
+  const auto b_procs = (*reopened)->procs_files("b");
+  EXPECT_NE(std::find(b_procs.begin(), b_procs.end(), devices + "/b/cgroup.procs"), b_procs.end());
   ASSERT_TRUE((*reopened)->destroy("b"));
+  EXPECT_FALSE(cgroupfs::exists(devices + "/b"));
   ASSERT_TRUE(cgroup1::remove(devices + "/older"));
 }
 
