@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <utility>
 
 #include "runtime/unique_fd.hpp"
 
@@ -166,23 +167,17 @@ Result<void> add_arches(scmp_filter_ctx ctx, const Profile& profile, uint32_t na
   return {};
 }
 
+// The profile's comparisons as libseccomp's.
+constexpr std::pair<Op, scmp_compare> kCompares[] = {
+    {Op::kNotEqual, SCMP_CMP_NE},           {Op::kLessThan, SCMP_CMP_LT},
+    {Op::kLessOrEqual, SCMP_CMP_LE},        {Op::kEqual, SCMP_CMP_EQ},
+    {Op::kGreaterOrEqual, SCMP_CMP_GE},     {Op::kGreaterThan, SCMP_CMP_GT},
+    {Op::kMaskedEqual, SCMP_CMP_MASKED_EQ},
+};
+
 scmp_compare compare_of(Op op) {
-  switch (op) {
-    case Op::kNotEqual:
-      return SCMP_CMP_NE;
-    case Op::kLessThan:
-      return SCMP_CMP_LT;
-    case Op::kLessOrEqual:
-      return SCMP_CMP_LE;
-    case Op::kEqual:
-      return SCMP_CMP_EQ;
-    case Op::kGreaterOrEqual:
-      return SCMP_CMP_GE;
-    case Op::kGreaterThan:
-      return SCMP_CMP_GT;
-    case Op::kMaskedEqual:
-      return SCMP_CMP_MASKED_EQ;
-  }
+  for (const auto& [each, compare] : kCompares)
+    if (each == op) return compare;
   return SCMP_CMP_EQ;
 }
 

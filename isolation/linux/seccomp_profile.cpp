@@ -35,8 +35,9 @@ struct OpName {
   Op op;
 };
 constexpr OpName kOps[] = {
-    {"SCMP_CMP_NE", Op::kNotEqual},     {"SCMP_CMP_LT", Op::kLessThan},     {"SCMP_CMP_LE", Op::kLessOrEqual},
-    {"SCMP_CMP_EQ", Op::kEqual},        {"SCMP_CMP_GE", Op::kGreaterOrEqual}, {"SCMP_CMP_GT", Op::kGreaterThan},
+    {"SCMP_CMP_NE", Op::kNotEqual},           {"SCMP_CMP_LT", Op::kLessThan},
+    {"SCMP_CMP_LE", Op::kLessOrEqual},        {"SCMP_CMP_EQ", Op::kEqual},
+    {"SCMP_CMP_GE", Op::kGreaterOrEqual},     {"SCMP_CMP_GT", Op::kGreaterThan},
     {"SCMP_CMP_MASKED_EQ", Op::kMaskedEqual},
 };
 

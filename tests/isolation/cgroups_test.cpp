@@ -25,8 +25,8 @@
 #include <gtest/gtest.h>
 
 #include "isolation/linux/cgroup1.hpp"
-#include "isolation/linux/cgroupfs.hpp"
 #include "isolation/linux/cgroup2.hpp"
+#include "isolation/linux/cgroupfs.hpp"
 #include "runtime/atomic_file.hpp"
 #include "tests/support/held_child.hpp"
 
