@@ -32,12 +32,12 @@ bool frame_intact(const nft::HeldTable& held) {
     return it == held.chains.end() ? std::vector<std::string>{"(none)"} : it->second;
   };
   return rules("prerouting") == services && rules("output") == services &&
-         rules("postrouting") == std::vector<std::string>{"masquerade"};
+         rules("postrouting") == std::vector<std::string>{"masquerade-vips"};
 }
 
 bool pick_intact(const nft::HeldTable& held, uint32_t slots) {
   auto it = held.chains.find(nft::pick_chain(slots));
-  return it != held.chains.end() && it->second == std::vector<std::string>{"pick4", "pick6"};
+  return it != held.chains.end() && it->second == std::vector<std::string>{"vip-dnat4", "vip-dnat6"};
 }
 
 class NftablesDatapath final : public Datapath {

@@ -26,8 +26,11 @@ bool scheduler_writable(const std::string& name) {
 // The rules of the base chains, by the comment that names each.
 constexpr std::string_view kServicesRule =
     "%F daddr . meta l4proto . th dport vmap @services%V comment \"services%V\"";
+// The pick rule marks the connection with our conntrack label before its
+// DNAT, so that postrouting masquerades only connections we DNATed.
 constexpr std::string_view kPickRule =
-    "dnat %F to %F daddr . meta l4proto . th dport . numgen random mod %W map @backends%V comment \"pick%V\"";
+    "ct label set 127 dnat %F to %F daddr . meta l4proto . th dport . numgen random mod %W map @backends%V comment "
+    "\"vip-dnat%V\"";
 
 // Fills a rule template for one family (%F ip/ip6, %V 4/6) and weight.
 std::string rule(std::string_view pattern, bool v4, uint32_t slots = 0) {
@@ -132,7 +135,7 @@ void Batch::frame() {
   // Forwarded clients keep their address (the backend sees who called).
   head_ += "add chain " + t + " postrouting { type nat hook postrouting priority 100; policy accept; }\n";
   head_ += "flush chain " + t + " postrouting\n";
-  head_ += "add rule " + t + " postrouting ct status dnat fib saddr type local masquerade comment \"masquerade\"\n";
+  head_ += "add rule " + t + " postrouting ct label 127 fib saddr type local masquerade comment \"masquerade-vips\"\n";
 }
 
 void Batch::pick_chain(uint32_t slots, bool refill) {
