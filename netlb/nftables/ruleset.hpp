@@ -7,8 +7,8 @@
 //     set idle4       (vip . proto . port . backend address . port)   weight 0
 //     (the same three for IPv6: services6, backends6, idle6)
 //     chain prerouting, output   nat, dstnat: the services vmaps
-//     chain postrouting          nat, srcnat: masquerade DNATed local clients
-//     chain pick-W               dnat to (vip . proto . port . numgen random mod W) map @backends
+//     chain postrouting          nat, srcnat: masquerade local clients of connections we DNATed (ct label 127)
+//     chain pick-W               ct label set 127, dnat to (vip . proto . port . numgen random mod W) map @backends
 //
 // A destination of weight w holds w slots of its service, so a random slot
 // picks it with probability w / W; a weight-0 destination holds no slot (no
