@@ -199,9 +199,9 @@ int NetnsLab::connect_once(const std::string& address, uint16_t port) {
   return backend;
 }
 
-void NetnsLab::in_client(const std::function<void()>& work) const {
+void NetnsLab::in_netns(const std::string& name, const std::function<void()>& work) {
   std::thread([&] {
-    int ns = open_netns(client());
+    int ns = open_netns(name);
     if (ns < 0) return;
     if (setns(ns, CLONE_NEWNET) == 0) work();
     close(ns);

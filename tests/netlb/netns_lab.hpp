@@ -59,7 +59,9 @@ class NetnsLab {
   // stays there; any thread may use it).
   std::unique_ptr<HeldConnection> hold_from_client(const std::string& address, uint16_t port) const;
   // Runs `work` on a thread in the client namespace, and waits for it.
-  void in_client(const std::function<void()>& work) const;
+  void in_client(const std::function<void()>& work) const { in_netns(client(), work); }
+  // The same in any namespace of the lab (lb(), client(), backend_netns(i)).
+  static void in_netns(const std::string& name, const std::function<void()>& work);
 
  private:
   NetnsLab() = default;
