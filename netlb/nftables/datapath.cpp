@@ -14,11 +14,20 @@ namespace {
 
 using nft::Batch;
 
-// nft's own words, bounded (a batch of 100,000 elements can fail on each).
-std::string bounded(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  if (text.size() > 2000) text = text.substr(0, 2000) + "...";
-  return text.empty() ? "(nft gave no reason)" : text;
+// nft's own words on one line (its message with the kernel's error, then
+// the command it refers to; the lines of carets under it dropped), bounded
+// (a batch of 100,000 elements can fail on each).
+std::string bounded(const std::string& text) {
+  std::string out;
+  for (std::size_t at = 0; at < text.size() && out.size() <= 2000;) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (line.find_first_not_of(" ^~\t") == std::string::npos) continue;
+    out += (out.empty() ? "" : "; ") + line;
+  }
+  if (out.size() > 2000) out = out.substr(0, 2000) + "...";
+  return out.empty() ? "(nft gave no reason)" : out;
 }
 
 // The frame as Batch::frame() writes it: the six sets and the base chains'
@@ -63,7 +72,7 @@ class NftablesDatapath final : public Datapath {
     auto listed = run("list table inet " + table_, true);
     if (!listed) return listed.error();
     auto held = nft::parse_table(*listed);
-    if (!held) return Error{"list table inet " + table_ + ": " + held.error().message};
+    if (!held) return replace_unreadable(held.error().message);
 
     // What the kernel holds is what the services map says, where the rules
     // that carry it out agree; the rest is healed here, in one transaction,
@@ -176,6 +185,20 @@ class NftablesDatapath final : public Datapath {
       return Error{"nft '" + first + (commands.size() > first.size() ? " ...'" : "'") + ": " + bounded(error)};
     }
     return output;
+  }
+
+  // A table we cannot read (changed from outside into a shape we do not
+  // write, or listed by nft in JSON that is not: nft 1.0.6 with a table
+  // flag it cannot print) cannot be healed piece by piece: it goes whole,
+  // and the plan against the empty table this returns builds it again.
+  Result<VipTable> replace_unreadable(const std::string& why) {
+    if (auto removed = run("delete table inet " + table_, false); !removed)
+      return Error{"list table inet " + table_ + ": " + why + "; replacing it: " + removed.error().message};
+    programmed_.clear();
+    picks_.clear();
+    known_ = true;
+    exists_ = false;
+    return VipTable{};
   }
 
   Result<bool> table_exists() {

@@ -158,6 +158,27 @@ TEST_F(NftablesDatapathTest, WhatIsRemovedFromOutsideComesBackOnReconcile) {
   EXPECT_EQ(NetnsLab::connect_once("11.0.0.2", 80), 1);
 }
 
+TEST_F(NftablesDatapathTest, ATableChangedBeyondReadingIsReplacedWhole) {
+  if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
+  const VipTable want = table_of({service(kVip, 80, {backend(1, 1), backend(2, 1)})});
+  reconcile_to(want);
+  // services4 replaced by a map of another type: not something we write.
+  std::string out;
+  ASSERT_EQ(lab_->run_in_lb("nft 'flush chain inet dcos-l4lb prerouting; flush chain inet dcos-l4lb output; "
+                            "delete map inet dcos-l4lb services4; add map inet dcos-l4lb services4 "
+                            "{ type ipv4_addr : verdict; elements = { 11.0.0.1 : accept } }'",
+                            &out),
+            0)
+      << out;
+  EXPECT_EQ(NetnsLab::connect_once(kVip, 80), 0);
+
+  reconcile_to(want);
+  auto got = spread(40);
+  EXPECT_EQ(got[0], 0);
+  EXPECT_GT(got[1], 0);
+  EXPECT_GT(got[2], 0);
+}
+
 TEST_F(NftablesDatapathTest, RemoveAllLeavesNothing) {
   if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
   reconcile_to(table_of({service(kVip, 80, {backend(1, 1)})}));
