@@ -24,7 +24,8 @@ struct Backend {
 };
 
 // Opens the datapath `choice` names (auto: IPVS if the kernel resolves the
-// IPVS generic netlink family, loading ip_vs if need be, else nftables); an
+// IPVS generic netlink family, loading ip_vs if need be, else nftables; ipvs
+// on a kernel without IPVS: a datapath that tries again at each use); an
 // Error says why it cannot.
 Result<Backend> open_backend(BackendChoice choice);
 

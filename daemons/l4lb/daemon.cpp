@@ -100,9 +100,10 @@ void L4lbDaemon::sync() {
   if (!outcome) {
     ++datapath_errors_;
     last_error_ = outcome.error().message;
-    log::error("cannot bring the kernel to the wanted table: " + last_error_ + "; reconciling again shortly");
+    const auto delay = arm_retry();
+    log::error("cannot bring the kernel to the wanted table: " + last_error_ + "; reconciling again in " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) + " ms");
     notify::status("datapath error: " + last_error_);
-    arm_retry();
     return;
   }
   retry_backoff_.reset();
@@ -138,11 +139,13 @@ void L4lbDaemon::arm_reconcile() {
   });
 }
 
-void L4lbDaemon::arm_retry() {
-  retry_timer_.expires_after(retry_backoff_.next());
+Backoff::Duration L4lbDaemon::arm_retry() {
+  const Backoff::Duration delay = retry_backoff_.next();
+  retry_timer_.expires_after(delay);
   retry_timer_.async_wait([this](const boost::system::error_code& error) {
     if (!error && !stopped_) schedule_sync();
   });
+  return delay;
 }
 
 std::string L4lbDaemon::health() const {

@@ -42,7 +42,7 @@ class L4lbDaemon {
   void sync();
   void report_problems();
   void arm_reconcile();
-  void arm_retry();
+  Backoff::Duration arm_retry();  // the delay it chose
   std::string health() const;
   std::string metrics() const;
   std::string vips() const;

@@ -13,10 +13,12 @@
 // deletes the namespaces, also after a failure. Root; skips naming what is
 // missing.
 #include <signal.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -97,13 +99,16 @@ class L4lbTrafficTest : public TaskClusterTest {
     lab_.reset();
   }
 
-  void start_l4lb() {
+  // dcos-l4lb, run through `wrapper` (a program and its arguments) if given.
+  void start_l4lb(std::vector<std::string> wrapper = {}, const std::string& backend = "nftables") {
     if (http_port_ == 0) http_port_ = free_port();
-    l4lb_ = std::make_unique<DaemonProcess>(
-        l4lb_binary(),
-        std::vector<std::string>{master_flag(), "--backend=nftables", "--http_port=" + std::to_string(http_port_),
-                                 "--log_level=debug"},
-        dir_.path() + "/l4lb-" + std::to_string(++l4lb_starts_) + ".log");
+    std::vector<std::string> args{l4lb_binary(), master_flag(), "--backend=" + backend,
+                                  "--http_port=" + std::to_string(http_port_), "--log_level=debug"};
+    args.insert(args.begin(), wrapper.begin(), wrapper.end());
+    const std::string program = args.front();
+    args.erase(args.begin());
+    l4lb_ = std::make_unique<DaemonProcess>(program, args,
+                                            dir_.path() + "/l4lb-" + std::to_string(++l4lb_starts_) + ".log");
     l4lb_->start();
     ASSERT_TRUE(wait_until([&] { return get_json(http_port_, "/health").has_value(); })) << l4lb_->log();
   }
@@ -316,6 +321,76 @@ TEST_F(L4lbTrafficTest, AKillingTaskKeepsItsConnectionsAndGetsNoNewOnesAndAnEnde
   const TableCounts counts = count_table(nft_listing());
   EXPECT_EQ(counts.elements.at("backends4"), 1u) << counts;
   EXPECT_EQ(counts.elements.at("idle4"), 1u) << counts;
+}
+
+// The delays dcos-l4lb logged before its retries, in order.
+std::vector<int> retry_delays(const std::string& log) {
+  static const std::regex again("reconciling again in ([0-9]+) ms");
+  std::vector<int> delays;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), again); it != std::sregex_iterator(); ++it)
+    delays.push_back(std::stoi((*it)[1]));
+  return delays;
+}
+
+// Netlink errors (issue 7, "Bad input"): logged with the operation and the
+// kernel's error, counted in /metrics, retried with a growing delay, the
+// daemon serving all along; and the rules there once the cause is gone.
+TEST_F(L4lbTrafficTest, NetlinkErrorsAreLoggedCountedAndRetriedUntilTheCauseGoes) {
+  auto failing_until_retried = [&](const std::string& what) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(wait_until([&] { return metric("dcos_l4lb_netlink_errors_total") >= 3; }, 30s)) << l4lb_->log();
+    EXPECT_TRUE(l4lb_->running());
+    const auto health = get_json(http_port_, "/health");
+    ASSERT_TRUE(health.has_value());
+    EXPECT_FALSE(health->value("in_sync", true));
+    EXPECT_EQ(metric("dcos_l4lb_in_sync"), 0);
+    // Jittered (delay n drawn from [d/2, d], d doubling): the third is
+    // always above the first.
+    const std::vector<int> delays = retry_delays(l4lb_->log());
+    ASSERT_GE(delays.size(), 3u) << l4lb_->log();
+    EXPECT_GT(delays[2], delays[0]) << l4lb_->log();
+  };
+
+  // 1. No CAP_NET_ADMIN: the kernel refuses nftables' netlink (EPERM).
+  start_l4lb({"/usr/bin/setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin"});
+  ASSERT_NO_FATAL_FAILURE(failing_until_retried("without CAP_NET_ADMIN"));
+  EXPECT_NE(l4lb_->log().find("nft 'list tables inet'"), std::string::npos) << l4lb_->log();
+  EXPECT_NE(l4lb_->log().find("Operation not permitted"), std::string::npos) << l4lb_->log();
+  EXPECT_NE(get_json(http_port_, "/health")->value("message", "").find("Operation not permitted"), std::string::npos);
+  l4lb_.reset();
+
+  // 2. IPVS asked for on a kernel without it (this host; the VM has it).
+  if (::access("/proc/net/ip_vs", F_OK) != 0) {
+    start_l4lb({}, "ipvs");
+    ASSERT_NO_FATAL_FAILURE(failing_until_retried("--backend=ipvs without IPVS"));
+    EXPECT_NE(l4lb_->log().find("the kernel has no IPVS (generic netlink family IPVS"), std::string::npos)
+        << l4lb_->log();
+    l4lb_.reset();
+  }
+
+  // 3. Our table held by another process (nft's `owner` flag: the kernel
+  // refuses anyone else with EPERM until the owner's netlink socket
+  // closes): refused, retried, then programmed once the owner is gone.
+  ASSERT_NO_FATAL_FAILURE(start_backends());
+  std::unique_ptr<FILE, int (*)(FILE*)> owner(::popen((std::string(kNft) + " -i >/dev/null 2>&1").c_str(), "we"),
+                                               ::pclose);  // closed also when the test fails
+  ASSERT_NE(owner, nullptr);
+  ::fputs("add table inet dcos-l4lb { flags owner; }\n", owner.get());
+  ::fflush(owner.get());
+  ASSERT_TRUE(wait_until([&] { return run_program({kNft, "list", "tables"}, 10s).second.find("dcos-l4lb") !=
+                                      std::string::npos; }, 10s));
+  start_l4lb();
+  ASSERT_NO_FATAL_FAILURE(failing_until_retried("our table owned by another process"));
+  EXPECT_NE(l4lb_->log().find("Operation not permitted; delete table inet dcos-l4lb"), std::string::npos)
+      << l4lb_->log();
+  owner.reset();  // nft exits; the kernel drops its table
+
+  const std::string vip = wait_for_weights({{1, 1}, {2, 1}, {3, 1}});
+  ASSERT_EQ(vip.rfind("11.", 0), 0u) << vip;
+  auto reached = spread(vip, kVipPort, 60);
+  EXPECT_EQ(reached[0], 0) << "failed connections";
+  for (int i = 1; i <= kBackends; ++i) EXPECT_GT(reached[i], 0) << "backend " << i;
+  EXPECT_TRUE(l4lb_->running());
 }
 
 }  // namespace
