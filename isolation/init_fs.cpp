@@ -30,6 +30,13 @@ uint64_t mount_attributes(unsigned long flags) noexcept {
          (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0) | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
 }
 
+// Hides `path`: an empty read-only tmpfs over a directory, /dev/null over
+// a file. -1 with errno when the mount fails.
+int mask(const char* path, bool directory) noexcept {
+  return directory ? ::mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
+                   : ::mount("/dev/null", path, nullptr, MS_BIND, nullptr);
+}
+
 }  // namespace
 
 int open_sandbox(const std::string& sandbox, SandboxFds& fds) noexcept {
@@ -81,21 +88,16 @@ int run_step(const FsStep& step, const SandboxFds& sandbox) noexcept {
       if (errno != ENOSYS) return errno;
       return ::mount(nullptr, step.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0 ? errno : 0;
     }
-    case FsStep::Kind::device: {
-      struct stat st {};
-      if (::stat(step.source.c_str(), &st) < 0) return errno;
-      if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) return ENODEV;
-      if (::mknod(step.target.c_str(), (st.st_mode & S_IFMT) | 0666, st.st_rdev) < 0) return errno;
-      // Whatever the umask took away.
-      return ::chmod(step.target.c_str(), 0666) < 0 ? errno : 0;
-    }
+    case FsStep::Kind::device:
+      // 0666 as it stands: the init runs its steps with umask 0.
+      return ::mknod(step.target.c_str(), S_IFCHR | 0666, step.device) < 0 ? errno : 0;
     case FsStep::Kind::mask: {
-      struct stat st {};
-      if (::stat(step.target.c_str(), &st) < 0) return errno == ENOENT ? 0 : errno;
-      const int failed = S_ISDIR(st.st_mode) ? ::mount("tmpfs", step.target.c_str(), "tmpfs",
-                                                       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-                                             : ::mount("/dev/null", step.target.c_str(), nullptr, MS_BIND, nullptr);
-      return failed < 0 ? errno : 0;
+      // The kernel refuses a directory over a file and the reverse
+      // (ENOTDIR): then the other one; a target that is not there, ENOENT.
+      const bool directory = step.source == "tmpfs";
+      if (mask(step.target.c_str(), directory) == 0 || errno == ENOENT) return 0;
+      if (errno != ENOTDIR) return errno;
+      return mask(step.target.c_str(), !directory) == 0 || errno == ENOENT ? 0 : errno;
     }
   }
   return EINVAL;

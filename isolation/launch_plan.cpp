@@ -5,10 +5,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <utility>
 
 #include "runtime/unique_fd.hpp"
 
@@ -115,30 +117,41 @@ constexpr unsigned long kBindNoDev = MS_BIND | MS_NODEV | MS_NOSUID;
 void protect_kernel_files(const std::string& root, std::vector<FsStep>& fs) {
   for (const char* path : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
     fs.push_back(step(FsStep::Kind::read_only, root + path));
-  for (const char* path :
-       {"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"})
-    fs.push_back(step(FsStep::Kind::mask, root + path));
+  // Each with what it is in Linux (the init tries that first, and the
+  // other where the kernel says otherwise: no stat before each).
+  for (const char* path : {"/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                           "/proc/sched_debug"})
+    fs.push_back(step(FsStep::Kind::mask, root + path, "/dev/null"));
+  for (const char* path : {"/proc/asound", "/proc/acpi", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"})
+    fs.push_back(step(FsStep::Kind::mask, root + path, "tmpfs"));
 }
+
+// Where a root file system gets mounts, parents first.
+constexpr const char* kMountPoints[] = {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs};
 
 // What an image must look like for the mounts made into it before
 // pivot_root: they resolve against the host's root, so no path they cross
 // may be a symbolic link (an image's "/mnt -> /etc" would land the sandbox
 // on the host's /etc). And the overlay's options are a comma- and
 // colon-separated list: paths holding those would add options or layers.
-Result<void> check_image(const std::string& image, const std::string& scratch) {
+// Returns the mount points the image lacks (made at launch, in the overlay).
+Result<std::vector<const char*>> check_image(const std::string& image, const std::string& scratch) {
   for (const std::string& path : {image, scratch}) {
     if (path.find_first_of(",:\\") != std::string::npos)
       return Error{"image path '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
   }
-  for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs}) {
+  std::vector<const char*> missing;
+  for (const char* dir : kMountPoints) {
     struct stat st {};
-    if (::lstat((image + dir).c_str(), &st) != 0) continue;  // made at launch
+    if (::lstat((image + dir).c_str(), &st) != 0) {
+      missing.push_back(dir);
+      continue;
+    }
     if (!S_ISDIR(st.st_mode))
       return Error{"image '" + image + "': '" + dir + "' is not a directory (" +
                    (S_ISLNK(st.st_mode) ? "a symbolic link" : "a file") + "); the containerizer mounts there"};
   }
-  return {};
+  return missing;
 }
 
 // The host's file system, with a fresh /proc (the container's pid
@@ -165,23 +178,35 @@ void plan_host_fs(const std::string& sandbox, std::vector<FsStep>& fs) {
   }
 }
 
+// The nodes every container's /dev has, with the numbers Linux gives them
+// (Documentation/admin-guide/devices.txt: the memory devices are major 1,
+// the current tty 5:0); the device policy admits these.
+const std::pair<const char*, dev_t> kDevices[] = {
+    {"null", makedev(1, 3)},   {"zero", makedev(1, 5)},    {"full", makedev(1, 7)},
+    {"random", makedev(1, 8)}, {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)},
+};
+
 // A root file system of its own, mounted on <runtime_dir>/rootfs: the image
 // as the lower layer of an overlay whose changes land in the scratch
 // directory, a minimal /dev, /proc, a read-only /sys, the sandbox, then
 // pivot_root into it.
 void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& scratch,
-                 const std::string& sandbox, std::vector<FsStep>& fs) {
+                 const std::string& sandbox, const std::vector<const char*>& missing, std::vector<FsStep>& fs) {
   const std::string root = runtime + "/rootfs";
   fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
                           "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work"));
-  for (const char* dir : {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs})
-    fs.push_back(step(FsStep::Kind::mkdir, root + dir));
+  // The image is the overlay's lower layer, unchanged, and the scratch
+  // directory fresh: the mount points it has are there.
+  for (const char* dir : missing) fs.push_back(step(FsStep::Kind::mkdir, root + dir));
   fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
   protect_kernel_files(root, fs);
   fs.push_back(mount_step("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
-  for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"})
-    fs.push_back(step(FsStep::Kind::device, root + "/dev/" + device, std::string("/dev/") + device));
+  for (const auto& [name, number] : kDevices) {
+    FsStep node = step(FsStep::Kind::device, root + "/dev/" + name, std::string("/dev/") + name);
+    node.device = number;
+    fs.push_back(std::move(node));
+  }
   fs.push_back(step(FsStep::Kind::mkdir, root + "/dev/pts"));
   fs.push_back(
       mount_step("devpts", root + "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"));
@@ -219,7 +244,8 @@ std::string FsStep::describe() const {
     case Kind::mask:
       return "mask '" + target + "'";
     case Kind::device:
-      return "make the device node '" + target + "' (as '" + source + "')";
+      return "make the device node '" + target + "' (" + std::to_string(major(device)) + ":" +
+             std::to_string(minor(device)) + ", as the host's '" + source + "')";
   }
   return "file system step";
 }
@@ -278,11 +304,9 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   if (context.rootfs.empty()) {
     plan_host_fs(spec.sandbox, plan.fs);
   } else {
-    plan_rootfs(context.rootfs, context.runtime_dir, context.scratch_dir, spec.sandbox, plan.fs);
-  }
-
-  if (!context.rootfs.empty()) {
-    if (auto checked = check_image(context.rootfs, context.scratch_dir); !checked) return checked.error();
+    auto missing = check_image(context.rootfs, context.scratch_dir);
+    if (!missing) return missing.error();
+    plan_rootfs(context.rootfs, context.runtime_dir, context.scratch_dir, spec.sandbox, *missing, plan.fs);
   }
   plan.env = spec.env;
   const std::string path = variable(spec.env, "PATH").value_or(kDefaultPath);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <sched.h>
+#include <sys/types.h>
 
 #include <memory>
 #include <optional>
@@ -28,10 +29,12 @@ namespace dcos::isolation {
 struct FsStep {
   // read_only: bind `target` on itself and make it read-only, with what is
   // mounted below it; mask: hide `target` (/dev/null over a file, an empty
-  // read-only tmpfs over a directory). Both skip a target that does not
-  // exist (it differs by kernel). device: make `target` a device node of the
-  // type and number of `source` (the host's, read before pivot_root), mode
-  // 0666: cheaper than a bind mount of it, to make and to unmount.
+  // read-only tmpfs over a directory; `source` is the one tried first,
+  // "/dev/null" or "tmpfs"). Both skip a target that does not exist (it
+  // differs by kernel). device: make `target` the character
+  // device `device` (`source` names it), mode 0666 (the init runs its steps
+  // with umask 0): cheaper than a bind mount of the host's node, to make
+  // and to unmount.
   enum class Kind { mount, mkdir, symlink, pivot_root, chdir, read_only, mask, device };
   // Where a bind mount's source (or a chdir's target) comes from: the path,
   // or the sandbox (or its tmp/) through a descriptor the child opens in
@@ -45,6 +48,7 @@ struct FsStep {
   unsigned long flags = 0;
   std::string data;
   From from = From::path;
+  dev_t device = 0;  // device: its number (makedev)
   // "mount proc on '/proc'": the error message's subject.
   std::string describe() const;
 };

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,9 +143,13 @@ DCOS_CHILD_NORETURN_CALLER void set_up_namespaces(const ChildArgs& args, bool in
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
   init_fs::SandboxFds sandbox;
   if (int error = init_fs::open_sandbox(plan.sandbox, sandbox)) fail(args, kSandbox, 0, error);
+  // The steps' modes as they stand (device nodes 0666, mount points 0755),
+  // one umask for all instead of a chmod each; the task gets the caller's.
+  const mode_t umask = ::umask(0);
   for (std::size_t i = 0; i < plan.fs.size(); ++i) {
     if (int error = init_fs::run_step(plan.fs[i], sandbox)) fail(args, kFs, static_cast<int>(i), error);
   }
+  ::umask(umask);
   if (plan.namespaces & CLONE_NEWNET) {
     if (int error = bring_up_loopback()) fail(args, kLoopback, 0, error);
   }
