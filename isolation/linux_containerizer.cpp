@@ -192,6 +192,7 @@ std::shared_ptr<LinuxContainerizer::Container> LinuxContainerizer::find(const st
 }
 
 // Compiling a profile costs about a millisecond; containers share filters.
+constexpr std::size_t kMaxCachedFilters = 64;
 Result<std::shared_ptr<const seccomp::Filter>> LinuxContainerizer::filter_for(const ContainerSpec& spec) {
   if (spec.seccomp_profile && *spec.seccomp_profile == "unconfined") return std::shared_ptr<const seccomp::Filter>();
   const std::string key = std::to_string(spec.capabilities) + "\n" + spec.seccomp_profile.value_or("default");
@@ -212,6 +213,9 @@ Result<std::shared_ptr<const seccomp::Filter>> LinuxContainerizer::filter_for(co
   if (!filter) return Error{"seccomp profile: " + filter.error().message};
   auto shared = std::make_shared<const seccomp::Filter>(std::move(*filter));
   std::lock_guard lock(mutex_);
+  // Bounded: profiles are up to 1 MiB of text each, and a caller could send
+  // a new one with every launch. Containers running keep theirs (shared).
+  if (filters_.size() >= kMaxCachedFilters) filters_.clear();
   filters_.emplace(key, shared);
   return shared;
 }
