@@ -9,14 +9,22 @@
 // agent; 1,003 with the default 500 tasks) are read with `dig` and handed
 // to unbound as local-data of a static `mesos.` zone and to dnsmasq as its
 // host and SRV records, so every server gives the same answers to the same
-// questions. dnsperf (on the other core) then asks each server the whole
+// questions. A load generator (on the other core) then asks each server the whole
 // set over and over for --seconds, --rounds times, servers alternating;
-// the best round of each counts. Latency is measured apart, at a fixed
-// --latency_qps that both servers carry, from dnsperf's per-query lines,
-// also --rounds times alternating, the round with the least p99 of each
-// counting (a burst of other work on the machine should not decide it).
-// How busy both cores were in the best round is printed: a client core
-// near 100% means the rate is dnsperf's ceiling, not the server's.
+// the best round of each counts. Two load generators take turns
+// (--generators): dnsperf (the brief's) and dns-load (bench/dns_load.hpp,
+// ours: sendmmsg/recvmmsg and prebuilt packets, so it needs less of its
+// core per query than dnsperf, which on 2 cores saturates its own core
+// before the server's). Each round also reads the server process's own CPU
+// time (/proc/<pid>/stat utime + stime) over the run: queries per
+// core-second is the figure that does not depend on which side ran out.
+// Latency is measured apart, at a fixed --latency_qps that every server
+// carries, by each generator (dnsperf's per-query lines, dns-load's
+// histogram), also --rounds times alternating, the round with the least
+// p99 of each counting (a burst of other work on the machine should not
+// decide it). How busy both cores were in the best round is printed: a
+// client core near 100% means the rate is the generator's ceiling, not the
+// server's.
 //
 // Forwarded names (cached): an upstream unbound holds --forwarded names in
 // a static zone; dcos-dns --upstream, an unbound forwarding to it
@@ -25,8 +33,9 @@
 // does not forward (it answers REFUSED).
 //
 // Root only (the agent runs containers). Needs dnsperf, unbound, dnsmasq,
-// dig and taskset. Everything it starts is stopped and removed at the end,
-// also on failure; every wait is bounded by --timeout.
+// dig and taskset, and dns-load (built beside it). Everything it starts is
+// stopped and removed at the end, also on failure; every wait is bounded by
+// --timeout.
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -57,22 +66,24 @@ using nlohmann::json;
 constexpr const char* kFramework = "dns-bench";
 
 struct Settings {
-  std::string master_binary, agent_binary, dns_binary;
+  std::string master_binary, agent_binary, dns_binary, load_binary;
   int64_t tasks = 500;
   int64_t forwarded = 1000;
   int64_t seconds = 8;
   int64_t rounds = 2;
   int64_t clients = 4;
   int64_t latency_qps = 5000;
+  int64_t in_flight = 200;  // dns-load's
+  std::vector<std::string> generators = {"dnsperf", "dns-load"};
   Clock::time_point deadline;
   bool json = false;
 };
 
-// One server measured: the best round's rate, and latency at a fixed rate.
+// One server measured with one generator: the best round's rate (with
+// the cores' load and the server's CPU time in it), and latency at a fixed
+// rate (the round with the least p99).
 struct Measured {
-  double qps = 0;
-  double lost = 0;  // fraction of queries with no answer, in the best round
-  double client_busy = 0, server_busy = 0;  // the cores, in the best round
+  Perf rate;
   double p50_ms = 0, p99_ms = 0;
 };
 
@@ -80,7 +91,7 @@ struct Server {
   std::string name;  // "dcos-dns", "unbound", "dnsmasq"
   uint16_t port = 0;
   std::unique_ptr<DaemonProcess> process;
-  Measured measured;
+  std::vector<Measured> measured;  // by generator, as Settings::generators
 };
 
 struct Comparison {
@@ -90,8 +101,9 @@ struct Comparison {
   std::vector<Server> servers;  // dcos-dns first, then unbound, then dnsmasq
   std::string skipped;          // why, when not measured
 
-  const Measured& of(std::string_view name) const {
-    return std::find_if(servers.begin(), servers.end(), [&](const Server& s) { return s.name == name; })->measured;
+  const Measured& of(std::string_view name, std::size_t generator) const {
+    return std::find_if(servers.begin(), servers.end(), [&](const Server& s) { return s.name == name; })
+        ->measured[generator];
   }
 };
 
@@ -230,27 +242,46 @@ Result<std::unique_ptr<DaemonProcess>> start_dcos_dns(const Settings& settings, 
   return dns;
 }
 
-// Every server, rounds alternating, the best round of each.
+// One round of one generator against one server: as fast as it goes, or
+// paced to `qps`.
+Result<Perf> load(const std::string& generator, const Server& server, const Cores& cores, const std::string& queries,
+                  const Settings& settings, int64_t qps) {
+  const pid_t pid = server.process->pid();
+  if (generator == "dns-load")
+    return dns_load_rate(settings.load_binary, cores.client, cores.server, pid, server.port, queries,
+                         qps > 0 ? std::max<int64_t>(settings.seconds / 2, 2) : settings.seconds, settings.in_flight,
+                         qps);
+  if (qps == 0) return dnsperf_rate(cores.client, cores.server, pid, server.port, queries, settings.seconds,
+                                    settings.clients);
+  auto latency = dnsperf_latency(cores.client, server.port, queries, settings.seconds, qps);
+  if (!latency) return latency.error();
+  Perf perf;
+  std::tie(perf.p50_ms, perf.p99_ms) = *latency;
+  return perf;
+}
+
+// Every server with every generator, rounds alternating, the best round
+// of each.
 Result<void> measure(Comparison& comparison, const Cores& cores, const std::string& queries,
                      const Settings& settings) {
+  for (auto& server : comparison.servers) server.measured.resize(settings.generators.size());
   for (int64_t round = 0; round < settings.rounds; ++round) {
-    for (auto& server : comparison.servers) {
-      auto perf = dnsperf_rate(cores.client, cores.server, server.port, queries, settings.seconds, settings.clients);
-      if (!perf) return Error{server.name + ": " + perf.error().message};
-      if (perf->qps > server.measured.qps) {
-        server.measured.qps = perf->qps;
-        server.measured.lost = perf->lost;
-        server.measured.client_busy = perf->client_busy;
-        server.measured.server_busy = perf->server_busy;
+    for (std::size_t g = 0; g < settings.generators.size(); ++g) {
+      for (auto& server : comparison.servers) {
+        auto perf = load(settings.generators[g], server, cores, queries, settings, 0);
+        if (!perf) return Error{server.name + ", " + settings.generators[g] + ": " + perf.error().message};
+        if (perf->qps > server.measured[g].rate.qps) server.measured[g].rate = *perf;
       }
     }
   }
   for (int64_t round = 0; round < settings.rounds; ++round) {
-    for (auto& server : comparison.servers) {
-      auto latency = dnsperf_latency(cores.client, server.port, queries, settings.seconds, settings.latency_qps);
-      if (!latency) return Error{server.name + ": " + latency.error().message};
-      if (round == 0 || latency->second < server.measured.p99_ms)
-        std::tie(server.measured.p50_ms, server.measured.p99_ms) = *latency;
+    for (std::size_t g = 0; g < settings.generators.size(); ++g) {
+      for (auto& server : comparison.servers) {
+        auto perf = load(settings.generators[g], server, cores, queries, settings, settings.latency_qps);
+        if (!perf) return Error{server.name + ", " + settings.generators[g] + ": " + perf.error().message};
+        Measured& m = server.measured[g];
+        if (round == 0 || perf->p99_ms < m.p99_ms) std::tie(m.p50_ms, m.p99_ms) = std::pair{perf->p50_ms, perf->p99_ms};
+      }
     }
   }
   return {};
@@ -344,64 +375,84 @@ Result<Comparison> forwarded_names(const Settings& settings, const Cores& cores,
 
 // --- report -------------------------------------------------------------------------
 
-json to_json(const std::vector<Comparison>& comparisons) {
+// Queries answered per second of the server's own CPU time.
+double per_core_second(const Perf& p) { return p.server_cpu > 0 ? p.qps * p.seconds / p.server_cpu : 0; }
+
+json to_json(const std::vector<Comparison>& comparisons, const Settings& settings) {
   json out = {{"benchmark", "dns"}, {"peers", {"unbound", "dnsmasq"}}, {"results", json::array()}};
   for (const auto& c : comparisons) {
     json row = {{"what", c.what}, {"names", c.names}};
     if (!c.skipped.empty()) {
       row["skipped"] = c.skipped;
-    } else {
-      for (const auto& server : c.servers) {
-        const Measured& m = server.measured;
-        row[server.name] = {{"qps", m.qps},         {"lost", m.lost},
-                            {"p50_ms", m.p50_ms},   {"p99_ms", m.p99_ms},
-                            {"client_busy", m.client_busy}, {"server_busy", m.server_busy}};
-      }
-      const Measured &ours = c.of("dcos-dns"), &unbound = c.of("unbound"), &dnsmasq = c.of("dnsmasq");
-      row["goal"] = {{"qps_ratio_to_unbound", c.goal}, {"p99_no_worse_than_unbound", true}};
-      row["qps_ratio_to_unbound"] = ours.qps / unbound.qps;
-      row["qps_ratio_to_dnsmasq"] = ours.qps / dnsmasq.qps;
-      row["p99_ratio_to_unbound"] = ours.p99_ms / unbound.p99_ms;
+      out["results"].push_back(row);
+      continue;
     }
+    for (std::size_t g = 0; g < settings.generators.size(); ++g) {
+      json by_generator;
+      for (const auto& server : c.servers) {
+        const Measured& m = server.measured[g];
+        by_generator[server.name] = {{"qps", m.rate.qps},
+                                     {"lost", m.rate.lost},
+                                     {"p50_ms", m.p50_ms},
+                                     {"p99_ms", m.p99_ms},
+                                     {"client_busy", m.rate.client_busy},
+                                     {"server_busy", m.rate.server_busy},
+                                     {"server_us_per_query", m.rate.server_us_per_query()},
+                                     {"queries_per_core_second", per_core_second(m.rate)}};
+      }
+      const Measured &ours = c.of("dcos-dns", g), &unbound = c.of("unbound", g), &dnsmasq = c.of("dnsmasq", g);
+      by_generator["qps_ratio_to_unbound"] = ours.rate.qps / unbound.rate.qps;
+      by_generator["qps_ratio_to_dnsmasq"] = ours.rate.qps / dnsmasq.rate.qps;
+      by_generator["p99_ratio_to_unbound"] = ours.p99_ms / unbound.p99_ms;
+      by_generator["core_second_ratio_to_unbound"] = per_core_second(ours.rate) / per_core_second(unbound.rate);
+      row[settings.generators[g]] = by_generator;
+    }
+    row["goal"] = {{"qps_ratio_to_unbound", c.goal}, {"p99_no_worse_than_unbound", true}};
     out["results"].push_back(row);
   }
   return out;
 }
 
 void print(std::ostream& out, const std::vector<Comparison>& comparisons, const Settings& s) {
-  char line[256];
-  out << "dcos-dns against unbound and dnsmasq, each on one core, dnsperf (" << s.clients
-      << " clients) on the other; best of " << s.rounds << " rounds of " << s.seconds << " s; latency at "
+  char line[320];
+  out << "dcos-dns against unbound and dnsmasq, each pinned to one core, the load generator to the other"
+         " (dnsperf: " << s.clients << " clients, 200 in flight; dns-load: " << s.in_flight
+      << " in flight); best of " << s.rounds << " rounds of " << s.seconds << " s; p50/p99 at "
       << s.latency_qps << " queries/s (best p99 of " << s.rounds
-      << " rounds); cpu s/c: the server's and dnsperf's core busy in the best round, us/query: the server's core"
-         " time per answer\n";
-  std::snprintf(line, sizeof line, "  %-26s %-9s %6s %12s %7s %9s %9s %9s %8s\n", "names", "server", "count",
-                "queries/s", "lost", "p50 ms", "p99 ms", "cpu s/c", "us/query");
+      << " rounds).\n  cores s/c: the server's and the generator's core busy (/proc/stat) in the best round;"
+         " cpu us/q: the server process's own CPU time (utime+stime) per answer; q/core-s: answers per second"
+         " of it\n";
+  std::snprintf(line, sizeof line, "  %-25s %-9s %-9s %10s %7s %8s %8s %9s %9s %10s\n", "names", "server",
+                "generator", "queries/s", "lost", "p50 ms", "p99 ms", "cores s/c", "cpu us/q", "q/core-s");
   out << line;
   for (const auto& c : comparisons) {
     if (!c.skipped.empty()) {
       out << "  " << c.what << ": skipped: " << c.skipped << "\n";
       continue;
     }
-    for (const auto& server : c.servers) {
-      const Measured& m = server.measured;
-      std::snprintf(line, sizeof line, "  %-26s %-9s %6zu %12.0f %6.2f%% %9.3f %9.3f %4.0f/%3.0f%% %8.2f\n",
-                    c.what.c_str(), server.name.c_str(), c.names, m.qps, 100 * m.lost, m.p50_ms, m.p99_ms,
-                    100 * m.server_busy, 100 * m.client_busy, 1e6 * m.server_busy / m.qps);
-      out << line;
-    }
+    for (std::size_t g = 0; g < s.generators.size(); ++g)
+      for (const auto& server : c.servers) {
+        const Measured& m = server.measured[g];
+        std::snprintf(line, sizeof line, "  %-25s %-9s %-9s %10.0f %6.2f%% %8.3f %8.3f %4.0f/%3.0f%% %9.2f %10.0f\n",
+                      c.what.c_str(), server.name.c_str(), s.generators[g].c_str(), m.rate.qps, 100 * m.rate.lost,
+                      m.p50_ms, m.p99_ms, 100 * m.rate.server_busy, 100 * m.rate.client_busy,
+                      m.rate.server_us_per_query(), per_core_second(m.rate));
+        out << line;
+      }
   }
   for (const auto& c : comparisons) {
     if (!c.skipped.empty()) continue;
-    const Measured &ours = c.of("dcos-dns"), &unbound = c.of("unbound"), &dnsmasq = c.of("dnsmasq");
-    std::snprintf(line, sizeof line,
-                  "%s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's (%s); "
-                  "server core time per query %.2fx unbound's\n",
-                  c.what.c_str(), ours.qps / unbound.qps, c.goal, ours.qps >= c.goal * unbound.qps ? "met" : "missed",
-                  ours.qps / dnsmasq.qps, ours.p99_ms / unbound.p99_ms,
-                  ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse",
-                  (ours.server_busy / ours.qps) / (unbound.server_busy / unbound.qps));
-    out << line;
+    for (std::size_t g = 0; g < s.generators.size(); ++g) {
+      const Measured &ours = c.of("dcos-dns", g), &unbound = c.of("unbound", g), &dnsmasq = c.of("dnsmasq", g);
+      std::snprintf(line, sizeof line,
+                    "%s, %s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's "
+                    "(%s); queries per core-second %.2fx unbound's\n",
+                    c.what.c_str(), s.generators[g].c_str(), ours.rate.qps / unbound.rate.qps, c.goal,
+                    ours.rate.qps >= c.goal * unbound.rate.qps ? "met" : "missed", ours.rate.qps / dnsmasq.rate.qps,
+                    ours.p99_ms / unbound.p99_ms, ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse",
+                    per_core_second(ours.rate) / per_core_second(unbound.rate));
+      out << line;
+    }
   }
 }
 
@@ -411,6 +462,8 @@ Result<std::vector<Comparison>> run(const Settings& settings) {
   for (const char* tool : {"dnsperf", "unbound", "dnsmasq", "dig", "taskset"})
     if (!run_command(std::string("command -v ") + tool))
       return Error{std::string(tool) + " not found (scripts/install-deps.sh installs it)"};
+  if (::access(settings.load_binary.c_str(), X_OK) != 0)
+    return errno_error("dns-load '" + settings.load_binary + "' (ninja dns-load builds it)");
   auto cluster = BenchCluster::start({settings.master_binary, settings.agent_binary,
                                       "cpus:100;mem:64000;ports:[31000-32000]", settings.deadline});
   if (!cluster) return cluster.error();
@@ -452,6 +505,7 @@ int main(int argc, char** argv) {
   settings.master_binary = sibling_binary("daemons/master/dcos-master");
   settings.agent_binary = sibling_binary("daemons/agent/dcos-agent");
   settings.dns_binary = sibling_binary("daemons/dns/dcos-dns");
+  settings.load_binary = sibling_binary("bench/dns-load");
   dcos::Duration timeout = std::chrono::seconds(300);
   dcos::FlagSet flags("dns-bench", "dcos-dns against unbound on the same names, one core each.");
   flags.add("master_binary", "The dcos-master to start", &settings.master_binary);
@@ -463,14 +517,21 @@ int main(int argc, char** argv) {
   flags.add("rounds", "Rounds per server (the best counts)", &settings.rounds);
   flags.add("clients", "dnsperf's clients (-c)", &settings.clients);
   flags.add("latency_qps", "The fixed rate at which latency is measured", &settings.latency_qps);
+  flags.add("in_flight", "dns-load's queries in flight (over its 4 sockets)", &settings.in_flight);
+  flags.add("generators", "Load generators, in turn: dnsperf, dns-load (bench/dns_load.hpp)", &settings.generators);
+  flags.add("load_binary", "The dns-load to run", &settings.load_binary);
   flags.add("timeout", "Bound on setting up (the cluster, the servers)", &timeout);
   flags.add("json", "Print the figures as one JSON object on stdout (the table goes to stderr)", &settings.json);
   if (auto exit_code = dcos::parse_or_exit(flags, "dns-bench", argc, argv)) return *exit_code;
   if (settings.tasks < 1 || settings.tasks > 1000 || settings.forwarded < 1 || settings.forwarded > 100000 ||
       settings.seconds < 1 || settings.seconds > 600 || settings.rounds < 1 || settings.rounds > 20 ||
-      settings.clients < 1 || settings.clients > 256 || settings.latency_qps < 100 || timeout <= dcos::Duration::zero()) {
+      settings.clients < 1 || settings.clients > 256 || settings.latency_qps < 100 || timeout <= dcos::Duration::zero() ||
+      settings.in_flight < 1 || settings.in_flight > 100000 || settings.generators.empty() ||
+      std::any_of(settings.generators.begin(), settings.generators.end(),
+                  [](const std::string& g) { return g != "dnsperf" && g != "dns-load"; })) {
     std::cerr << "dns-bench: --tasks must be 1-1000, --forwarded 1-100000, --seconds 1-600, --rounds 1-20, "
-                 "--clients 1-256, --latency_qps at least 100, --timeout positive\n";
+                 "--clients 1-256, --latency_qps at least 100, --in_flight 1-100000, --generators dnsperf and/or "
+                 "dns-load, --timeout positive\n";
     return 2;
   }
   if (::geteuid() != 0) {
@@ -484,7 +545,7 @@ int main(int argc, char** argv) {
     std::cerr << "dns-bench: " << comparisons.error().message << "\n";
     return 1;
   }
-  if (settings.json) std::cout << to_json(*comparisons).dump() << std::endl;
+  if (settings.json) std::cout << to_json(*comparisons, settings).dump() << std::endl;
   print(settings.json ? std::cerr : std::cout, *comparisons, settings);
   return 0;
 }

@@ -6,6 +6,10 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "bench/dns_load.hpp"
+
 namespace dcos::bench {
 
 Result<std::string> run_command(const std::string& command) {
@@ -136,13 +140,17 @@ double busy_since(const CoreTimes& before, int core) {
 
 }  // namespace
 
-Result<Perf> dnsperf_rate(int core, int server_core, uint16_t port, const std::string& queries, int64_t seconds,
-                          int64_t clients) {
+Result<Perf> dnsperf_rate(int core, int server_core, pid_t server_pid, uint16_t port, const std::string& queries,
+                          int64_t seconds, int64_t clients) {
   const CoreTimes client_before = core_times(core), server_before = core_times(server_core);
+  auto cpu_before = process_cpu_seconds(server_pid);
+  if (!cpu_before) return cpu_before.error();
   auto out = run_command("taskset -c " + std::to_string(core) + " dnsperf -s 127.0.0.1 -p " + std::to_string(port) +
                          " -d " + queries + " -l " + std::to_string(seconds) + " -c " +
                          std::to_string(clients) + " -q 200 -t 2");
   if (!out) return out.error();
+  auto cpu_after = process_cpu_seconds(server_pid);
+  if (!cpu_after) return cpu_after.error();
   Perf perf;
   double sent = 0, lost = 0;
   std::istringstream in(*out);
@@ -150,11 +158,39 @@ Result<Perf> dnsperf_rate(int core, int server_core, uint16_t port, const std::s
     std::sscanf(line.c_str(), "  Queries per second: %lf", &perf.qps);
     std::sscanf(line.c_str(), "  Queries sent: %lf", &sent);
     std::sscanf(line.c_str(), "  Queries lost: %lf", &lost);
+    std::sscanf(line.c_str(), "  Run time (s): %lf", &perf.seconds);
   }
   perf.client_busy = busy_since(client_before, core);
   perf.server_busy = busy_since(server_before, server_core);
-  if (perf.qps <= 0) return Error{"dnsperf printed no rate:\n" + *out};
+  perf.server_cpu = *cpu_after - *cpu_before;
+  if (perf.qps <= 0 || perf.seconds <= 0) return Error{"dnsperf printed no rate:\n" + *out};
   perf.lost = sent > 0 ? lost / sent : 0;
+  return perf;
+}
+
+Result<Perf> dns_load_rate(const std::string& binary, int core, int server_core, pid_t server_pid, uint16_t port,
+                           const std::string& queries, int64_t seconds, int64_t in_flight, int64_t qps) {
+  const CoreTimes client_before = core_times(core), server_before = core_times(server_core);
+  auto out = run_command("taskset -c " + std::to_string(core) + " " + binary + " --json --port=" +
+                         std::to_string(port) + " --queries=" + queries + " --seconds=" + std::to_string(seconds) +
+                         " --in_flight=" + std::to_string(in_flight) + " --qps=" + std::to_string(qps) +
+                         " --server_pid=" + std::to_string(server_pid));
+  if (!out) return out.error();
+  Perf perf;
+  perf.client_busy = busy_since(client_before, core);
+  perf.server_busy = busy_since(server_before, server_core);
+  const auto brace = out->find('{');
+  const auto json = nlohmann::json::parse(out->substr(std::min(brace, out->size())), nullptr, false);
+  if (json.is_discarded() || !json.contains("answered")) return Error{"dns-load printed no figures:\n" + *out};
+  const double sent = json["sent"], lost = json["lost"];
+  perf.seconds = json["seconds"];
+  perf.qps = json["qps"];
+  perf.lost = sent > 0 ? lost / sent : 0;
+  perf.server_cpu = json["server_cpu"];
+  perf.p50_ms = double(json["p50_us"]) / 1000;
+  perf.p99_ms = double(json["p99_us"]) / 1000;
+  if (double(json["failed"]) > 0.01 * sent)
+    return Error{"dns-load: over 1% of the answers were errors (SERVFAIL, REFUSED...):\n" + *out};
   return perf;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <sys/types.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,21 +44,37 @@ Result<std::unique_ptr<DaemonProcess>> start_dnsmasq(int core, const std::string
                                                      const std::vector<std::string>& records, uint16_t upstream,
                                                      uint16_t* port);
 
+// One measured run of a load generator against a server.
 struct Perf {
-  double qps = 0, lost = 0;  // queries/s; the fraction of queries lost
+  double qps = 0, lost = 0;  // answers/s; the fraction of queries lost
   // How busy each core was meanwhile (/proc/stat, 0..1): a client core near
-  // 1 means the rate is dnsperf's ceiling, not the server's.
+  // 1 means the rate is the generator's ceiling, not the server's.
   double client_busy = 0, server_busy = 0;
+  // The server process's own CPU time (utime + stime, /proc/<pid>/stat)
+  // over the run, in seconds: unlike its core's busy time, nothing else
+  // that ran on that core is in it.
+  double server_cpu = 0;
+  double seconds = 0;              // the run's length
+  double p50_ms = 0, p99_ms = 0;  // dns-load only: each answer's latency
+
+  // The server's CPU time per answer, in microseconds.
+  double server_us_per_query() const { return qps > 0 ? 1e6 * server_cpu / (qps * seconds) : 0; }
 };
 
-// dnsperf on `core` against 127.0.0.1:`port` (a server on `server_core`),
-// the query file over and over for `seconds` with `clients` clients.
-Result<Perf> dnsperf_rate(int core, int server_core, uint16_t port, const std::string& queries, int64_t seconds,
-                          int64_t clients);
+// dnsperf on `core` against 127.0.0.1:`port` (the server `server_pid` on
+// `server_core`), the query file over and over for `seconds` with
+// `clients` clients and 200 queries in flight.
+Result<Perf> dnsperf_rate(int core, int server_core, pid_t server_pid, uint16_t port, const std::string& queries,
+                          int64_t seconds, int64_t clients);
 
 // p50 and p99 (ms) at a fixed `qps`, from dnsperf -v's per-query lines
 // ("> RCODE name type seconds"), over max(seconds / 2, 2) s.
 Result<std::pair<double, double>> dnsperf_latency(int core, uint16_t port, const std::string& queries,
                                                   int64_t seconds, int64_t qps);
+
+// dns-load (`binary`, bench/dns_load.hpp) the same way: as fast as
+// `in_flight` queries in flight allow (`qps` 0), or paced to `qps`.
+Result<Perf> dns_load_rate(const std::string& binary, int core, int server_core, pid_t server_pid, uint16_t port,
+                           const std::string& queries, int64_t seconds, int64_t in_flight, int64_t qps);
 
 }  // namespace dcos::bench

@@ -64,6 +64,7 @@ struct UpstreamForwarder::Job {
   std::size_t max_size = kMinMessageSize;
   Done done;
   std::string key;  // the lower-cased question name
+  std::string flight;  // key, type, class and CD: what identical queries share
   std::string upstream_query;
   const std::vector<Upstream*>* route = nullptr;
   std::size_t next = 0;  // the next upstream of `route` to try
@@ -155,8 +156,27 @@ void UpstreamForwarder::start(std::shared_ptr<Job> job) {
     job->done(error_reply(job->query, rcode::Refused));
     return;
   }
+  job->flight = job->key;
+  for (const uint16_t field : {job->view.type, job->view.klass, uint16_t(job->view.cd)}) {
+    job->flight += static_cast<char>(field >> 8);
+    job->flight += static_cast<char>(field & 0xFF);
+  }
+  if (auto [waiting, first] = waiting_.try_emplace(job->flight); !first) {
+    ++coalesced_;
+    waiting->second.push_back(std::move(job));
+    return;
+  }
   job->upstream_query = upstream_query(job->view);
   next_attempt(std::move(job));
+}
+
+std::vector<std::shared_ptr<UpstreamForwarder::Job>> UpstreamForwarder::take_followers(const Job& job) {
+  std::vector<std::shared_ptr<Job>> followers;
+  if (auto it = waiting_.find(job.flight); it != waiting_.end()) {
+    followers = std::move(it->second);
+    waiting_.erase(it);
+  }
+  return followers;
 }
 
 void UpstreamForwarder::next_attempt(std::shared_ptr<Job> job) {
@@ -209,6 +229,8 @@ void UpstreamForwarder::answered(std::shared_ptr<Job> job, Upstream& upstream, C
       upstream.health.succeeded();
       ++upstream.answers;
       cache_.store(job->key, job->view.type, job->view.klass, *reply, now, job->view.name);
+      for (const auto& follower : take_followers(*job))
+        follower->done(client_reply(*reply, follower->view, follower->max_size));
       job->done(client_reply(std::move(*reply), job->view, job->max_size));
       return;
     }
@@ -225,14 +247,20 @@ void UpstreamForwarder::answered(std::shared_ptr<Job> job, Upstream& upstream, C
 }
 
 void UpstreamForwarder::give_up(std::shared_ptr<Job> job) {
-  const Question question{std::string(job->view.name), job->view.type, job->view.klass};
-  if (auto stale = cache_.find(question, job->view.id, Clock::now(), /*stale=*/true)) {
+  for (const auto& follower : take_followers(*job)) fail(*follower);
+  fail(*job);
+}
+
+// Every upstream failed: a stale answer if there is one, else SERVFAIL.
+void UpstreamForwarder::fail(Job& job) {
+  const Question question{std::string(job.view.name), job.view.type, job.view.klass};
+  if (auto stale = cache_.find(question, job.view.id, Clock::now(), /*stale=*/true)) {
     ++served_stale_;
-    job->done(client_reply(std::move(*stale), job->view, job->max_size));
+    job.done(client_reply(std::move(*stale), job.view, job.max_size));
     return;
   }
   ++all_failed_;
-  job->done(error_reply(job->query, rcode::ServFail));
+  job.done(error_reply(job.query, rcode::ServFail));
 }
 
 }  // namespace dcos::dns
@@ -284,6 +312,8 @@ void UpstreamForwarder::write_metrics(MetricsText& out) const {
       .counter("dcos_dns_cache_hits_total", "Forwarded queries answered from the cache", static_cast<double>(cache_.hits()))
       .counter("dcos_dns_cache_misses_total", "Forwarded queries the cache could not answer",
                static_cast<double>(cache_.misses()))
+      .counter("dcos_dns_coalesced_total", "Forwarded queries that waited for an identical one's upstream answer",
+               static_cast<double>(coalesced_))
       .counter("dcos_dns_cache_stale_total", "Stale answers served while every upstream failed",
                static_cast<double>(served_stale_))
       .gauge("dcos_dns_cache_entries", "Answers in the cache", static_cast<double>(cache_.size()))

@@ -7,7 +7,10 @@
 // the sick ones (UpstreamHealth); a timeout, an error, SERVFAIL, REFUSED or
 // any rcode but NOERROR and NXDOMAIN moves on to the next. When all have
 // failed (or all are sick), a stale answer is served if the cache holds
-// one expired a short while ago (RFC 8767), else SERVFAIL.
+// one expired a short while ago (RFC 8767), else SERVFAIL. Queries for a
+// question already on its way upstream (same name in any case, type,
+// class and CD) do not go again: they wait for that answer and get it too
+// (or what the first gets when every upstream fails).
 //
 // What goes upstream is the client's question with RD, its CD, and EDNS
 // with our size (1232) and DO clear, whatever the client sent: the cache
@@ -69,6 +72,8 @@ class UpstreamForwarder : public Forwarder {
   void answered(std::shared_ptr<Job> job, Upstream& upstream, std::chrono::steady_clock::time_point sent,
                 AresChannel::Status status, std::string_view answer, std::string_view error);
   void give_up(std::shared_ptr<Job> job);
+  void fail(Job& job);
+  std::vector<std::shared_ptr<Job>> take_followers(const Job& job);
   const std::vector<Upstream*>* route(std::string_view key) const;
   Upstream* upstream(const ForwarderOptions::Endpoint& endpoint);
 
@@ -78,6 +83,10 @@ class UpstreamForwarder : public Forwarder {
   std::vector<std::unique_ptr<Upstream>> upstreams_;
   std::vector<Upstream*> defaults_;
   std::unordered_map<std::string, std::vector<Upstream*>> zones_;  // by lower-cased wire domain
+  // The queries waiting for another's answer, by that one's flight key
+  // (Job::flight); an entry, empty or not, while the first is upstream.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Job>>> waiting_;
+  uint64_t coalesced_ = 0;
   uint64_t served_stale_ = 0;
   uint64_t all_failed_ = 0;
   uint64_t no_upstream_ = 0;

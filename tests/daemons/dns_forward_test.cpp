@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -297,6 +298,73 @@ TEST_F(DnsForwardTest, RefusesQueriesOverTheInFlightBound) {
   EXPECT_TRUE(metric_is("dcos_dns_refused_total", "1")) << metrics();
   EXPECT_TRUE(metric_is("dcos_dns_in_flight", "2")) << metrics();
   ::close(silent);
+}
+
+TEST_F(DnsForwardTest, AsksTheUpstreamOnceForIdenticalQueriesInFlight) {
+  // An upstream played by the test: a UDP socket it reads and answers by hand.
+  const int upstream = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const uint16_t upstream_port = free_port();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(upstream_port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(upstream, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  timeval timeout{5, 0};
+  ::setsockopt(upstream, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  start_dns({"--upstream=127.0.0.1:" + std::to_string(upstream_port), "--upstream_timeout=10secs"});
+
+  // One question three times (its name in three cases), and a fourth of another type.
+  const std::vector<std::string> names = {std::string("\1a\4test\0", 8), std::string("\1A\4TEST\0", 8),
+                                          std::string("\1a\4Test\0", 8)};
+  const int client = open_socket(SOCK_DGRAM, dns_port_);
+  ASSERT_GE(client, 0);
+  for (uint16_t id = 1; id <= 3; ++id) {
+    const std::string query = header(id, 0x0100, 1) + names[id - 1] + kTypeA;
+    ASSERT_EQ(::send(client, query.data(), query.size(), 0), static_cast<ssize_t>(query.size()));
+  }
+  const std::string other = header(4, 0x0100, 1) + names[0] + std::string("\0\x1c\0\1", 4);  // AAAA
+  ASSERT_EQ(::send(client, other.data(), other.size(), 0), static_cast<ssize_t>(other.size()));
+  ASSERT_TRUE(wait_until([&] { return metric_is("dcos_dns_coalesced_total", "2"); })) << metrics();
+  EXPECT_TRUE(metric_is("dcos_dns_in_flight", "4")) << metrics();
+
+  // The upstream gets the question once, and the AAAA one.
+  std::vector<std::pair<std::string, sockaddr_in>> asked;
+  for (int i = 0; i < 2; ++i) {
+    char buffer[4096];
+    sockaddr_in from{};
+    socklen_t from_size = sizeof from;
+    const ssize_t n = ::recvfrom(upstream, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_size);
+    ASSERT_GT(n, 12 + 8 + 4) << dns_->log();
+    asked.emplace_back(std::string(buffer, static_cast<std::size_t>(n)), from);
+  }
+  char extra[512];
+  EXPECT_LT(::recv(upstream, extra, sizeof extra, MSG_DONTWAIT), 0) << "a third query reached the upstream";
+  for (const auto& [query, from] : asked) {
+    // NOERROR: the question, and an A record for A (none for AAAA).
+    const bool a = query.substr(12 + 8, 2) == std::string("\0\1", 2);
+    std::string reply = header(id_of(query), 0x8180, 1, a ? 1 : 0) + query.substr(12, 8 + 4);
+    if (a) reply += std::string("\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4\xc0\0\2\x09", 16);  // 192.0.2.9, TTL 60
+    ::sendto(upstream, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), sizeof from);
+  }
+
+  // Every client gets the answer, with its own id and its question as it asked it.
+  std::set<uint16_t> answered;
+  for (int i = 0; i < 4; ++i) {
+    char buffer[4096];
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    ASSERT_GT(n, 12) << dns_->log();
+    const std::string reply(buffer, static_cast<std::size_t>(n));
+    const uint16_t id = id_of(reply);
+    ASSERT_TRUE(id >= 1 && id <= 4) << id;
+    answered.insert(id);
+    EXPECT_EQ(rcode_of(reply), 0);
+    EXPECT_EQ(reply.substr(12, 8), names[id == 4 ? 0 : id - 1]) << id;
+    if (id != 4) EXPECT_EQ(reply.substr(reply.size() - 4), std::string("\xc0\0\2\x09", 4)) << id;
+  }
+  EXPECT_EQ(answered.size(), 4u);
+  EXPECT_TRUE(metric_is("dcos_dns_in_flight", "0")) << metrics();
+  ::close(client);
+  ::close(upstream);
 }
 
 TEST(DnsForwardFlags, ForwardZonesAreDomainEqualsServers) {
