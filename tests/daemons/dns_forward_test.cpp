@@ -359,7 +359,9 @@ TEST_F(DnsForwardTest, AsksTheUpstreamOnceForIdenticalQueriesInFlight) {
     answered.insert(id);
     EXPECT_EQ(rcode_of(reply), 0);
     EXPECT_EQ(reply.substr(12, 8), names[id == 4 ? 0 : id - 1]) << id;
-    if (id != 4) EXPECT_EQ(reply.substr(reply.size() - 4), std::string("\xc0\0\2\x09", 4)) << id;
+    if (id != 4) {
+      EXPECT_EQ(reply.substr(reply.size() - 4), std::string("\xc0\0\2\x09", 4)) << id;
+    }
   }
   EXPECT_EQ(answered.size(), 4u);
   EXPECT_TRUE(metric_is("dcos_dns_in_flight", "0")) << metrics();
