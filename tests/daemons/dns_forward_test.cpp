@@ -100,6 +100,20 @@ std::vector<std::string> test_zone() {
   return data;
 }
 
+// A UDP socket bound to 127.0.0.1:<free port> (set in `port`), for an
+// upstream the test plays itself; -1 if it cannot bind.
+int bound_udp_socket(uint16_t& port) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  port = free_port();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
 class DnsForwardTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -279,13 +293,9 @@ TEST_F(DnsForwardTest, SendsAForwardZoneToItsOwnServers) {
 
 TEST_F(DnsForwardTest, RefusesQueriesOverTheInFlightBound) {
   // An upstream that never answers: a UDP socket nobody reads.
-  const int silent = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const uint16_t silent_port = free_port();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(silent_port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  uint16_t silent_port = 0;
+  const int silent = bound_udp_socket(silent_port);
+  ASSERT_GE(silent, 0);
   start_dns({"--upstream=127.0.0.1:" + std::to_string(silent_port), "--max_in_flight=2", "--upstream_timeout=10secs"});
   for (const std::string name : {"\1a\4slow\0", "\1b\4slow\0"}) {
     const std::string query = header(1, 0x0100, 1) + std::string(name.data(), 8) + kTypeA;
@@ -302,13 +312,9 @@ TEST_F(DnsForwardTest, RefusesQueriesOverTheInFlightBound) {
 
 TEST_F(DnsForwardTest, AsksTheUpstreamOnceForIdenticalQueriesInFlight) {
   // An upstream played by the test: a UDP socket it reads and answers by hand.
-  const int upstream = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const uint16_t upstream_port = free_port();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(upstream_port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(upstream, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  uint16_t upstream_port = 0;
+  const int upstream = bound_udp_socket(upstream_port);
+  ASSERT_GE(upstream, 0);
   timeval timeout{5, 0};
   ::setsockopt(upstream, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   start_dns({"--upstream=127.0.0.1:" + std::to_string(upstream_port), "--upstream_timeout=10secs"});
