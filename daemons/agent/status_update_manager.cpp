@@ -1,5 +1,9 @@
 #include "daemons/agent/status_update_manager.hpp"
 
+#include <fcntl.h>
+
+#include <algorithm>
+
 #include "daemons/agent/workers.hpp"
 #include "runtime/log.hpp"
 
@@ -15,16 +19,26 @@ struct StatusUpdateManager::Delivery {
   Backoff backoff;
   bool running = false;  // a deliver() coroutine owns this stream
   bool closed = false;   // forgotten: deliver() must stop
-  // Updates appended, and how many of them are flushed to disk.
+  // Updates appended, and how many of them are durable.
   uint64_t appended = 0;
   uint64_t flushed = 0;
-  bool flushing = false;        // a flush() coroutine owns the counters
+  bool queued = false;          // in unflushed_
   bool awaiting_flush = false;  // deliver() sleeps until flush() wakes it
 };
 
-StatusUpdateManager::StatusUpdateManager(asio::io_context& io, asio::thread_pool& workers, Duration retry_min,
-                                         Duration retry_max)
-    : io_(io), workers_(workers), retry_min_(retry_min), retry_max_(retry_max) {}
+StatusUpdateManager::StatusUpdateManager(asio::io_context& io, asio::thread_pool& workers, const std::string& work_dir,
+                                         Duration retry_min, Duration retry_max)
+    : io_(io),
+      workers_(workers),
+      retry_min_(retry_min),
+      retry_max_(retry_max),
+      file_system_(::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+  // Kept open: syncfs reports a writeback error once per descriptor, and
+  // this one has seen every error since the agent started.
+  if (!file_system_)
+    log::warning(errno_error("open work dir '" + work_dir + "' for syncfs").message +
+                 ": status updates are flushed with an fdatasync each");
+}
 
 StatusUpdateManager::~StatusUpdateManager() {
   for (auto& [key, delivery] : streams_) {
@@ -48,36 +62,65 @@ Result<void> StatusUpdateManager::update(const TaskKey& key, const std::string& 
   auto delivery = found->second;
   if (auto appended = delivery->stream->append(update, /*flush=*/false); !appended) return appended;
   delivery->appended++;
-  if (!delivery->flushing) {
-    delivery->flushing = true;
-    asio::co_spawn(io_, flush(delivery), asio::detached);
+  if (!delivery->queued) {
+    delivery->queued = true;
+    unflushed_.push_back(delivery);
+  }
+  if (!flushing_) {
+    flushing_ = true;
+    asio::co_spawn(io_, flush(), asio::detached);
   }
   start(delivery);
   return {};
 }
 
-// Flushes until everything appended is on disk, then wakes deliver(). A
-// failed flush is retried: sending an update that a crash could lose
-// would let the framework see a state the agent forgets.
-asio::awaitable<void> StatusUpdateManager::flush(std::shared_ptr<Delivery> delivery) {
+// Group commit: takes every stream appended to so far, makes them durable
+// together on a worker (flush_logs), wakes their deliver(), and goes on
+// while more were appended meanwhile. A log that could not be flushed is
+// queued again and retried after a pause: sending an update that a crash
+// could lose would let the framework see a state the agent forgets.
+asio::awaitable<void> StatusUpdateManager::flush() {
   asio::steady_timer pause(io_);
-  while (!delivery->closed && delivery->flushed < delivery->appended) {
-    const uint64_t target = delivery->appended;
-    const std::string path = delivery->stream->path();
+  // The rest of this turn's appends (a RunTask burst) join the first group.
+  co_await asio::post(io_, asio::use_awaitable);
+  while (!unflushed_.empty()) {
+    std::vector<std::shared_ptr<Delivery>> group;
+    group.swap(unflushed_);
+    std::vector<std::string> paths;
+    std::vector<uint64_t> targets;
+    for (const auto& delivery : group) {
+      delivery->queued = false;
+      paths.push_back(delivery->stream->path());
+      targets.push_back(delivery->appended);
+    }
+    const int file_system = file_system_.get();
     // By reference: g++ 12 destroys a co_await operand's non-trivial
     // temporaries twice, so the lambda holds nothing to destroy.
-    auto flushed = co_await on_workers(workers_, [&path] { return flush_log(path); });
-    if (!flushed) {
-      log::error("status updates: " + flushed.error().message + ", retrying in 1s");
+    FlushOutcome outcome = co_await on_workers(workers_, [&paths, file_system] { return flush_logs(paths, file_system); });
+    for (const auto& error : outcome.errors) log::error("status updates: " + error);
+    bool failed = false;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      auto& delivery = group[i];
+      if (delivery->closed) continue;
+      if (!outcome.durable[i]) {
+        failed = true;
+        if (!delivery->queued) {
+          delivery->queued = true;
+          unflushed_.push_back(delivery);
+        }
+        continue;
+      }
+      delivery->flushed = std::max(delivery->flushed, targets[i]);
+      if (delivery->awaiting_flush) delivery->timer.cancel();
+    }
+    if (failed) {
+      log::error("status updates: retrying the logs that could not be flushed in 1s");
       pause.expires_after(std::chrono::seconds(1));
       boost::system::error_code ec;
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
     }
-    delivery->flushed = target;
   }
-  delivery->flushing = false;
-  if (delivery->awaiting_flush) delivery->timer.cancel();
+  flushing_ = false;
 }
 
 void StatusUpdateManager::start(const std::shared_ptr<Delivery>& delivery) {

@@ -1,17 +1,20 @@
 // Every task's status update stream, and their delivery to the master
 // (Mesos' TaskStatusUpdateManager).
 //
-// update() checkpoints an update in its task's stream, flushes the log on
-// a worker thread (flushes of many streams at once share the file system's
-// journal commits, and the io thread keeps serving), then delivers the
-// stream's head, never before everything appended to it is flushed: sends it, and sends it again after a growing backoff
-// (runtime/backoff.hpp, from retry_min up to retry_max) until the master
-// relays the framework's acknowledgement. Streams are independent: a slow
-// framework holds back only its own tasks. While there is no master
-// (set_sender(nullptr)) nothing is sent; resend_all() after a
-// (re)registration sends every head at once and restarts the backoffs.
-// When a terminal update is acknowledged the stream is closed and
-// on_done(key) lets the owner forget the task.
+// update() checkpoints an update in its task's stream and queues the
+// stream for the next group commit; then delivers the stream's head, never
+// before everything appended to it is durable: sends it, and sends it
+// again after a growing backoff (runtime/backoff.hpp, from retry_min up to
+// retry_max) until the master relays the framework's acknowledgement.
+// Group commit: one flush at a time runs on a worker thread (the io thread
+// keeps serving) and covers every stream appended to since the last one
+// began, with one syncfs(2) of the work dir's file system (flush_logs()):
+// a burst of 1,000 updates costs a few disk flushes, not 1,000. Streams
+// are independent: a slow framework holds back only its own tasks. While
+// there is no master (set_sender(nullptr)) nothing is sent; resend_all()
+// after a (re)registration sends every head at once and restarts the
+// backoffs. When a terminal update is acknowledged the stream is closed
+// and on_done(key) lets the owner forget the task.
 //
 // Runs on the agent's io thread; not thread-safe.
 #pragma once
@@ -23,6 +26,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -30,6 +34,7 @@
 #include "runtime/asio.hpp"
 #include "runtime/backoff.hpp"
 #include "runtime/duration.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace dcos::agent {
 
@@ -48,8 +53,9 @@ class StatusUpdateManager {
   using Sender = std::function<void(const internal::StatusUpdate&)>;
   using DoneHandler = std::function<void(const TaskKey&)>;
 
-  StatusUpdateManager(boost::asio::io_context& io, boost::asio::thread_pool& workers, Duration retry_min,
-                      Duration retry_max);
+  // `work_dir` holds the logs: its file system is the one synced.
+  StatusUpdateManager(boost::asio::io_context& io, boost::asio::thread_pool& workers, const std::string& work_dir,
+                      Duration retry_min, Duration retry_max);
   ~StatusUpdateManager();
 
   void set_sender(Sender sender) { sender_ = std::move(sender); }
@@ -71,7 +77,7 @@ class StatusUpdateManager {
  private:
   struct Delivery;
   boost::asio::awaitable<void> deliver(std::shared_ptr<Delivery> delivery);
-  boost::asio::awaitable<void> flush(std::shared_ptr<Delivery> delivery);
+  boost::asio::awaitable<void> flush();
   void start(const std::shared_ptr<Delivery>& delivery);
   void send(const internal::StatusUpdate& update, bool again);
 
@@ -82,6 +88,10 @@ class StatusUpdateManager {
   Sender sender_;
   DoneHandler on_done_;
   std::map<TaskKey, std::shared_ptr<Delivery>> streams_;
+  // Streams appended to since the running flush began: the next group.
+  std::vector<std::shared_ptr<Delivery>> unflushed_;
+  bool flushing_ = false;  // a flush() coroutine runs
+  UniqueFd file_system_;   // the work dir, for syncfs; -1: fdatasyncs only
   // The backoffs' jitter seeds: a std::random_device per stream costs a
   // cpuid (a trap to the hypervisor in a VM) each.
   std::mt19937_64 seeds_{std::random_device{}()};

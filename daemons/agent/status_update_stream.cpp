@@ -1,6 +1,7 @@
 #include "daemons/agent/status_update_stream.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/unique_fd.hpp"
@@ -42,11 +43,50 @@ Result<void> StatusUpdateStream::write(const internal::Envelope& record, bool du
   return {};
 }
 
+namespace {
+
 Result<void> flush_log(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error("open '" + path + "'");
   if (::fdatasync(fd.get()) != 0) return errno_error("fdatasync '" + path + "'");
   return {};
+}
+
+// The logs of `paths` on the file system of `file_system` (st_dev equal).
+std::vector<std::size_t> on_file_system(const std::vector<std::string>& paths, int file_system) {
+  std::vector<std::size_t> on;
+  struct stat fs {};
+  if (file_system < 0 || ::fstat(file_system, &fs) != 0) return on;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    struct stat st {};
+    if (::stat(paths[i].c_str(), &st) == 0 && st.st_dev == fs.st_dev) on.push_back(i);
+  }
+  return on;
+}
+
+}  // namespace
+
+FlushOutcome flush_logs(const std::vector<std::string>& paths, int file_system) {
+  FlushOutcome outcome;
+  outcome.durable.assign(paths.size(), false);
+  if (paths.size() >= 2) {
+    const auto on = on_file_system(paths, file_system);
+    if (on.size() >= 2) {
+      if (::syncfs(file_system) == 0) {
+        for (std::size_t i : on) outcome.durable[i] = true;
+      } else {
+        outcome.errors.push_back(errno_error("syncfs of the work dir's file system").message +
+                                 ", falling back to an fdatasync per log");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (outcome.durable[i]) continue;
+    auto flushed = flush_log(paths[i]);
+    outcome.durable[i] = bool(flushed);
+    if (!flushed) outcome.errors.push_back(flushed.error().message);
+  }
+  return outcome;
 }
 
 Result<void> StatusUpdateStream::append(const internal::StatusUpdate& update, bool flush) {

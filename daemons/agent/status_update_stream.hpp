@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "internal.pb.h"
 #include "runtime/record_log.hpp"
@@ -32,9 +33,22 @@
 
 namespace dcos::agent {
 
-// fdatasync of the log at `path` through a descriptor of its own: callable
-// from any thread while the stream keeps appending.
-Result<void> flush_log(const std::string& path);
+// What flush_logs() made durable: durable[i] for paths[i]; `errors` says
+// why each of the others is not (and why a syncfs fell back to fdatasyncs).
+struct FlushOutcome {
+  std::vector<bool> durable;
+  std::vector<std::string> errors;
+};
+
+// Group commit: makes everything written so far to the logs at `paths`
+// durable, with one syncfs(2) of the file system that `file_system` (a
+// descriptor of a directory, or -1) is on for the logs on that file system
+// when there are two or more, else an fdatasync of each log through a
+// descriptor of its own. A failed syncfs falls back to the fdatasyncs, so
+// that an error elsewhere on the file system holds up no log and an error
+// of a log's own writeback is reported for that log. Blocks on the disk;
+// callable from any thread while the streams keep appending.
+FlushOutcome flush_logs(const std::vector<std::string>& paths, int file_system);
 
 class StatusUpdateStream {
  public:

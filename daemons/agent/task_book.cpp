@@ -36,8 +36,11 @@ bool partition_aware(const mesos::v1::FrameworkInfo& framework) {
 
 TaskBook::TaskBook(asio::io_context& io, isolation::Containerizer& containerizer, std::string work_dir,
                    Duration retry_min, Duration retry_max, std::size_t launcher_threads)
-    : io_(io), containerizer_(containerizer), workers_(launcher_threads), checkpoints_(std::move(work_dir)),
-      updates_(io, flushers_, retry_min, retry_max) {
+    : io_(io),
+      containerizer_(containerizer),
+      workers_(launcher_threads),
+      checkpoints_(work_dir),
+      updates_(io, flushers_, work_dir, retry_min, retry_max) {
   updates_.on_done([this](const TaskKey& key) { forget(key); });
 }
 

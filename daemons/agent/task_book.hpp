@@ -100,11 +100,10 @@ class TaskBook {
   // Launches and ends wait on the kernel (cgroup creation and removal sleep
   // in RCU grace periods), so a few threads overlap them (--launcher_threads).
   boost::asio::thread_pool workers_;
-  // The status updates' disk flushes, apart: a flush waits on the disk
-  // (milliseconds each on a virtual disk), and in the launch pool it would
-  // hold up launches; several in flight share the file system's journal
-  // commits.
-  boost::asio::thread_pool flushers_{8};
+  // The status updates' group commits, apart: a flush waits on the disk
+  // (milliseconds on a virtual disk), and in the launch pool it would hold
+  // up launches. One at a time (StatusUpdateManager::flush).
+  boost::asio::thread_pool flushers_{1};
   TaskCheckpoints checkpoints_;
   StatusUpdateManager updates_;
   Sender sender_;
