@@ -1,8 +1,11 @@
 // StatusUpdateStream: order, acknowledgements, and replay after a crash.
 #include "daemons/agent/status_update_stream.hpp"
 
+#include <fcntl.h>
+
 #include <gtest/gtest.h>
 
+#include "runtime/unique_fd.hpp"
 #include "tests/support/cluster.hpp"
 
 namespace dcos::agent {
@@ -66,6 +69,29 @@ TEST(StatusUpdateStream, RefusesAnUpdateWithoutUuid) {
   auto stream = StatusUpdateStream::open(dir.path() + "/updates");
   ASSERT_TRUE(stream);
   EXPECT_FALSE((*stream)->append(update(mesos::v1::TASK_RUNNING, "")));
+}
+
+TEST(FlushLogs, FlushesAGroupTogetherALoneLogAloneAndNamesALogItCannotFlush) {
+  testing::TempDir dir;
+  std::vector<std::string> paths;
+  for (const char* name : {"a", "b", "c"}) {
+    paths.push_back(dir.path() + "/" + name);
+    auto stream = StatusUpdateStream::open(paths.back());
+    ASSERT_TRUE(stream) << stream.error().message;
+    ASSERT_TRUE((*stream)->append(update(mesos::v1::TASK_STARTING, name), /*flush=*/false));
+  }
+  UniqueFd file_system(::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(file_system);
+  auto group = flush_logs(paths, file_system.get());  // one syncfs
+  EXPECT_EQ(group.durable, std::vector<bool>(3, true));
+  EXPECT_TRUE(group.errors.empty());
+  auto lone = flush_logs({paths[0]}, file_system.get());  // an fdatasync
+  EXPECT_EQ(lone.durable, std::vector<bool>{true});
+  // Without a file system to sync, each log on its own; a missing one is named.
+  auto partly = flush_logs({paths[1], dir.path() + "/missing"}, -1);
+  EXPECT_EQ(partly.durable, (std::vector<bool>{true, false}));
+  ASSERT_EQ(partly.errors.size(), 1u);
+  EXPECT_NE(partly.errors[0].find("missing"), std::string::npos) << partly.errors[0];
 }
 
 }  // namespace
