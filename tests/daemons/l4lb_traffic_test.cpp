@@ -71,10 +71,11 @@ TableCounts count_table(const std::string& listing) {
   return counts;
 }
 
-// Task web-i: the TCP backend i on host port kTaskPort, as the named VIP /web:80.
-json backend_task(const json& offer, int i) {
+// Task web-i: the TCP backend i (the program at `backend`, a path tasks
+// see) on host port kTaskPort, as the named VIP /web:80.
+json backend_task(const json& offer, int i, const std::string& backend) {
   return vip_task("web-" + std::to_string(i), offer, kTaskPort, {{"VIP_0", "/web:80"}}, "tcp",
-                  std::string(DCOS_L4LB_TEST_BACKEND) + " " + std::to_string(kTaskPort) + " " + std::to_string(i));
+                  backend + " " + std::to_string(kTaskPort) + " " + std::to_string(i));
 }
 
 class L4lbTrafficTest : public TaskClusterTest {
@@ -121,6 +122,7 @@ class L4lbTrafficTest : public TaskClusterTest {
                     {"failover_timeout", 60},
                     {"capabilities", {{{"type", "TASK_KILLING_STATE"}}}}});
     ASSERT_EQ(scheduler_->status(), 200u) << logs();
+    const std::string backend = cluster_->task_visible_copy(DCOS_L4LB_TEST_BACKEND);
     for (int i = 1; i <= kBackends; ++i) {
       const std::string agent_id =
           start_agent("agent-" + std::to_string(i), "cpus:2;mem:1024;ports:[31000-31010]",
@@ -131,7 +133,7 @@ class L4lbTrafficTest : public TaskClusterTest {
       const json offer = offer_on(*scheduler_, &offers_, agent_id);
       ASSERT_FALSE(offer.is_null()) << logs();
       const std::string id = "web-" + std::to_string(i);
-      launch(*scheduler_, offer, json::array({backend_task(offer, i)}));
+      launch(*scheduler_, offer, json::array({backend_task(offer, i, backend)}));
       const auto seen = follow(*scheduler_, &updates_, id, 30s, "TASK_RUNNING");
       ASSERT_FALSE(seen.empty()) << logs();
       ASSERT_EQ(seen.back().value("state", ""), "TASK_RUNNING") << logs();

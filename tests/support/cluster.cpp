@@ -18,9 +18,10 @@
 
 namespace dcos::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "dcos-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& parent) {
+  const std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path() : parent;
+  std::string pattern = (base / "dcos-test-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp in '" + base.string() + "' failed");
   path_ = pattern;
 }
 

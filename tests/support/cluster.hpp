@@ -4,7 +4,8 @@
 // a file, and stops it (SIGTERM, then SIGKILL) when destroyed, so a failing
 // test never leaves a daemon behind. free_port() asks the kernel for an
 // unused loopback port. wait_until() polls a condition with a bounded
-// deadline. TempDir is a directory removed with everything in it.
+// deadline. TempDir is a directory removed with everything in it (made in
+// the temporary directory, or in `parent`).
 #pragma once
 
 #include <sys/types.h>
@@ -22,7 +23,7 @@ namespace dcos::testing {
 
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string& parent = "");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

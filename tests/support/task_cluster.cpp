@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 
 namespace dcos::testing {
 
@@ -79,6 +80,19 @@ std::string TaskCluster::registered_id(const std::string& hostname) {
   for (const auto& agent : (*state)["slaves"])
     if (agent.value("hostname", "") == hostname && agent.value("active", false)) return agent.value("id", "");
   return "";
+}
+
+std::string TaskCluster::task_visible_copy(const std::string& binary) {
+  namespace fs = std::filesystem;
+  if (!visible_dir_) {
+    visible_dir_ = std::make_unique<TempDir>("/var/tmp");
+    // mkdtemp's 0700 would keep a task of another user out.
+    fs::permissions(visible_dir_->path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  const std::string copy = visible_dir_->path() + "/" + fs::path(binary).filename().string();
+  fs::copy_file(binary, copy, fs::copy_options::overwrite_existing);
+  return copy;
 }
 
 std::string TaskCluster::logs() {

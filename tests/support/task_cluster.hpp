@@ -62,12 +62,21 @@ class TaskCluster {
   // Every daemon's log, for failure messages.
   std::string logs();
 
+  // A copy of `binary` (a program of the build tree) at a path tasks see,
+  // for their commands: containers get a private /tmp, so a build tree
+  // below /tmp (a clone there) is hidden from them. The copy is in a
+  // directory of the cluster's below /var/tmp, which containers share with
+  // the host, removed with the cluster. (The agent has no fetcher for
+  // CommandInfo.uris yet, the way a user would ship a program.)
+  std::string task_visible_copy(const std::string& binary);
+
  private:
   TempDir dir_;
   isolation::HostCgroups host_;
   uint16_t port_ = 0;
   std::unique_ptr<DaemonProcess> master_;
   std::deque<AgentNode> agents_;  // a deque: references to nodes stay valid
+  std::unique_ptr<TempDir> visible_dir_;  // task_visible_copy()'s, made on first use
   std::string error_;
 };
 
