@@ -87,12 +87,17 @@ Result<Reply> fetch(const std::string& method, const std::string& host, uint16_t
         result = ec;
         return;
       }
-      bhttp::async_write(stream, request, [&](boost::system::error_code ec, std::size_t) {
-        if (ec) {
-          result = ec;
+      // A server may answer (a 413, say) and close before the whole body
+      // is sent: after a failed write, its answer may still be there to
+      // read. Only if it is not does the write's error stand.
+      bhttp::async_write(stream, request, [&](boost::system::error_code write_ec, std::size_t) {
+        if (write_ec == beast::error::timeout) {
+          result = write_ec;
           return;
         }
-        bhttp::async_read(stream, buffer, response, [&](boost::system::error_code ec, std::size_t) { result = ec; });
+        bhttp::async_read(stream, buffer, response, [&, write_ec](boost::system::error_code ec, std::size_t) {
+          result = ec && write_ec ? write_ec : ec;
+        });
       });
     });
   });

@@ -1,6 +1,7 @@
 #include "runtime/http_server.hpp"
 
 #include <cstring>
+#include <string>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -110,6 +111,38 @@ asio::awaitable<void> send_stream(beast::tcp_stream& stream, const Response& rep
   while (!watch.reader_done) co_await sleep_until_woken(watch);
 }
 
+// Ends a connection after an error answered before the whole request was
+// read (a "lingering close"). Closing at once, with the client's bytes
+// still arriving, makes the kernel answer them with a reset, and a client
+// that writes its whole body before it reads (most do) gets EPIPE or
+// ECONNRESET from its write and never reads the answer, which may itself
+// be discarded by the reset. So: end our side (the answer, then FIN, which
+// the client reads after the answer), read and discard until the client
+// closes, up to `linger_bytes` or `linger_time`, then close.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream, beast::flat_buffer& buffer, const ServerLimits& limits) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  std::size_t discarded = buffer.size();
+  buffer.consume(buffer.size());
+  // The stream closes the socket when the deadline passes, ending the read.
+  stream.expires_after(limits.linger_time);
+  char discard[16384];
+  while (!ec && discarded < limits.linger_bytes)
+    discarded += co_await stream.async_read_some(asio::buffer(discard), asio::redirect_error(asio::use_awaitable, ec));
+  stream.expires_never();
+}
+
+// Answers a request that cannot be served (`status`, `message`), then ends
+// the connection with a lingering close.
+asio::awaitable<void> refuse(beast::tcp_stream& stream, beast::flat_buffer& buffer, const ServerLimits& limits,
+                             unsigned status, const std::string& message) {
+  auto response = to_beast(Response::error(status, message), 11, false, false);
+  boost::system::error_code ec;
+  stream.expires_after(limits.request_timeout);
+  co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await linger_close(stream, buffer, limits);
+}
+
 }  // namespace
 
 asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view received, const Router& router,
@@ -133,19 +166,14 @@ asio::awaitable<void> serve(asio::ip::tcp::socket socket, std::string_view recei
       break;
     }
     if (ec == bhttp::error::body_limit) {
-      auto response = to_beast(Response::error(413, "request body over the body limit of " +
-                                                        std::to_string(limits.max_body_bytes) + " bytes"),
-                               11, false, false);
-      stream.expires_after(limits.request_timeout);
-      co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      break;
+      co_await refuse(stream, buffer, limits, 413,
+                      "request body over the body limit of " + std::to_string(limits.max_body_bytes) + " bytes");
+      co_return;
     }
     if (ec) {
       // The request cannot be understood; say why and hang up.
-      auto response = to_beast(Response::error(400, "bad request: " + ec.message()), 11, false, false);
-      stream.expires_after(limits.request_timeout);
-      co_await bhttp::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      break;
+      co_await refuse(stream, buffer, limits, 400, "bad request: " + ec.message());
+      co_return;
     }
     const auto& request = parser.get();
     const Response reply = router.dispatch(to_request(request));

@@ -9,9 +9,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "runtime/http_client.hpp"
 #include "runtime/listener.hpp"
@@ -149,20 +152,22 @@ class Client {
   }
 
   // Writes bytes as they are (to send what no well-behaved client would).
-  void send_raw(std::string bytes) {
+  boost::system::error_code send_raw(std::string bytes) {
     auto buffer = std::make_shared<std::string>(std::move(bytes));
-    wait([&](auto done) {
+    return wait([&](auto done) {
       asio::async_write(state_->stream, asio::buffer(*buffer), [buffer, done](auto ec, std::size_t) { *done = ec; });
     });
   }
 
-  void send(std::string method, std::string target, std::string body = {}, bool keep_alive = true) {
+  // Writes the whole request; the write's error, if any.
+  boost::system::error_code send(std::string method, std::string target, std::string body = {},
+                                 bool keep_alive = true) {
     auto message = std::make_shared<bhttp::request<bhttp::string_body>>(bhttp::string_to_verb(method), target, 11);
     message->set(bhttp::field::host, "test");
     message->keep_alive(keep_alive);
     message->body() = std::move(body);
     message->prepare_payload();
-    wait([&](auto done) {
+    return wait([&](auto done) {
       bhttp::async_write(state_->stream, *message, [message, done](auto ec, std::size_t) { *done = ec; });
     });
   }
@@ -213,6 +218,13 @@ class HttpServerTest : public ::testing::Test {
     router_.post("/echo", [](const Request& r) { return Response::text(r.body); });
     net::ListenerOptions options;
     options.http.max_body_bytes = 1024;
+    // Room for a loaded machine to move kHugeBody through loopback.
+    options.http.linger_time = 30s;
+    listen(options);
+  }
+  ~HttpServerTest() override { stop(); }
+
+  void listen(const net::ListenerOptions& options) {
     auto bound =
         net::Listener::bind(io_.get_executor(), {asio::ip::make_address("127.0.0.1"), 0}, router_, {}, options);
     if (!bound) throw std::runtime_error(bound.error().message);
@@ -220,10 +232,13 @@ class HttpServerTest : public ::testing::Test {
     listener_->start();
     port_ = listener_->port();
   }
-  ~HttpServerTest() override {
+
+  void stop() {
+    if (!listener_) return;
     listener_->stop();
     io_.restart();
     io_.poll();  // lets the accept loop see it was stopped
+    listener_.reset();
   }
 
   void expect_still_serving() {
@@ -264,6 +279,75 @@ TEST_F(HttpServerTest, BodyOverTheLimitIs4xxAndTheServerKeepsServing) {
     EXPECT_TRUE(client.closed_by_server());
     expect_still_serving();
   }
+}
+
+// Far over the limit, and more than loopback's socket buffers hold.
+constexpr std::size_t kHugeBody = 48 * 1024 * 1024;
+
+// A client that writes its whole request before it reads, as most do (curl,
+// http::fetch): the 413 comes after the header, the server drains the rest
+// of the body (a lingering close), so the write completes and the answer is
+// read. (A server closing at once reset the connection under the write:
+// EPIPE or ECONNRESET, and no answer.)
+TEST_F(HttpServerTest, BodyFarOverTheLimitWrittenWholeThenReadGets413) {
+  Client client(io_, port_);
+  const auto written = client.send("POST", "/echo", std::string(kHugeBody, 'x'));
+  EXPECT_FALSE(written) << written.message();
+  const auto response = client.read();
+  EXPECT_EQ(response.result_int(), 413u);
+  EXPECT_NE(response.body().find("body limit"), std::string::npos) << response.body();
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_TRUE(client.closed_by_server());
+  expect_still_serving();
+}
+
+// The blocking client of runtime/http_client.hpp, in a thread of its own
+// against the server on the test's thread: the same 413.
+TEST_F(HttpServerTest, FetchOfABodyFarOverTheLimitGets413) {
+  std::optional<Result<Reply>> reply;
+  std::atomic<bool> fetched{false};
+  std::thread fetcher([&] {
+    reply = fetch("POST", "127.0.0.1", port_, "/echo", std::string(kHugeBody, 'x'), "text/plain", 60s);
+    fetched = true;
+  });
+  run_until(io_, [&] { return fetched.load(); }, 60s);
+  fetcher.join();
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_TRUE(*reply) << reply->error().message;
+  EXPECT_EQ((*reply)->status, 413u) << (*reply)->body;
+}
+
+// The linger is bounded in bytes: past linger_bytes the server closes, and
+// the rest of the client's write meets a reset.
+TEST_F(HttpServerTest, LingerEndsAfterLingerBytes) {
+  stop();
+  net::ListenerOptions options;
+  options.http.max_body_bytes = 1024;
+  options.http.linger_bytes = 64 * 1024;
+  listen(options);
+  Client client(io_, port_);
+  EXPECT_TRUE(client.send("POST", "/echo", std::string(kHugeBody, 'x')));
+  expect_still_serving();
+}
+
+// And in time: a client still sending after linger_time is cut off.
+TEST_F(HttpServerTest, LingerEndsAfterLingerTime) {
+  stop();
+  net::ListenerOptions options;
+  options.http.max_body_bytes = 1024;
+  options.http.linger_time = 100ms;
+  listen(options);
+  Client client(io_, port_);
+  client.send_raw("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n");
+  EXPECT_EQ(client.read().result_int(), 413u);
+  // 1 KiB every 20 ms (far below linger_bytes) until a write fails: 10 s at most.
+  bool cut_off = false;
+  for (int i = 0; i < 500 && !cut_off; ++i) {
+    std::this_thread::sleep_for(20ms);
+    cut_off = static_cast<bool>(client.send_raw(std::string(1024, 'x')));
+  }
+  EXPECT_TRUE(cut_off);
+  expect_still_serving();
 }
 
 TEST_F(HttpServerTest, MalformedRequestLineIs400) {
