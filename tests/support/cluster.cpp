@@ -19,7 +19,7 @@
 namespace dcos::testing {
 
 TempDir::TempDir(const std::string& parent) {
-  const std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path() : parent;
+  const std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(parent);
   std::string pattern = (base / "dcos-test-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp in '" + base.string() + "' failed");
   path_ = pattern;
