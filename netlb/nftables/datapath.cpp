@@ -2,7 +2,6 @@
 
 #include <nftables/libnftables.h>
 
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "netlb/nftables/parse.hpp"
@@ -201,20 +200,22 @@ class NftablesDatapath final : public Datapath {
     return VipTable{};
   }
 
+  // Plain text, not JSON: nft 1.0.6 prints a table's `owner` flag in JSON
+  // as whatever string its memory holds, at times not JSON at all.
   Result<bool> table_exists() {
-    auto listed = run("list tables inet", true);
+    auto listed = run("list tables inet", false);
     if (!listed) return listed.error();
-    const auto document = nlohmann::json::parse(*listed, nullptr, false);
-    if (document.is_discarded() || !document.is_object() || !document.contains("nftables") ||
-        !document["nftables"].is_array())
-      return Error{"list tables inet: nft's output is not the JSON it documents"};
-    for (const auto& item : document["nftables"]) {
-      if (!item.is_object() || !item.contains("table") || !item["table"].is_object()) continue;
-      const auto& name = item["table"]["name"];
-      if (name.is_string() && name.get<std::string>() == table_) return true;
+    const std::string ours = "table inet " + table_;
+    for (std::size_t at = 0; at < listed->size();) {
+      const std::size_t end = std::min(listed->find('\n', at), listed->size());
+      std::string line = listed->substr(at, end - at);
+      at = end + 1;
+      if (line.compare(0, ours.size(), ours) == 0 && (line.size() == ours.size() || line[ours.size()] == ' '))
+        return true;  // "table inet NAME", perhaps followed by a comment
     }
     return false;
   }
+
 
   nft_ctx* context_;
   std::string table_;
