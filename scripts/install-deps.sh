@@ -10,8 +10,9 @@ packages=(
   # libraries
   libboost-dev libprotobuf-dev protobuf-compiler libsystemd-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libseccomp-dev libarchive-dev libc-ares-dev
-  # the load balancer's nftables datapath (netlb/nftables), and nft for its tests and bench
-  libnftables-dev nftables
+  # the load balancer's nftables datapath (netlb/nftables: libnftables for its
+  # frame and listings, libnftnl and libmnl for its elements), and nft for its tests and bench
+  libnftables-dev libnftnl-dev libmnl-dev nftables
   # the load balancer's IPVS datapath and VIP addresses (netlb/ipvs, netlb/vip_addresses)
   libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
   # what tests and scripts call

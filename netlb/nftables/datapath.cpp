@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "netlb/nftables/element_batch.hpp"
 #include "netlb/nftables/parse.hpp"
 #include "netlb/nftables/ruleset.hpp"
 
@@ -88,7 +89,7 @@ class NftablesDatapath final : public Datapath {
         continue;
       }
       if (service.listed) heal.remove_service(key);
-      for (const auto& slot : service.rules.slots) heal.remove_slot(key, slot.first);
+      for (const auto& [slot, endpoint] : service.rules.slots) heal.remove_slot(key, slot, endpoint);
       for (const auto& endpoint : service.rules.idle) heal.remove_idle(key, endpoint);
     }
     // Every pick-W chain that is there is kept intact, so that apply()
@@ -101,7 +102,7 @@ class NftablesDatapath final : public Datapath {
     }
     if (!frame_intact(*held)) heal.frame();
     if (!heal.empty())
-      if (auto healed = run(heal.text(), false); !healed)
+      if (auto healed = run(heal); !healed)
         return Error{"restoring table inet " + table_ + ": " + healed.error().message};
     programmed_ = table;
     picks_ = std::move(picks);
@@ -144,8 +145,8 @@ class NftablesDatapath final : public Datapath {
       }
       batch.change(key, from ? &*from : nullptr, to ? &*to : nullptr);
     }
-    if (auto done = run(batch.text(), false); !done) {
-      known_ = false;  // the transaction failed whole; dump again before the next one
+    if (auto done = run(batch); !done) {
+      known_ = false;  // a transaction failed whole (the commands' additions may stand); dump again first
       return Error{"one transaction of " + std::to_string(changes.size()) + " changes: " + done.error().message};
     }
     for (const ServiceKey& key : touched) {
@@ -186,6 +187,16 @@ class NftablesDatapath final : public Datapath {
     return output;
   }
 
+  // One Batch: nft's commands (the frame, new pick chains: only additions
+  // the elements may refer to) in one transaction, then every element
+  // change in one more (element_batch.hpp, without nft's parser).
+  Result<void> run(const Batch& batch) {
+    if (!batch.commands().empty())
+      if (auto done = run(batch.commands(), false); !done) return done.error();
+    if (batch.elements().empty()) return {};
+    return elements_.commit(table_, batch.elements());
+  }
+
   // A table we cannot read (changed from outside into a shape we do not
   // write, or listed by nft in JSON that is not: nft 1.0.6 with a table
   // flag it cannot print) cannot be healed piece by piece: it goes whole,
@@ -219,6 +230,7 @@ class NftablesDatapath final : public Datapath {
 
   nft_ctx* context_;
   std::string table_;
+  nft::BatchSocket elements_;
   VipTable programmed_;       // what the kernel holds, as of the last dump and the applies since
   std::set<uint32_t> picks_;  // pick-W chains that exist with their rules
   bool known_ = false;        // programmed_ is current (no failed transaction since the dump)

@@ -9,14 +9,6 @@ namespace dcos::netlb::nft {
 
 namespace {
 
-std::string key_text(const ServiceKey& key) {
-  return key.vip.text() + " . " + std::string(protocol_name(key.protocol)) + " . " + std::to_string(key.port);
-}
-
-std::string endpoint_text(const Endpoint& endpoint) {
-  return endpoint.address.text() + " . " + std::to_string(endpoint.port);
-}
-
 bool scheduler_writable(const std::string& name) {
   if (name.empty() || name.size() > 32) return false;
   return std::all_of(name.begin(), name.end(),
@@ -117,97 +109,90 @@ std::optional<uint32_t> pick_slots(std::string_view chain) {
 
 void Batch::frame() {
   const std::string t = "inet " + table_;
-  head_ += "add table " + t + "\n";
+  commands_ += "add table " + t + "\n";
   for (bool v4 : {true, false}) {
     const std::string f = v4 ? "ip" : "ip6", v = v4 ? "4" : "6";
-    head_ += "add map " + t + " services" + v + " { typeof " + f + " daddr . meta l4proto . th dport : verdict; }\n";
-    head_ += "add map " + t + " backends" + v + " { typeof " + f + " daddr . meta l4proto . th dport . numgen random mod 2 : " +
+    commands_ += "add map " + t + " services" + v + " { typeof " + f + " daddr . meta l4proto . th dport : verdict; }\n";
+    commands_ += "add map " + t + " backends" + v + " { typeof " + f + " daddr . meta l4proto . th dport . numgen random mod 2 : " +
              f + " daddr . tcp dport; }\n";
-    head_ += "add set " + t + " idle" + v + " { typeof " + f + " daddr . meta l4proto . th dport . " + f + " daddr . tcp dport; }\n";
+    commands_ += "add set " + t + " idle" + v + " { typeof " + f + " daddr . meta l4proto . th dport . " + f + " daddr . tcp dport; }\n";
   }
   for (const char* hook : {"prerouting", "output"}) {
-    head_ += std::string("add chain ") + t + " " + hook + " { type nat hook " + hook + " priority -100; policy accept; }\n";
-    head_ += std::string("flush chain ") + t + " " + hook + "\n";
-    for (bool v4 : {true, false}) head_ += "add rule " + t + " " + hook + " " + rule(kServicesRule, v4) + "\n";
+    commands_ += std::string("add chain ") + t + " " + hook + " { type nat hook " + hook + " priority -100; policy accept; }\n";
+    commands_ += std::string("flush chain ") + t + " " + hook + "\n";
+    for (bool v4 : {true, false}) commands_ += "add rule " + t + " " + hook + " " + rule(kServicesRule, v4) + "\n";
   }
   // A local client's packets leave with the VIP (or a loopback address) as
   // their source: masquerade them, so the backend's reply comes back here.
   // Forwarded clients keep their address (the backend sees who called).
-  head_ += "add chain " + t + " postrouting { type nat hook postrouting priority 100; policy accept; }\n";
-  head_ += "flush chain " + t + " postrouting\n";
-  head_ += "add rule " + t + " postrouting ct label 127 fib saddr type local masquerade comment \"masquerade-vips\"\n";
+  commands_ += "add chain " + t + " postrouting { type nat hook postrouting priority 100; policy accept; }\n";
+  commands_ += "flush chain " + t + " postrouting\n";
+  commands_ += "add rule " + t + " postrouting ct label 127 fib saddr type local masquerade comment \"masquerade-vips\"\n";
 }
 
 void Batch::pick_chain(uint32_t slots, bool refill) {
   const std::string chain = "inet " + table_ + " " + nft::pick_chain(slots);
-  head_ += "add chain " + chain + "\n";
-  if (refill) head_ += "flush chain " + chain + "\n";
-  for (bool v4 : {true, false}) head_ += "add rule " + chain + " " + rule(kPickRule, v4, slots) + "\n";
+  commands_ += "add chain " + chain + "\n";
+  if (refill) commands_ += "flush chain " + chain + "\n";
+  for (bool v4 : {true, false}) commands_ += "add rule " + chain + " " + rule(kPickRule, v4, slots) + "\n";
 }
 
-void Batch::element(bool add, std::string_view set, bool v4, std::string text) {
-  const std::string name = std::string(set) + (v4 ? "4" : "6");
-  (add ? adds_ : deletes_)[name].push_back(std::move(text));
+namespace {
+
+Element service_element(const ServiceKey& key, uint32_t pick = 0, std::string scheduler = {}) {
+  Element element;
+  element.key = key;
+  element.pick = pick;
+  element.scheduler = std::move(scheduler);
+  return element;
+}
+
+Element endpoint_element(const ServiceKey& key, const Endpoint& endpoint, uint32_t slot = 0) {
+  Element element;
+  element.key = key;
+  element.endpoint = endpoint;
+  element.slot = slot;
+  return element;
+}
+
+}  // namespace
+
+void Batch::element(bool add, SetKind kind, Element element) {
+  const ElementSet set{kind, element.key.vip.is_v4()};
+  (add ? elements_.adds : elements_.deletes)[set].push_back(std::move(element));
 }
 
 void Batch::change(const ServiceKey& key, const ServiceRules* from, const ServiceRules* to) {
-  const bool v4 = key.vip.is_v4();
-  const std::string k = key_text(key);
   static const ServiceRules none;
   const ServiceRules& old = from ? *from : none;
   const ServiceRules& now = to ? *to : none;
   if (!to || !from || old.pick != now.pick || old.scheduler != now.scheduler) {
-    if (from) element(false, "services", v4, k);
-    if (to) {
-      const std::string verdict = now.pick ? "goto " + nft::pick_chain(now.pick) : "accept";
-      element(true, "services", v4, k + " comment \"" + now.scheduler + "\" : " + verdict);
-    }
+    if (from) element(false, SetKind::services, service_element(key));
+    if (to) element(true, SetKind::services, service_element(key, now.pick, now.scheduler));
   }
   for (const auto& [slot, endpoint] : old.slots) {
     auto it = now.slots.find(slot);
-    if (it == now.slots.end() || it->second != endpoint) element(false, "backends", v4, k + " . " + std::to_string(slot));
+    if (it == now.slots.end() || it->second != endpoint) remove_slot(key, slot, endpoint);
   }
   for (const auto& [slot, endpoint] : now.slots) {
     auto it = old.slots.find(slot);
     if (it == old.slots.end() || it->second != endpoint)
-      element(true, "backends", v4, k + " . " + std::to_string(slot) + " : " + endpoint_text(endpoint));
+      element(true, SetKind::backends, endpoint_element(key, endpoint, slot));
   }
   for (const Endpoint& e : old.idle)
-    if (!now.idle.contains(e)) element(false, "idle", v4, k + " . " + endpoint_text(e));
+    if (!now.idle.contains(e)) remove_idle(key, e);
   for (const Endpoint& e : now.idle)
-    if (!old.idle.contains(e)) element(true, "idle", v4, k + " . " + endpoint_text(e));
+    if (!old.idle.contains(e)) element(true, SetKind::idle, endpoint_element(key, e));
 }
 
-void Batch::remove_slot(const ServiceKey& key, uint32_t slot) {
-  element(false, "backends", key.vip.is_v4(), key_text(key) + " . " + std::to_string(slot));
+void Batch::remove_slot(const ServiceKey& key, uint32_t slot, const Endpoint& endpoint) {
+  element(false, SetKind::backends, endpoint_element(key, endpoint, slot));
 }
 
 void Batch::remove_idle(const ServiceKey& key, const Endpoint& endpoint) {
-  element(false, "idle", key.vip.is_v4(), key_text(key) + " . " + endpoint_text(endpoint));
+  element(false, SetKind::idle, endpoint_element(key, endpoint));
 }
 
-void Batch::remove_service(const ServiceKey& key) { element(false, "services", key.vip.is_v4(), key_text(key)); }
-
-bool Batch::empty() const { return head_.empty() && deletes_.empty() && adds_.empty(); }
-
-std::string Batch::text() const {
-  std::string out = head_;
-  for (const auto* part : {&deletes_, &adds_}) {
-    const char* verb = part == &deletes_ ? "delete element inet " : "add element inet ";
-    for (const auto& [set, elements] : *part) {
-      // Bounded commands: nft parses one long line no faster than several.
-      for (std::size_t i = 0; i < elements.size(); i += 4096) {
-        out += verb + table_ + " " + set + " { ";
-        const std::size_t end = std::min(elements.size(), i + 4096);
-        for (std::size_t j = i; j < end; ++j) {
-          if (j != i) out += ", ";
-          out += elements[j];
-        }
-        out += " }\n";
-      }
-    }
-  }
-  return out;
-}
+void Batch::remove_service(const ServiceKey& key) { element(false, SetKind::services, service_element(key)); }
 
 }  // namespace dcos::netlb::nft

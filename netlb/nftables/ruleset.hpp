@@ -1,5 +1,5 @@
-// The shape of our nftables table, and the nft commands that build and
-// change it. Pure text, no kernel: datapath.cpp runs what this writes.
+// The shape of our nftables table, the nft commands that build it and the
+// element changes that fill it. No kernel: datapath.cpp runs what this writes.
 //
 //   table inet dcos-l4lb
 //     map services4   (vip . proto . port) : verdict     goto pick-W, or accept (no weight)
@@ -17,6 +17,7 @@
 // its comment. Chains are shared by every service of the same total weight
 // W (chains are what costs in nftables; elements are cheap), so one
 // backend change is a few element updates in one transaction.
+// The elements' bytes: elements.hpp.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "netlb/nftables/elements.hpp"
 #include "netlb/vip.hpp"
 
 namespace dcos::netlb::nft {
@@ -35,12 +37,6 @@ namespace dcos::netlb::nft {
 inline constexpr uint32_t kMaxSlots = 1024;
 // pick-1 .. pick-N are made with the table (see datapath.cpp).
 inline constexpr uint32_t kPreparedPicks = 64;
-
-struct Endpoint {
-  Address address;
-  uint16_t port = 0;
-  auto operator<=>(const Endpoint&) const = default;
-};
 
 // The kernel's side of one service, as the table holds it (or will).
 struct ServiceRules {
@@ -66,8 +62,10 @@ std::string pick_chain(uint32_t slots);  // "pick-3"
 // W of a chain named pick-W (as pick_chain writes it, 1..kMaxSlots), or nullopt.
 std::optional<uint32_t> pick_slots(std::string_view chain);
 
-// Builds one nft batch (one transaction): commands for the fixed frame
-// first, then every element deletion, then every addition.
+// The changes of one apply (or one dump's healing): nft commands for the
+// frame and the pick chains (libnftables runs them), and the element
+// changes (sent as one netlink batch, element_batch.hpp). datapath.cpp runs
+// the commands first: they only add what the elements may refer to.
 class Batch {
  public:
   explicit Batch(std::string table) : table_(std::move(table)) {}
@@ -80,20 +78,20 @@ class Batch {
   // The element changes from `from` to `to` for one service (either may be
   // null: the service is new, or goes).
   void change(const ServiceKey& key, const ServiceRules* from, const ServiceRules* to);
-  void remove_slot(const ServiceKey& key, uint32_t slot);
+  void remove_slot(const ServiceKey& key, uint32_t slot, const Endpoint& endpoint);
   void remove_idle(const ServiceKey& key, const Endpoint& endpoint);
   void remove_service(const ServiceKey& key);
 
-  bool empty() const;
-  std::string text() const;
+  bool empty() const { return commands_.empty() && elements_.empty(); }
+  const std::string& commands() const { return commands_; }  // nft's text; empty when none
+  const ElementChanges& elements() const { return elements_; }
 
  private:
-  void element(bool add, std::string_view set, bool v4, std::string text);
+  void element(bool add, SetKind kind, Element element);
 
   std::string table_;
-  std::string head_;  // frame and chains
-  // (set name) -> elements, deletions and additions.
-  std::map<std::string, std::vector<std::string>> deletes_, adds_;
+  std::string commands_;  // frame and chains
+  ElementChanges elements_;
 };
 
 }  // namespace dcos::netlb::nft

@@ -63,13 +63,18 @@ std::string older_table(const Service& service) {
   nft::Batch batch("dcos-l4lb");
   batch.frame();
   for (uint32_t slots = 1; slots <= nft::kPreparedPicks; ++slots) batch.pick_chain(slots, /*refill=*/false);
-  const nft::ServiceRules rules = nft::layout(service);
-  batch.change(service.key, nullptr, &rules);
-  std::string text = batch.text();
+  std::string text = batch.commands();
   replace_all(text, "ct label 127 fib saddr type local masquerade comment \"masquerade-vips\"",
               "ct status dnat fib saddr type local masquerade comment \"masquerade\"");
   replace_all(text, "ct label set 127 dnat", "dnat");
   replace_all(text, "comment \"vip-dnat", "comment \"pick");
+  // Its elements, as nft's text (the datapath sends them as netlink).
+  const std::string key =
+      service.key.vip.text() + " . tcp . " + std::to_string(service.key.port);
+  const Destination& only = service.destinations.at(0);
+  text += "add element inet dcos-l4lb services4 { " + key + " comment \"" + service.scheduler + "\" : goto pick-1 }\n";
+  text += "add element inet dcos-l4lb backends4 { " + key + " . 0 : " + only.address.text() + " . " +
+          std::to_string(only.port) + " }\n";
   return text;
 }
 

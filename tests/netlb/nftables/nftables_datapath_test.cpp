@@ -6,6 +6,7 @@
 #include <map>
 
 #include "netlb/nftables/datapath.hpp"
+#include "netlb/plan.hpp"
 #include "tests/netlb/netns_lab.hpp"
 #include "tests/netlb/tables.hpp"
 
@@ -177,6 +178,29 @@ TEST_F(NftablesDatapathTest, ATableChangedBeyondReadingIsReplacedWhole) {
   EXPECT_EQ(got[0], 0);
   EXPECT_GT(got[1], 0);
   EXPECT_GT(got[2], 0);
+}
+
+TEST_F(NftablesDatapathTest, TheKernelsRefusalNamesTheElementsAndTheNextReconcileHeals) {
+  if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
+  const VipTable before = table_of({service(kVip, 80, {backend(1, 1), backend(2, 1)})});
+  reconcile_to(before);
+  // The table goes behind the datapath's back: its next change (elements
+  // only, sent as netlink) names sets the kernel no longer has.
+  std::string out;
+  ASSERT_EQ(lab_->run_in_lb("nft delete table inet dcos-l4lb", &out), 0) << out;
+  const VipTable after = table_of({service(kVip, 80, {backend(1, 1), backend(2, 0)})});
+  const std::vector<Change> changes = plan(before, after);
+  auto refused = datapath_->apply(changes);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("element from inet dcos-l4lb backends4 (11.0.0.1 . tcp . 80 . 1 : "
+                                         "10.77.2.2 . 8080): No such file or directory"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("one transaction of 1 changes: "), std::string::npos)
+      << refused.error().message;
+  reconcile_to(after);
+  auto got = spread(20);
+  EXPECT_EQ(got[1], 20);
 }
 
 TEST_F(NftablesDatapathTest, RemoveAllLeavesNothing) {

@@ -1,0 +1,325 @@
+#include "netlb/nftables/element_batch.hpp"
+
+#include "netlb/nftables/ruleset.hpp"
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/set.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+
+namespace dcos::netlb::nft {
+
+namespace {
+
+// Each message's elements stay under this many bytes: the kernel reads the
+// element list as one attribute, whose length is 16 bits.
+constexpr std::size_t kElementBytes = 60000;
+// Room made in the buffer before each message is written (libnftnl writes
+// without bounds): twice what a message can take.
+constexpr std::size_t kMessageRoom = 128 * 1024;
+
+constexpr std::size_t align4(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+
+// What one element can take in a message, at most: its nest, the key (a
+// nest and a value of at most 44 bytes), and what an addition carries.
+std::size_t element_bound(SetKind kind, bool add, const Element& element) {
+  std::size_t n = 4 + 8 + 44;
+  if (add && kind == SetKind::backends) n += 8 + 20;
+  if (add && kind == SetKind::services)
+    n += 4 + 4 + 8 + 4 + align4(pick_chain(element.pick).size() + 1) + 4 + align4(2 + element.scheduler.size() + 1);
+  return n;
+}
+
+struct SetFree {
+  void operator()(nftnl_set* set) const { nftnl_set_free(set); }
+};
+struct UdataFree {
+  void operator()(nftnl_udata_buf* buf) const { nftnl_udata_buf_free(buf); }
+};
+
+// The value half of an addition: a backend's address and port, or a
+// services element's verdict and its comment (the scheduler).
+Result<void> set_value(nftnl_set_elem* e, SetKind kind, const Element& element) {
+  if (kind == SetKind::backends) {
+    const Bytes data = element_data(kind, element);
+    if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, data.data(), uint32_t(data.size())) < 0)
+      return Error{"nftnl_set_elem_set(data): refused"};
+  }
+  if (kind != SetKind::services) return {};
+  const int verdict = element.pick ? NFT_GOTO : NF_ACCEPT;
+  nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, uint32_t(verdict));
+  if (element.pick && nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, pick_chain(element.pick).c_str()) < 0)
+    return Error{"nftnl_set_elem_set(chain): out of memory"};
+  std::unique_ptr<nftnl_udata_buf, UdataFree> comment(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+  if (!comment || !nftnl_udata_put_strz(comment.get(), NFTNL_UDATA_SET_ELEM_COMMENT, element.scheduler.c_str()))
+    return Error{"the comment '" + element.scheduler + "' does not fit an element's user data"};
+  if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(comment.get()),
+                         nftnl_udata_buf_len(comment.get())) < 0)
+    return Error{"nftnl_set_elem_set(userdata): out of memory"};
+  return {};
+}
+
+// One NEWSETELEM or DELSETELEM message of `elements` at `at` (with
+// kMessageRoom bytes free).
+Result<nlmsghdr*> element_message(char* at, const std::string& table, ElementSet set, bool add,
+                                  std::span<const Element> elements, uint32_t seq) {
+  std::unique_ptr<nftnl_set, SetFree> held(nftnl_set_alloc());
+  if (!held || nftnl_set_set_str(held.get(), NFTNL_SET_TABLE, table.c_str()) < 0 ||
+      nftnl_set_set_str(held.get(), NFTNL_SET_NAME, set.name().c_str()) < 0)
+    return Error{"nftnl_set_alloc: out of memory"};
+  for (const Element& element : elements) {
+    nftnl_set_elem* e = nftnl_set_elem_alloc();
+    if (!e) return Error{"nftnl_set_elem_alloc: out of memory"};
+    nftnl_set_elem_add(held.get(), e);  // the set owns it from here
+    const Bytes key = element_key(set.kind, element);
+    if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key.data(), uint32_t(key.size())) < 0)
+      return Error{"nftnl_set_elem_set(key): a key of " + std::to_string(key.size()) + " bytes"};
+    if (add)
+      if (auto value = set_value(e, set.kind, element); !value) return value.error();
+  }
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(at, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, NFPROTO_INET,
+                                        uint16_t((add ? NLM_F_CREATE : 0) | NLM_F_ACK), seq);
+  nftnl_set_elems_nlmsg_build_payload(nlh, held.get());
+  if (nlh->nlmsg_len > UINT16_MAX)  // cannot happen with element_bound's bounds: a broken bound, say so
+    return Error{"a netlink message of " + std::to_string(nlh->nlmsg_len) + " bytes for " +
+                 std::to_string(elements.size()) + " elements: over the element list's 64 KiB"};
+  return nlh;
+}
+
+std::string describe_message(const std::string& table, ElementSet set, bool add, std::span<const Element> elements) {
+  return std::string(add ? "add " : "delete ") + std::to_string(elements.size()) +
+         (elements.size() == 1 ? " element " : " elements ") + (add ? "to" : "from") + " inet " + table + " " +
+         set.name() + " (" + (elements.size() == 1 ? "" : "the first ") + element_text(set.kind, elements.front()) +
+         ")";
+}
+
+std::string errno_text(int64_t error) {
+  return std::string(error > 0 && error < 4096 ? strerror(int(error)) : "an invalid error") + " (errno " +
+         std::to_string(error) + ")";
+}
+
+// The kernel's own words in an error's extended acknowledgement (the
+// attributes after the error and, unless capped, the request's payload),
+// bounded; empty when there are none.
+std::string kernel_message(const nlmsghdr& header, std::span<const uint8_t> body) {
+  if (!(header.nlmsg_flags & NLM_F_ACK_TLVS)) return "";
+  std::size_t offset = sizeof(nlmsgerr);
+  if (!(header.nlmsg_flags & NLM_F_CAPPED)) {
+    nlmsghdr request;
+    std::memcpy(&request, body.data() + offsetof(nlmsgerr, msg), sizeof request);
+    if (request.nlmsg_len < NLMSG_HDRLEN) return "";
+    offset += NLMSG_ALIGN(request.nlmsg_len - NLMSG_HDRLEN);
+  }
+  while (offset + sizeof(nlattr) <= body.size()) {
+    nlattr attr;
+    std::memcpy(&attr, body.data() + offset, sizeof attr);
+    if (attr.nla_len < sizeof attr || attr.nla_len > body.size() - offset) return "";
+    if ((attr.nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+      const char* text = reinterpret_cast<const char*>(body.data() + offset + sizeof attr);
+      const std::size_t size = strnlen(text, std::min<std::size_t>(attr.nla_len - sizeof attr, 200));
+      return std::string(text, size);
+    }
+    offset += NLA_ALIGN(attr.nla_len);
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<ElementBatch> ElementBatch::build(const std::string& table, const ElementChanges& changes, uint32_t first_seq) {
+  ElementBatch batch;
+  batch.table_ = table;
+  batch.first_seq_ = first_seq;
+  std::size_t used = 0;
+  auto room = [&]() {
+    if (batch.bytes_.size() < used + kMessageRoom) batch.bytes_.resize(used + kMessageRoom);
+    return reinterpret_cast<char*>(batch.bytes_.data() + used);
+  };
+  used += nftnl_batch_begin(room(), first_seq)->nlmsg_len;
+  uint32_t seq = first_seq;
+  for (bool add : {false, true}) {
+    for (const auto& [set, elements] : add ? changes.adds : changes.deletes) {
+      for (std::size_t i = 0; i < elements.size();) {
+        std::size_t end = i, size = 0;
+        while (end < elements.size() && (end == i || size + element_bound(set.kind, add, elements[end]) <= kElementBytes))
+          size += element_bound(set.kind, add, elements[end++]);
+        const std::span<const Element> part(elements.data() + i, end - i);
+        auto message = element_message(room(), table, set, add, part, ++seq);
+        if (!message) return Error{describe_message(table, set, add, part) + ": " + message.error().message};
+        used += NLMSG_ALIGN((*message)->nlmsg_len);
+        batch.what_.push_back(describe_message(table, set, add, part));
+        i = end;
+      }
+    }
+  }
+  used += nftnl_batch_end(room(), ++seq)->nlmsg_len;
+  batch.bytes_.resize(used);
+  return batch;
+}
+
+std::string ElementBatch::describe(uint32_t seq) const {
+  if (seq == first_seq_) return "commit of the transaction on inet " + table_;
+  const uint64_t index = uint64_t(seq) - first_seq_ - 1;
+  if (seq > first_seq_ && index < what_.size()) return what_[index];
+  return "the end of the transaction on inet " + table_;
+}
+
+
+namespace {
+
+struct Reply {
+  nlmsghdr header;
+  std::span<const uint8_t> body;
+};
+
+// The netlink messages in `datagrams`, each checked to lie within its own.
+Result<std::vector<Reply>> split_replies(std::span<const std::vector<uint8_t>> datagrams) {
+  std::vector<Reply> replies;
+  for (const std::vector<uint8_t>& datagram : datagrams) {
+    std::size_t offset = 0;
+    while (datagram.size() - offset >= NLMSG_HDRLEN) {
+      Reply reply;
+      std::memcpy(&reply.header, datagram.data() + offset, sizeof reply.header);
+      const uint32_t length = reply.header.nlmsg_len;
+      if (length < NLMSG_HDRLEN || length > datagram.size() - offset)
+        return Error{"a reply's length " + std::to_string(length) + " runs past its datagram"};
+      reply.body = std::span<const uint8_t>(datagram.data() + offset + NLMSG_HDRLEN, length - NLMSG_HDRLEN);
+      replies.push_back(reply);
+      offset += std::min<std::size_t>(NLMSG_ALIGN(length), datagram.size() - offset);
+    }
+    if (offset != datagram.size()) return Error{"trailing bytes after a batch's replies"};
+  }
+  return replies;
+}
+
+}  // namespace
+
+Result<void> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> datagrams, uint32_t port) const {
+  auto replies = split_replies(datagrams);
+  if (!replies) return replies.error();
+  std::vector<bool> acked(what_.size());
+  std::size_t acks = 0;
+  std::string errors;
+  std::size_t unreported = 0;  // bounded: a batch can fail in every message
+  for (const auto& [header, body] : *replies) {
+    if (header.nlmsg_type != NLMSG_ERROR)
+      return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a batch (only acks come)"};
+    if (header.nlmsg_pid != port || body.size() < sizeof(nlmsgerr))
+      return Error{"a reply not for this socket, or shorter than an error"};
+    // first_seq_: the begin (the commit's error); then the element
+    // messages; then the end.
+    const uint64_t at = uint64_t(header.nlmsg_seq) - first_seq_;
+    if (header.nlmsg_seq < first_seq_ || at > what_.size() + 1)
+      return Error{"a reply to sequence number " + std::to_string(header.nlmsg_seq) + ", not of this batch"};
+    if (at >= 1 && at <= what_.size() && !acked[at - 1]) {
+      acked[at - 1] = true;
+      ++acks;
+    }
+    int32_t code;
+    std::memcpy(&code, body.data(), sizeof code);
+    if (code == 0) continue;
+    if (errors.size() > 2000) {
+      ++unreported;
+      continue;
+    }
+    const std::string words = kernel_message(header, body);
+    errors += (errors.empty() ? "" : "; ") + describe(header.nlmsg_seq) + ": " + errno_text(-int64_t{code}) +
+              (words.empty() ? "" : " (" + words + ")");
+  }
+  if (unreported) errors += "; and " + std::to_string(unreported) + " more messages refused";
+  if (!errors.empty()) return Error{errors};
+  if (acks != what_.size())
+    return Error{"the kernel acknowledged " + std::to_string(acks) + " of the transaction's " +
+                 std::to_string(what_.size()) + " messages on inet " + table_};
+  return {};
+}
+
+BatchSocket::~BatchSocket() { close(); }
+
+void BatchSocket::close() {
+  if (socket_) mnl_socket_close(socket_);
+  socket_ = nullptr;
+  send_buffer_ = receive_buffer_ = 0;
+}
+
+// Errors capped to the request's header (an error to a 64 KiB message
+// would otherwise bring the message back), the kernel's words included,
+// buffers big enough for the batch and its acks.
+Result<void> BatchSocket::open(std::size_t batch_bytes, std::size_t messages) {
+  if (!socket_) {
+    socket_ = mnl_socket_open(NETLINK_NETFILTER);
+    if (!socket_) return errno_error("socket(AF_NETLINK, NETLINK_NETFILTER)");
+    if (mnl_socket_bind(socket_, 0, MNL_SOCKET_AUTOPID) < 0) {
+      auto error = errno_error("bind(netfilter netlink socket)");
+      close();
+      return error;
+    }
+    int on = 1;
+    mnl_socket_setsockopt(socket_, NETLINK_CAP_ACK, &on, sizeof on);  // both optional: older kernels lack them
+    mnl_socket_setsockopt(socket_, NETLINK_EXT_ACK, &on, sizeof on);
+  }
+  const int fd = mnl_socket_get_fd(socket_);
+  // The kernel takes the batch as one datagram: the send buffer must hold
+  // it (FORCE: past net.core.wmem_max, with CAP_NET_ADMIN, which the batch
+  // needs anyway).
+  const int send = int(std::min<std::size_t>(batch_bytes + 4096, INT32_MAX / 2));
+  if (send > send_buffer_) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &send, sizeof send) != 0 &&
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send, sizeof send) != 0)
+      return errno_error("setsockopt(SO_SNDBUF, " + std::to_string(send) + ")");
+    send_buffer_ = send;
+  }
+  const int receive = int(std::min<std::size_t>(messages * 1024 + 65536, INT32_MAX / 2));
+  if (receive > receive_buffer_) {
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive, sizeof receive) != 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive, sizeof receive);  // the default may do: a lost ack is reported
+    receive_buffer_ = receive;
+  }
+  return {};
+}
+
+Result<void> BatchSocket::commit(const std::string& table, const ElementChanges& changes) {
+  if (seq_ > UINT32_MAX / 2) seq_ = 1;
+  auto batch = ElementBatch::build(table, changes, seq_);
+  if (!batch) return batch.error();
+  seq_ += uint32_t(batch->messages() + 2);
+  auto done = send(*batch);
+  if (!done) close();  // the next batch starts on a fresh socket, whatever this one still holds
+  return done;
+}
+
+Result<void> BatchSocket::send(const ElementBatch& batch) {
+  const std::string what = batch.describe(batch.first_seq());
+  if (auto opened = open(batch.bytes().size(), batch.messages()); !opened)
+    return Error{what + ": " + opened.error().message};
+  const ssize_t sent = mnl_socket_sendto(socket_, batch.bytes().data(), batch.bytes().size());
+  if (sent < 0 || std::size_t(sent) != batch.bytes().size())
+    return errno_error(what + ": sendto(netfilter netlink, " + std::to_string(batch.bytes().size()) + " bytes)");
+  // The kernel handles a batch within the send: its replies are all
+  // queued now. Read until none is left, bounded by what can come (an
+  // ack or error per message, one for the commit).
+  std::vector<std::vector<uint8_t>> datagrams;
+  std::vector<uint8_t> buffer(UINT16_MAX + 4096);  // an error uncapped by an old kernel: the 64 KiB message back
+  for (std::size_t reads = 0; reads < batch.messages() + 4; ++reads) {
+    const ssize_t got = ::recv(mnl_socket_get_fd(socket_), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (got < 0) return errno_error(what + ": recv(the kernel's replies)");
+    if (std::size_t(got) > buffer.size())
+      return Error{what + ": a reply of " + std::to_string(got) + " bytes, over " + std::to_string(buffer.size())};
+    datagrams.emplace_back(buffer.begin(), buffer.begin() + got);
+  }
+  return batch.check_replies(datagrams, mnl_socket_get_portid(socket_));
+}
+
+}  // namespace dcos::netlb::nft
