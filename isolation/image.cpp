@@ -1,7 +1,5 @@
 #include "isolation/image.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,17 +11,11 @@
 #include <filesystem>
 #include <memory>
 
+#include "isolation/archive_library.hpp"
 #include "runtime/atomic_file.hpp"
 
 namespace dcos::isolation {
 namespace {
-
-struct ReaderDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-struct WriterDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
 
 // The cache key of a tarball: where it is and which version of it. A
 // changed file (size or modification time) unpacks anew.
@@ -37,58 +29,61 @@ std::string cache_key(const struct stat& st) {
 }
 
 Result<void> unpack(const std::string& tarball, const std::string& target, const ImageLimits& limits) {
-  std::unique_ptr<archive, ReaderDeleter> reader(archive_read_new());
-  std::unique_ptr<archive, WriterDeleter> writer(archive_write_disk_new());
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_tar(reader.get());
-  archive_read_support_format_gnutar(reader.get());
+  const std::string where = "image '" + tarball + "'";
+  auto library = archive_library();
+  if (!library) return Error{where + ": cannot unpack: " + library.error().message};
+  const ArchiveLibrary& la = **library;
+  std::unique_ptr<archive, decltype(la.read_free)> reader(la.read_new(), la.read_free);
+  std::unique_ptr<archive, decltype(la.write_free)> writer(la.write_disk_new(), la.write_free);
+  la.read_support_filter_all(reader.get());
+  la.read_support_format_tar(reader.get());
+  la.read_support_format_gnutar(reader.get());
   // No ACLs or extended attributes: trusted.overlay.* in the lower layer
   // would steer the overlay, and file capabilities do nothing under
   // no_new_privs anyway.
-  archive_write_disk_set_options(writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+  la.write_disk_set_options(writer.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
                                                    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-  const std::string where = "image '" + tarball + "'";
-  if (archive_read_open_filename(reader.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Error{where + ": " + archive_error_string(reader.get())};
+  if (la.read_open_filename(reader.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
+    return Error{where + ": " + la.error_string(reader.get())};
   uint64_t entries = 0, bytes = 0;
   for (;;) {
     archive_entry* entry = nullptr;
-    const int status = archive_read_next_header(reader.get(), &entry);
+    const int status = la.read_next_header(reader.get(), &entry);
     if (status == ARCHIVE_EOF) break;
-    if (status < ARCHIVE_WARN) return Error{where + ": " + archive_error_string(reader.get())};
+    if (status < ARCHIVE_WARN) return Error{where + ": " + la.error_string(reader.get())};
     if (++entries > limits.max_entries)
       return Error{where + ": more than " + std::to_string(limits.max_entries) + " entries"};
-    bytes += static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
+    bytes += static_cast<uint64_t>(std::max<la_int64_t>(la.entry_size(entry), 0));
     if (bytes > limits.max_bytes) return Error{where + ": larger than " + std::to_string(limits.max_bytes) + " bytes"};
-    const std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
+    const std::string name = la.entry_pathname(entry) ? la.entry_pathname(entry) : "";
     // Device nodes, FIFOs and sockets are left out: a container gets its
     // /dev from the containerizer, and a node could reach a host device.
-    const auto type = archive_entry_filetype(entry);
+    const auto type = la.entry_filetype(entry);
     if (type == AE_IFBLK || type == AE_IFCHR || type == AE_IFIFO || type == AE_IFSOCK) continue;
     // The names must stay inside the tree; libarchive checks what follows
     // (no "..", no writing through symbolic links) on the prefixed path.
     if (!name.empty() && name[0] == '/') return Error{where + ": entry '" + name + "' has an absolute path"};
-    archive_entry_set_pathname(entry, (target + "/" + name).c_str());
-    if (const char* link = archive_entry_hardlink(entry)) {
+    la.entry_set_pathname(entry, (target + "/" + name).c_str());
+    if (const char* link = la.entry_hardlink(entry)) {
       if (link[0] == '/') return Error{where + ": entry '" + name + "' links to an absolute path"};
-      archive_entry_set_hardlink(entry, (target + "/" + link).c_str());
+      la.entry_set_hardlink(entry, (target + "/" + link).c_str());
     }
-    if (archive_write_header(writer.get(), entry) < ARCHIVE_WARN)
-      return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+    if (la.write_header(writer.get(), entry) < ARCHIVE_WARN)
+      return Error{where + ": entry '" + name + "': " + la.error_string(writer.get())};
     const void* block = nullptr;
     size_t size = 0;
     la_int64_t offset = 0;
     for (;;) {
-      const int read = archive_read_data_block(reader.get(), &block, &size, &offset);
+      const int read = la.read_data_block(reader.get(), &block, &size, &offset);
       if (read == ARCHIVE_EOF) break;
-      if (read < ARCHIVE_WARN) return Error{where + ": entry '" + name + "': " + archive_error_string(reader.get())};
-      if (archive_write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN)
-        return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+      if (read < ARCHIVE_WARN) return Error{where + ": entry '" + name + "': " + la.error_string(reader.get())};
+      if (la.write_data_block(writer.get(), block, size, offset) < ARCHIVE_WARN)
+        return Error{where + ": entry '" + name + "': " + la.error_string(writer.get())};
     }
-    if (archive_write_finish_entry(writer.get()) < ARCHIVE_WARN)
-      return Error{where + ": entry '" + name + "': " + archive_error_string(writer.get())};
+    if (la.write_finish_entry(writer.get()) < ARCHIVE_WARN)
+      return Error{where + ": entry '" + name + "': " + la.error_string(writer.get())};
   }
-  if (archive_write_close(writer.get()) != ARCHIVE_OK) return Error{where + ": " + archive_error_string(writer.get())};
+  if (la.write_close(writer.get()) != ARCHIVE_OK) return Error{where + ": " + la.error_string(writer.get())};
   return {};
 }
 
