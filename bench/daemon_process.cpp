@@ -147,19 +147,42 @@ Result<void> DaemonProcess::wait_healthy(Clock::time_point deadline) {
   return Error{kind_ + " did not answer GET /health on 127.0.0.1:" + std::to_string(port_) + " in time"};
 }
 
-Result<long> DaemonProcess::rss_kib() const {
-  const std::string path = "/proc/" + std::to_string(pid_) + "/status";
+namespace {
+
+// The "<key>:   <n> kB" lines of a /proc file, for the keys asked (0 if absent).
+Result<std::vector<long>> proc_kib_fields(const std::string& path, const std::vector<std::string_view>& keys) {
   std::ifstream in(path);
   if (!in) return Error{errno_text("open '" + path + "'", errno)};
+  std::vector<long> values(keys.size(), 0);
   std::string line;
   while (std::getline(in, line)) {
-    if (!line.starts_with("VmRSS:")) continue;
-    char* end = nullptr;
-    const long kib = std::strtol(line.c_str() + 6, &end, 10);
-    if (end == line.c_str() + 6 || kib <= 0) return Error{"'" + path + "': cannot read '" + line + "'"};
-    return kib;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (line.size() <= keys[i].size() || !line.starts_with(keys[i]) || line[keys[i].size()] != ':') continue;
+      const char* digits = line.c_str() + keys[i].size() + 1;
+      char* end = nullptr;
+      values[i] = std::strtol(digits, &end, 10);
+      if (end == digits || values[i] < 0) return Error{"'" + path + "': cannot read '" + line + "'"};
+    }
   }
-  return Error{"'" + path + "' has no VmRSS line"};
+  return values;
+}
+
+}  // namespace
+
+Result<long> DaemonProcess::rss_kib() const {
+  auto memory = this->memory();
+  if (!memory) return memory.error();
+  return memory->rss_kib;
+}
+
+Result<DaemonProcess::Memory> DaemonProcess::memory() const {
+  const std::string proc = "/proc/" + std::to_string(pid_);
+  auto status = proc_kib_fields(proc + "/status", {"VmRSS", "RssAnon", "RssFile"});
+  if (!status) return status.error();
+  if ((*status)[0] <= 0) return Error{"'" + proc + "/status' has no VmRSS"};
+  auto rollup = proc_kib_fields(proc + "/smaps_rollup", {"Pss"});
+  if (!rollup) return rollup.error();
+  return Memory{(*status)[0], (*status)[1], (*status)[2], (*rollup)[0]};
 }
 
 Result<void> DaemonProcess::stop(std::chrono::milliseconds grace) {

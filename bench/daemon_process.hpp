@@ -53,6 +53,14 @@ class DaemonProcess {
   // The daemon's resident memory (VmRSS of /proc/<pid>/status), in KiB.
   Result<long> rss_kib() const;
 
+  // Its resident memory in parts, in KiB: VmRSS, RssAnon and RssFile of
+  // /proc/<pid>/status, and Pss of /proc/<pid>/smaps_rollup (shared pages
+  // divided among the processes that map them).
+  struct Memory {
+    long rss_kib = 0, anon_kib = 0, file_kib = 0, pss_kib = 0;
+  };
+  Result<Memory> memory() const;
+
   // SIGTERM, then waits up to `grace` (SIGKILL after). Returns how it ended:
   // an Error unless it exited with status 0.
   Result<void> stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
