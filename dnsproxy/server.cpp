@@ -1,5 +1,6 @@
 #include "dnsproxy/server.hpp"
 
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include "dnsproxy/message.hpp"
 #include "dnsproxy/query.hpp"
 #include "runtime/log.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace dcos::dns {
 
@@ -56,19 +58,59 @@ void RefusingForwarder::forward(std::string query, std::size_t, Done done) {
   });
 }
 
+// A UDP socket, watched by the reactor only while it waits for a packet.
+// Whatever watches a socket (Asio's epoll) keeps a waiter on its wait
+// queue, and the kernel then runs that waiter's callback (locks taken,
+// interrupts off) for every reply we send (the buffer space it frees on
+// loopback) and every query that arrives: 3-10% of a reply's cost on this
+// machine (bench/README.md). So while queries keep coming faster than a
+// turn reads them, the socket is read and written unwatched (`watch`
+// released: EPOLL_CTL_DEL), and watched again once a read finds it empty.
+// `watch` never owns the descriptor.
+struct Server::UdpSocket {
+  UdpSocket(asio::any_io_executor executor, UniqueFd socket) : fd(std::move(socket)), watch(std::move(executor)) {}
+  ~UdpSocket() { unwatch(); }
+  void unwatch() {
+    if (watch.is_open()) watch.release();  // a pending wait ends with operation_aborted
+  }
+
+  UniqueFd fd;
+  asio::posix::stream_descriptor watch;
+};
+
+namespace {
+
+// A non-blocking UDP socket bound to `endpoint`; the error names the call that failed.
+Result<UniqueFd> open_udp(const udp::endpoint& endpoint) {
+  UniqueFd fd(::socket(endpoint.protocol().family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) return errno_error("socket");
+  if (::bind(fd.get(), endpoint.data(), static_cast<socklen_t>(endpoint.size())) != 0) return errno_error("bind");
+  if (endpoint.address().is_v4() && endpoint.address().is_loopback()) {
+    // Replies from a loopback address stay on the loopback device, whose
+    // MTU (64 KiB) no reply reaches: nothing fragments, so DF costs
+    // nothing, and with DF set the kernel writes IP ID 0 instead of
+    // hashing a fresh ID into a table shared by all sockets (the default,
+    // which leaves fragmenting allowed, pays that for every reply).
+    const int probe = IP_PMTUDISC_PROBE;  // DF, and no path MTU to learn
+    if (::setsockopt(fd.get(), IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe)) != 0)
+      return errno_error("setsockopt IP_MTU_DISCOVER");
+  }
+  return fd;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Server>> Server::bind(asio::any_io_executor executor, ServerOptions options,
                                              const ClusterZone& zone, Forwarder& forwarder) {
   auto server = std::make_unique<Server>(executor, std::move(options), zone, forwarder);
   for (const auto& endpoint : server->options_.listen) {
     const std::string where = endpoint_text(endpoint);
+    // Non-blocking: replies are sent without waiting; a full socket buffer
+    // drops one, as the network may anyway, rather than stalling every
+    // other client.
+    auto fd = open_udp(endpoint);
+    if (!fd) return Error{"udp " + where + ": " + fd.error().message};
     boost::system::error_code ec;
-    auto socket = std::make_unique<udp::socket>(executor);
-    socket->open(endpoint.protocol(), ec);
-    if (!ec) socket->bind(endpoint, ec);
-    // Replies are sent without waiting: a full socket buffer drops one, as
-    // the network may anyway, rather than stalling every other client.
-    if (!ec) socket->non_blocking(true, ec);
-    if (ec) return Error{"udp " + where + ": " + ec.message()};
     auto acceptor = std::make_unique<tcp::acceptor>(executor);
     const tcp::endpoint stream(endpoint.address(), endpoint.port());
     acceptor->open(stream.protocol(), ec);
@@ -76,7 +118,7 @@ Result<std::unique_ptr<Server>> Server::bind(asio::any_io_executor executor, Ser
     if (!ec) acceptor->bind(stream, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Error{"tcp " + where + ": " + ec.message()};
-    server->udp_.push_back(std::move(socket));
+    server->udp_.push_back(std::make_unique<UdpSocket>(executor, std::move(*fd)));
     server->tcp_.push_back(std::move(acceptor));
   }
   return server;
@@ -117,7 +159,10 @@ void Server::start() {
 
 void Server::stop() {
   boost::system::error_code ignored;
-  for (auto& socket : udp_) socket->close(ignored);
+  for (auto& socket : udp_) {
+    socket->unwatch();
+    socket->fd.reset();  // an unwatched loop sees it at its next turn
+  }
   for (auto& acceptor : tcp_) acceptor->close(ignored);
 }
 
@@ -210,43 +255,55 @@ void Server::forward(std::string query, std::size_t max_size, Forwarder::Done se
   });
 }
 
-asio::awaitable<void> Server::udp_loop(udp::socket& socket) {
-  for (;;) {
+asio::awaitable<void> Server::udp_loop(UdpSocket& socket) {
+  while (socket.fd) {
     boost::system::error_code ec;
-    co_await socket.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (!socket.watch.is_open()) socket.watch.assign(socket.fd.get(), ec);
+    if (ec) {
+      log::error("dns: cannot watch the UDP socket, no longer serving UDP on it: " + ec.message());
+      co_return;
+    }
+    co_await socket.watch.async_wait(asio::posix::stream_descriptor::wait_read,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) co_return;
     // Drain what has arrived, a batch per system call, with a turn for
     // other work (TCP, upstream answers) every kUdpBatches batches.
     for (;;) {
-      if (ec == asio::error::operation_aborted || !socket.is_open()) co_return;
+      if (!socket.fd) co_return;
       std::size_t batches = 0;
       bool drained = false;
       while (!drained && batches++ < kUdpBatches) {
-        const int received = udp_receive(socket);
-        // Fewer than a batch: the queue was empty (new packets wake us again).
-        drained = received >= 0 && received < static_cast<int>(kUdpBatch);
+        const int received = udp_receive(socket.fd.get());
+        // Only an empty read (or an error) ends it: queries that came while
+        // we answered the last batch are read now, not after a trip
+        // through epoll (Asio re-arms the socket with epoll_ctl for every
+        // wait, and we would sleep and be woken for each short batch).
+        drained = received <= 0;
         if (received > 0) udp_reply(socket, static_cast<std::size_t>(received));
       }
       if (drained) break;
+      // Still not empty after a turn: busy, so unwatched until drained.
+      socket.unwatch();
       co_await asio::post(executor_, asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 }
 
 // Reads up to a batch of waiting packets: how many, 0 when none waited, -1
-// on an error (e.g. an ICMP error for an earlier reply: that client's
-// problem; the packets behind it are read next time).
-int Server::udp_receive(udp::socket& socket) {
+// on an error (none expected: an unconnected socket without IP_RECVERR is
+// not told of ICMP errors; packets still queued wake the reactor again).
+int Server::udp_receive(int fd) {
   for (auto& message : batch_->in) {
     message.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     message.msg_hdr.msg_flags = 0;
   }
-  const int received = ::recvmmsg(socket.native_handle(), batch_->in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  const int received = ::recvmmsg(fd, batch_->in.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
   if (received < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
   return received;
 }
 
 // Answers the batch's packets, the replies with one sendmmsg.
-void Server::udp_reply(udp::socket& socket, std::size_t received) {
+void Server::udp_reply(UdpSocket& socket, std::size_t received) {
   UdpBatch& batch = *batch_;
   std::size_t replies = 0;
   for (std::size_t i = 0; i < received; ++i) {
@@ -277,9 +334,10 @@ void Server::udp_reply(udp::socket& socket, std::size_t received) {
       udp::endpoint client;
       std::memcpy(client.data(), &batch.from[i], in.msg_namelen);
       client.resize(in.msg_namelen);
-      forward(reply, max_size, [&socket, client](std::string answer) {
-        boost::system::error_code dropped;  // as for a reply from the fast path
-        if (!answer.empty() && socket.is_open()) socket.send_to(asio::buffer(answer), client, 0, dropped);
+      forward(reply, max_size, [&socket, client](const std::string& answer) {
+        // Not waiting for buffer space, and errors dropped, as for a reply from the fast path.
+        if (!answer.empty() && socket.fd)
+          (void)::sendto(socket.fd.get(), answer.data(), answer.size(), MSG_DONTWAIT, client.data(), client.size());
       });
     }
   }
@@ -287,7 +345,7 @@ void Server::udp_reply(udp::socket& socket, std::size_t received) {
   // is dropped, as the network may anyway, rather than stalling every
   // other client. A reply the kernel refuses (sendmmsg stops at it) is skipped.
   for (std::size_t sent = 0; sent < replies;) {
-    const int n = ::sendmmsg(socket.native_handle(), batch.out.data() + sent, static_cast<unsigned>(replies - sent),
+    const int n = ::sendmmsg(socket.fd.get(), batch.out.data() + sent, static_cast<unsigned>(replies - sent),
                              MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<std::size_t>(n);

@@ -99,16 +99,17 @@ class Server {
 
  private:
   struct UdpBatch;
-  asio::awaitable<void> udp_loop(udp::socket& socket);
-  int udp_receive(udp::socket& socket);
-  void udp_reply(udp::socket& socket, std::size_t received);
+  struct UdpSocket;
+  asio::awaitable<void> udp_loop(UdpSocket& socket);
+  int udp_receive(int fd);
+  void udp_reply(UdpSocket& socket, std::size_t received);
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor);
 
   asio::any_io_executor executor_;
   ServerOptions options_;
   ZoneAnswerer answerer_;
   Forwarder& forwarder_;
-  std::vector<std::unique_ptr<udp::socket>> udp_;
+  std::vector<std::unique_ptr<UdpSocket>> udp_;
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_;
   ServerCounters counters_;
   std::string canonical_;  // a query rewritten into the fast path's shape
