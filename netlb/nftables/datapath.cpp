@@ -211,22 +211,9 @@ class NftablesDatapath final : public Datapath {
     return VipTable{};
   }
 
-  // Plain text, not JSON: nft 1.0.6 prints a table's `owner` flag in JSON
-  // as whatever string its memory holds, at times not JSON at all.
-  Result<bool> table_exists() {
-    auto listed = run("list tables inet", false);
-    if (!listed) return listed.error();
-    const std::string ours = "table inet " + table_;
-    for (std::size_t at = 0; at < listed->size();) {
-      const std::size_t end = std::min(listed->find('\n', at), listed->size());
-      std::string line = listed->substr(at, end - at);
-      at = end + 1;
-      if (line.compare(0, ours.size(), ours) == 0 && (line.size() == ours.size() || line[ours.size()] == ' '))
-        return true;  // "table inet NAME", perhaps followed by a comment
-    }
-    return false;
-  }
-
+  // Over netlink, not nft: nft 1.0.6 reads every set's elements for
+  // `list tables` (its JSON also printed the `owner` flag as garbage).
+  Result<bool> table_exists() { return elements_.table_exists(table_); }
 
   nft_ctx* context_;
   std::string table_;

@@ -8,6 +8,7 @@
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace dcos::netlb::nft {
 
@@ -203,6 +205,22 @@ Result<std::vector<Reply>> split_replies(std::span<const std::vector<uint8_t>> d
   return replies;
 }
 
+// NFTA_TABLE_NAME of a NEWTABLE message's body (after its nfgenmsg), or
+// "" when it has none or it is malformed.
+std::string table_name(std::span<const uint8_t> body) {
+  for (std::size_t offset = NLMSG_ALIGN(sizeof(nfgenmsg)); offset + sizeof(nlattr) <= body.size();) {
+    nlattr attr;
+    std::memcpy(&attr, body.data() + offset, sizeof attr);
+    if (attr.nla_len < sizeof attr || attr.nla_len > body.size() - offset) return "";
+    if ((attr.nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME) {
+      const char* text = reinterpret_cast<const char*>(body.data() + offset + sizeof attr);
+      return std::string(text, strnlen(text, attr.nla_len - sizeof attr));
+    }
+    offset += NLA_ALIGN(attr.nla_len);
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<void> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> datagrams, uint32_t port) const {
@@ -300,26 +318,76 @@ Result<void> BatchSocket::commit(const std::string& table, const ElementChanges&
 }
 
 Result<void> BatchSocket::send(const ElementBatch& batch) {
-  const std::string what = batch.describe(batch.first_seq());
-  if (auto opened = open(batch.bytes().size(), batch.messages()); !opened)
-    return Error{what + ": " + opened.error().message};
-  const ssize_t sent = mnl_socket_sendto(socket_, batch.bytes().data(), batch.bytes().size());
-  if (sent < 0 || std::size_t(sent) != batch.bytes().size())
-    return errno_error(what + ": sendto(netfilter netlink, " + std::to_string(batch.bytes().size()) + " bytes)");
-  // The kernel handles a batch within the send: its replies are all
-  // queued now. Read until none is left, bounded by what can come (an
-  // ack or error per message, one for the commit).
+  auto replies = exchange(batch.bytes(), batch.messages());
+  if (!replies) return Error{batch.describe(batch.first_seq()) + ": " + replies.error().message};
+  return batch.check_replies(*replies, mnl_socket_get_portid(socket_));
+}
+
+// Sends `request` and reads every reply the kernel queued while handling
+// it (within the send: batches and GETs of one object alike), bounded by
+// what can come (`replies` messages' answers and a few more).
+Result<std::vector<std::vector<uint8_t>>> BatchSocket::exchange(const std::vector<uint8_t>& request,
+                                                                std::size_t replies) {
+  if (auto opened = open(request.size(), replies); !opened) return opened.error();
+  const ssize_t sent = mnl_socket_sendto(socket_, request.data(), request.size());
+  if (sent < 0 || std::size_t(sent) != request.size())
+    return errno_error("sendto(netfilter netlink, " + std::to_string(request.size()) + " bytes)");
   std::vector<std::vector<uint8_t>> datagrams;
   std::vector<uint8_t> buffer(UINT16_MAX + 4096);  // an error uncapped by an old kernel: the 64 KiB message back
-  for (std::size_t reads = 0; reads < batch.messages() + 4; ++reads) {
+  for (std::size_t reads = 0; reads < replies + 4; ++reads) {
     const ssize_t got = ::recv(mnl_socket_get_fd(socket_), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (got < 0) return errno_error(what + ": recv(the kernel's replies)");
+    if (got < 0) return errno_error("recv(the kernel's replies)");
     if (std::size_t(got) > buffer.size())
-      return Error{what + ": a reply of " + std::to_string(got) + " bytes, over " + std::to_string(buffer.size())};
+      return Error{"a reply of " + std::to_string(got) + " bytes, over " + std::to_string(buffer.size())};
     datagrams.emplace_back(buffer.begin(), buffer.begin() + got);
   }
-  return batch.check_replies(datagrams, mnl_socket_get_portid(socket_));
+  return datagrams;
+}
+
+Result<bool> BatchSocket::table_exists(const std::string& table) {
+  const uint32_t seq = seq_++;
+  std::vector<uint8_t> request(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(request.data()), NFT_MSG_GETTABLE, NFPROTO_INET,
+                                        NLM_F_ACK, seq);
+  mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str());  // the caller's name: at most 64 bytes
+  request.resize(nlh->nlmsg_len);
+  auto replies = exchange(request, 2);
+  auto found = replies ? table_reply(*replies, table, seq, mnl_socket_get_portid(socket_))
+                       : Result<bool>(replies.error());
+  if (!found) {
+    close();
+    return Error{"get table inet " + table + ": " + found.error().message};
+  }
+  return found;
+}
+
+Result<bool> table_reply(std::span<const std::vector<uint8_t>> datagrams, const std::string& table, uint32_t seq,
+                         uint32_t port) {
+  auto replies = split_replies(datagrams);
+  if (!replies) return replies.error();
+  std::optional<bool> found;
+  bool acked = false;
+  for (const auto& [header, body] : *replies) {
+    if (header.nlmsg_seq != seq || header.nlmsg_pid != port)
+      return Error{"a reply to sequence number " + std::to_string(header.nlmsg_seq) + ", not ours"};
+    if (header.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE)) {
+      // nfgenmsg, then the table's attributes: its name must be ours.
+      const std::string name = table_name(body);
+      if (name != table) return Error{"the kernel answered with table '" + name.substr(0, 64) + "'"};
+      found = true;
+      continue;
+    }
+    if (header.nlmsg_type != NLMSG_ERROR || body.size() < sizeof(nlmsgerr))
+      return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
+    int32_t code;
+    std::memcpy(&code, body.data(), sizeof code);
+    if (code == -ENOENT && !found) found = false;
+    else if (code != 0) return Error{errno_text(-int64_t{code})};
+    acked = true;
+  }
+  if (!found || !acked) return Error{"the kernel's answer is incomplete (no table, no acknowledgement)"};
+  return *found;
 }
 
 }  // namespace dcos::netlb::nft

@@ -318,5 +318,52 @@ TEST_F(NftReplyTest, RepliesThatAreNotTheKernelsAreRefused) {
   EXPECT_NE(lied.error().message.find("Operation not permitted (errno 1)"), std::string::npos) << lied.error().message;
 }
 
+// A NEWTABLE answer naming `name`, as the kernel sends it to a GETTABLE.
+Bytes table_message(uint32_t seq, const char* name, uint32_t port = 42) {
+  const Bytes payload = text(name);
+  nlattr a{uint16_t(4 + payload.size()), NFTA_TABLE_NAME};
+  Bytes body = {NFPROTO_INET, NFNETLINK_V0, 0, 0};
+  Bytes attr(4);
+  std::memcpy(attr.data(), &a, 4);
+  attr.insert(attr.end(), payload.begin(), payload.end());
+  attr.resize(NLA_ALIGN(attr.size()));
+  body.insert(body.end(), attr.begin(), attr.end());
+  nlmsghdr header{};
+  header.nlmsg_len = uint32_t(NLMSG_HDRLEN + body.size());
+  header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE;
+  header.nlmsg_seq = seq;
+  header.nlmsg_pid = port;
+  Bytes out(NLMSG_HDRLEN);
+  std::memcpy(out.data(), &header, sizeof header);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+TEST(NftTableReplyTest, TheTableOrItsAbsenceOrTheKernelsError) {
+  auto found = table_reply(std::vector<Bytes>{table_message(5, "dcos-l4lb"), reply(5, 0)}, "dcos-l4lb", 5, 42);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(*found);
+  auto absent = table_reply(std::vector<Bytes>{reply(5, -ENOENT)}, "dcos-l4lb", 5, 42);
+  ASSERT_TRUE(absent) << absent.error().message;
+  EXPECT_FALSE(*absent);
+  auto refused = table_reply(std::vector<Bytes>{reply(5, -EPERM)}, "dcos-l4lb", 5, 42);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "Operation not permitted (errno 1)");
+}
+
+TEST(NftTableReplyTest, AnswersThatAreNotTheKernelsAreRefused) {
+  const std::string table = "dcos-l4lb";
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{table_message(5, "other"), reply(5, 0)}, table, 5, 42)) << "another table";
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{table_message(5, "dcos-l4lb")}, table, 5, 42)) << "no ack";
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{}, table, 5, 42)) << "nothing";
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{table_message(4, "dcos-l4lb"), reply(5, 0)}, table, 5, 42))
+      << "an earlier sequence number";
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{table_message(5, "dcos-l4lb", 7), reply(5, 0)}, table, 5, 42))
+      << "another port";
+  Bytes cut = table_message(5, "dcos-l4lb");
+  cut[NLMSG_HDRLEN + 4] = 0xff;  // the name attribute's length past the message
+  EXPECT_FALSE(table_reply(std::vector<Bytes>{cut, reply(5, 0)}, table, 5, 42)) << "a malformed name";
+}
+
 }  // namespace
 }  // namespace dcos::netlb::nft
