@@ -303,7 +303,7 @@ void print(std::ostream& out, const Figures& f, const Settings& s) {
                                                  {"ACCEPT -> all TASK_STARTING", f.all_starting},
                                                  {"ACCEPT -> first TASK_RUNNING", f.first_running},
                                                  {"ACCEPT -> all TASK_RUNNING", f.all_running},
-                                                 {"  agent: last RunTask handled", f.agent_last_starting},
+                                                 {"  agent: last TASK_STARTING", f.agent_last_starting},
                                                  {"  agent: last container launched", f.agent_last_running},
                                                  {"KILL -> all TASK_KILLED", f.kill_all},
                                                  {"KILL -> agent lists no task", f.agent_empty}};

@@ -45,6 +45,7 @@ TaskBook::TaskBook(asio::io_context& io, isolation::Containerizer& containerizer
 }
 
 TaskBook::~TaskBook() {
+  checkpointer_.join();
   workers_.join();
   flushers_.join();
 }
@@ -78,6 +79,17 @@ void TaskBook::on_report(const TaskKey& key, const TaskReport& report) {
   auto found = tasks_.find(key);
   if (found == tasks_.end()) return;
   Task& task = found->second;
+  if (report.state == mesos::v1::TASK_DROPPED) {
+    // Its checkpoint failed (TaskRunner): without one, a restart would lose
+    // the task; it never ran, and has no stream to keep the update in.
+    log::error("cannot checkpoint task " + key.second + ", dropping it: " + report.message,
+               {{"TASK_ID", key.second}, {"FRAMEWORK_ID", key.first}});
+    send_once(task.framework.id(), task.task.task_id(), report.state, *report.reason, report.message);
+    tasks_.erase(found);
+    if (auto removed = checkpoints_.forget_task(key.first, key.second, !has_tasks(key.first)); !removed)
+      log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
+    return;
+  }
   internal::StatusUpdate update;
   update.mutable_framework_id()->set_value(key.first);
   *update.mutable_status() = status(task, report);
@@ -125,9 +137,11 @@ void TaskBook::run_task(const internal::RunTask& message) {
   Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING, std::nullopt};
   // A task the agent cannot checkpoint would be forgotten by a restart:
   // it is not started, and the framework hears so (once: there is no stream
-  // to keep the update in).
+  // to keep the update in). A valid task's own checkpoint is written by the
+  // checkpointer thread (launch()); an invalid one's here, for its
+  // TASK_ERROR's stream.
   auto saved = checkpoints_.save_framework(framework);
-  if (saved) saved = checkpoints_.save_task(framework_id, info);
+  if (saved && !valid) saved = checkpoints_.save_task(framework_id, info);
   if (!saved) {
     log::error("cannot checkpoint task " + key.second + ", dropping it: " + saved.error().message,
                {{"TASK_ID", key.second}, {"FRAMEWORK_ID", framework_id}});
@@ -147,14 +161,14 @@ void TaskBook::launch(Task& task) {
   TaskKey key{task.framework.id().value(), task.task.task_id().value()};
   task.placement.container_id = random_uuid();
   task.placement.sandbox = checkpoints_.sandbox(agent_id_, key.first, key.second, task.placement.container_id);
-  if (auto saved = checkpoints_.save_container(key.first, key.second, task.placement.container_id); !saved) {
-    on_report(key, {mesos::v1::TASK_FAILED, TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
-                    "cannot checkpoint the container id: " + saved.error().message});
-    return;
-  }
-  task.runner = std::make_shared<TaskRunner>(io_, workers_, containerizer_, task.framework, task.task, task.placement,
+  task.runner = std::make_shared<TaskRunner>(io_, TaskRunner::Threads{workers_, checkpointer_}, containerizer_,
+                                             task.framework, task.task, task.placement,
                                              [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
-  task.runner->start();
+  // Owned by the checkpointer thread once started: copies, no proto shared.
+  task.runner->start([checkpoints = &checkpoints_, key, bytes = task.task.SerializeAsString(),
+                      container_id = task.placement.container_id] {
+    return checkpoints->save_launch(key.first, key.second, bytes, container_id);
+  });
 }
 
 void TaskBook::kill_task(const internal::KillTask& message) {
@@ -203,15 +217,22 @@ void TaskBook::acknowledge(const internal::StatusUpdateAcknowledgement& message)
                {{"TASK_ID", key.second}});
 }
 
+bool TaskBook::has_tasks(const std::string& framework_id) const {
+  auto first = tasks_.lower_bound(TaskKey{framework_id, ""});
+  return first != tasks_.end() && first->first.first == framework_id;
+}
+
 void TaskBook::forget(const TaskKey& key) {
-  if (auto removed = checkpoints_.forget_task(key.first, key.second); !removed)
-    log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
   if (auto found = tasks_.find(key); found != tasks_.end()) {
     found->second.runner.reset();
     completed_.push_back(std::move(found->second));
     if (completed_.size() > kMaxCompletedTasks) completed_.pop_front();
     tasks_.erase(found);
   }
+  // Not while a task of the framework waits for the checkpointer: it will
+  // need the framework's directory.
+  if (auto removed = checkpoints_.forget_task(key.first, key.second, !has_tasks(key.first)); !removed)
+    log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
   log::debug("forgot task " + key.second + " (terminal update acknowledged)", {{"TASK_ID", key.second}});
 }
 
@@ -265,8 +286,8 @@ Result<void> TaskBook::recover_task(CheckpointedTask checkpointed) {
                     "or the host rebooted)"});
     return {};
   }
-  stored.runner = std::make_shared<TaskRunner>(io_, workers_, containerizer_, stored.framework, stored.task,
-                                               stored.placement,
+  stored.runner = std::make_shared<TaskRunner>(io_, TaskRunner::Threads{workers_, checkpointer_}, containerizer_,
+                                               stored.framework, stored.task, stored.placement,
                                                [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
   stored.runner->resume(stored.state);
   log::info("recovered task " + key.second + " in container " + stored.placement.container_id,

@@ -1,10 +1,12 @@
 #include "daemons/agent/task_checkpoints.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "runtime/atomic_file.hpp"
+#include "runtime/unique_fd.hpp"
 
 namespace dcos::agent {
 
@@ -75,18 +77,28 @@ Result<void> TaskCheckpoints::save_task(const std::string& framework_id, const m
   return save(task_dir(framework_id, task.task_id().value()), "task.info", task.SerializeAsString());
 }
 
-Result<void> TaskCheckpoints::save_container(const std::string& framework_id, const std::string& task_id,
-                                             const std::string& container_id) {
-  // save_task() made the directory.
-  return save(task_dir(framework_id, task_id), "container", container_id, /*make_dir=*/false);
+Result<void> TaskCheckpoints::save_launch(const std::string& framework_id, const std::string& task_id,
+                                          const std::string& task_info, const std::string& container_id) const {
+  const std::string dir = task_dir(framework_id, task_id);
+  if (auto saved = save(dir, "task.info", task_info); !saved) return saved;
+  // The status update log, empty: its first append (on the io thread) then
+  // opens a file instead of making one. Making a file is the costly part on
+  // ext4 (inode allocation); an empty log replays as a task with no update.
+  const std::string log = updates_path(framework_id, task_id);
+  if (UniqueFd fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)); !fd)
+    return errno_error("create '" + log + "'");
+  return save(dir, "container", container_id, /*make_dir=*/false);
 }
 
-Result<void> TaskCheckpoints::forget_task(const std::string& framework_id, const std::string& task_id) {
+Result<void> TaskCheckpoints::forget_task(const std::string& framework_id, const std::string& task_id,
+                                          bool framework_done) {
   std::error_code error;
   fs::remove_all(task_dir(framework_id, task_id), error);
   if (error) return Error{"remove '" + task_dir(framework_id, task_id) + "': " + error.message()};
-  // A framework without tasks left is forgotten with its last task.
-  if (fs::is_empty(framework_dir(framework_id) + "/tasks", error) && !error) {
+  // A framework without tasks left is forgotten with its last task. The
+  // caller's word counts too: a task whose directory the checkpointer has
+  // yet to make needs the framework's directory and framework.info.
+  if (framework_done && fs::is_empty(framework_dir(framework_id) + "/tasks", error) && !error) {
     saved_frameworks_.erase(framework_id);
     fs::remove_all(framework_dir(framework_id), error);
     if (error) return Error{"remove '" + framework_dir(framework_id) + "': " + error.message()};

@@ -10,8 +10,10 @@
 // The container's id is written before the container is launched, so that
 // a crash in between leaves a task whose container recovery can look for.
 // Ids become path components, so only ids that are safe as one are
-// accepted (valid_id). Files are replaced atomically and durably.
-// Not thread-safe.
+// accepted (valid_id). Files are replaced atomically (see save() in the
+// .cpp for why without fsync).
+// Not thread-safe, except save_launch(), which touches nothing but the disk
+// and may run on another thread (the agent's checkpointer) than the rest.
 #pragma once
 
 #include <map>
@@ -42,12 +44,17 @@ class TaskCheckpoints {
   // same bytes there (one write per framework, not one per task).
   Result<void> save_framework(const mesos::v1::FrameworkInfo& framework);
   Result<void> save_task(const std::string& framework_id, const mesos::v1::TaskInfo& task);
-  // After save_task() of the same task (its directory exists).
-  Result<void> save_container(const std::string& framework_id, const std::string& task_id,
-                              const std::string& container_id);
+  // What a task needs on disk before its container starts: its directory,
+  // task.info (`task_info`: the serialized TaskInfo), its empty status
+  // update log, and then the container id. Thread-safe; after
+  // save_framework() of its framework.
+  Result<void> save_launch(const std::string& framework_id, const std::string& task_id,
+                           const std::string& task_info, const std::string& container_id) const;
   // Removes the task's checkpoints (not its sandbox), and the framework's
-  // when it was the framework's last task.
-  Result<void> forget_task(const std::string& framework_id, const std::string& task_id);
+  // when it was the framework's last task on disk and `framework_done` (the
+  // caller knows no other task of it, not even one whose save_launch() has
+  // not run yet).
+  Result<void> forget_task(const std::string& framework_id, const std::string& task_id, bool framework_done = true);
 
   // Every checkpointed task. A task whose files cannot be read is skipped
   // with a warning in `problems` rather than failing the agent's recovery.

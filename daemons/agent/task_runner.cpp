@@ -33,11 +33,12 @@ bool has_capability(const mesos::v1::FrameworkInfo& framework, mesos::v1::Framew
 
 }  // namespace
 
-TaskRunner::TaskRunner(asio::io_context& io, asio::thread_pool& workers, isolation::Containerizer& containerizer,
+TaskRunner::TaskRunner(asio::io_context& io, Threads threads, isolation::Containerizer& containerizer,
                        mesos::v1::FrameworkInfo framework, mesos::v1::TaskInfo task, TaskPlacement placement,
                        Reporter reporter)
     : io_(io),
-      workers_(workers),
+      workers_(threads.workers),
+      checkpointer_(threads.checkpointer),
       containerizer_(containerizer),
       framework_(std::move(framework)),
       task_(std::move(task)),
@@ -49,12 +50,13 @@ void TaskRunner::report(mesos::v1::TaskState state, std::optional<TaskStatus::Re
   reporter_(*this, TaskReport{state, reason, std::move(message)});
 }
 
-void TaskRunner::start() {
-  report(mesos::v1::TASK_STARTING);
+void TaskRunner::start(Checkpoint checkpoint) {
+  checkpoint_ = std::move(checkpoint);
   asio::co_spawn(io_, [self = shared_from_this()] { return self->launch(); }, asio::detached);
 }
 
 void TaskRunner::resume(mesos::v1::TaskState state) {
+  checkpointed_ = true;
   launched_ = true;
   for (const auto& info : containerizer_.containers())
     if (info.id == placement_.container_id) pid_ = info.pid;
@@ -67,12 +69,28 @@ void TaskRunner::resume(mesos::v1::TaskState state) {
   }
 }
 
+bool TaskRunner::killed_before_launch() {
+  if (!pending_kill_) return false;
+  if (has_capability(framework_, mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE))
+    report(mesos::v1::TASK_KILLING);
+  report(mesos::v1::TASK_KILLED, TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "killed before it was launched");
+  ended_ = true;
+  return true;
+}
+
 asio::awaitable<void> TaskRunner::launch() {
-  if (pending_kill_) {
-    report(mesos::v1::TASK_KILLED, TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH, "killed before it was launched");
+  auto& checkpoint = checkpoint_;
+  auto checkpointed = co_await on_workers(checkpointer_, [&checkpoint] { return checkpoint(); });
+  checkpoint_ = nullptr;
+  if (!checkpointed) {
+    report(mesos::v1::TASK_DROPPED, TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+           "the agent cannot checkpoint the task: " + checkpointed.error().message);
     ended_ = true;
     co_return;
   }
+  checkpointed_ = true;
+  report(mesos::v1::TASK_STARTING);
+  if (killed_before_launch()) co_return;
   const auto spec = container_spec(framework_, task_, placement_);
   auto& containerizer = containerizer_;
   auto launched = co_await on_workers(workers_, [&containerizer, &spec] { return containerizer.launch(spec); });
@@ -132,9 +150,11 @@ TaskReport TaskRunner::ending(const Result<isolation::Termination>& termination)
 }
 
 void TaskRunner::kill(const mesos::v1::KillPolicy* override) {
-  if (ended_ || killing_) return;
+  if (ended_ || killing_ || pending_kill_) return;
   const auto grace = grace_period(task_, override);
-  if (has_capability(framework_, mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE))
+  // Before the checkpoint there is no stream for TASK_KILLING yet:
+  // killed_before_launch() reports it then.
+  if (checkpointed_ && has_capability(framework_, mesos::v1::FrameworkInfo::Capability::TASK_KILLING_STATE))
     report(mesos::v1::TASK_KILLING);
   if (!launched_) {
     pending_kill_ = grace;

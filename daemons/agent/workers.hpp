@@ -1,5 +1,5 @@
-// The agent's worker threads: where blocking calls (container launches and
-// ends, disk flushes) run so that the io thread keeps serving. The agent's
+// The agent's worker threads: where blocking calls (task checkpoints,
+// container launches and ends, disk flushes) run so that the io thread keeps serving. The agent's
 // state stays on the io thread: a worker only runs the call and hands its
 // result back.
 #pragma once

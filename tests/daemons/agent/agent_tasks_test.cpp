@@ -214,6 +214,27 @@ TEST_F(AgentTest, ROOT_KillDuringLaunchNeverReportsRunning) {
   EXPECT_EQ(states(distinct(master_.updates("short-lived"))), "TASK_STARTING TASK_KILLED");
 }
 
+TEST_F(AgentTest, ROOT_TaskItCannotCheckpointIsDroppedOnceAndNeverRuns) {
+  // A file where the task's checkpoint directory goes: its checkpoint fails
+  // (on the agent's checkpointer thread, after the RunTask was handled).
+  const std::string tasks = work_dir() + "/meta/frameworks/fw-1/tasks";
+  std::filesystem::create_directories(tasks);
+  std::ofstream(tasks + "/blocked") << "in the way";
+  master_.run_task(test_framework(), shell_task("blocked", "sleep 1000"));
+  auto dropped = master_.wait_for_end("blocked");
+  ASSERT_TRUE(dropped) << log();
+  EXPECT_EQ(dropped->status().state(), mesos::v1::TASK_DROPPED) << log();
+  EXPECT_EQ(dropped->status().reason(), TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_FALSE(dropped->status().has_uuid()) << "sent once: there is no stream to acknowledge";
+  EXPECT_FALSE(std::filesystem::exists(work_dir() + "/slaves/" + FakeMaster::kAgentId +
+                                       "/frameworks/fw-1/executors/blocked"))
+      << "the container was launched";
+  // The agent goes on, the same framework's next task included.
+  master_.run_task(test_framework(), shell_task("after", "true"));
+  ASSERT_TRUE(master_.wait_for_state("after", mesos::v1::TASK_FINISHED)) << log();
+  EXPECT_EQ(states(master_.updates("blocked")), "TASK_DROPPED");
+}
+
 TEST_F(AgentTest, ROOT_KillOfAnUnknownTaskAnswersLost) {
   master_.kill_task("fw-1", "never-seen");
   auto lost = master_.wait_for_state("never-seen", mesos::v1::TASK_LOST);
