@@ -1,4 +1,5 @@
-// seccomp::compile (a Profile to a BPF program, with libseccomp) and
+// seccomp::compile (a Profile to a BPF program: libseccomp checks the rules
+// and compiles the 32-bit arches, seccomp_bpf.cpp the native one) and
 // install; seccomp_profile.cpp reads profiles.
 #include "isolation/linux/seccomp.hpp"
 
@@ -13,10 +14,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
 
+#include "isolation/linux/seccomp_bpf.hpp"
 #include "runtime/unique_fd.hpp"
 
 namespace dcos::isolation::seccomp {
@@ -99,6 +102,8 @@ bool runs_on(uint32_t native, uint32_t arch) {
   return false;
 }
 
+constexpr uint32_t kBadArchAction = SCMP_ACT_KILL_PROCESS;
+
 struct ContextDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
@@ -150,7 +155,9 @@ bool applies(const Rule& rule, const Host& host) {
   return true;
 }
 
-Result<void> add_arches(scmp_filter_ctx ctx, const Profile& profile, uint32_t native) {
+// Adds the profile's arches that run on this kernel besides the native one
+// and returns them.
+Result<std::set<uint32_t>> add_arches(scmp_filter_ctx ctx, const Profile& profile, uint32_t native) {
   std::set<uint32_t> wanted;
   auto want = [&](const std::string& name) {
     const auto token = arch_token(kArches, name);
@@ -164,7 +171,7 @@ Result<void> add_arches(scmp_filter_ctx ctx, const Profile& profile, uint32_t na
     const int rc = seccomp_arch_add(ctx, arch);
     if (rc < 0 && rc != -EEXIST) return libseccomp_error("seccomp_arch_add " + std::to_string(arch), rc);
   }
-  return {};
+  return wanted;
 }
 
 // The profile's comparisons as libseccomp's.
@@ -181,27 +188,68 @@ scmp_compare compare_of(Op op) {
   return SCMP_CMP_EQ;
 }
 
-Result<void> add_rule(scmp_filter_ctx ctx, uint32_t action, int syscall, const std::vector<ArgCondition>& args) {
-  std::vector<scmp_arg_cmp> compares;
-  bool repeated = false;
-  for (const auto& arg : args) {
-    for (const auto& seen : compares) repeated |= seen.arg == arg.index;
-    compares.push_back(scmp_arg_cmp{arg.index, compare_of(arg.op), arg.value, arg.value_two});
-  }
-  // libseccomp takes one comparison per argument in a rule; several on one
-  // argument become rules of their own (as runc does).
-  if (!repeated) {
+// A rule's conditions as alternatives (any may hold) of conditions that
+// must all hold. libseccomp takes one comparison per argument in a rule;
+// several on one argument become rules of their own (as runc does).
+std::vector<std::vector<ArgCondition>> alternatives_of(const std::vector<ArgCondition>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (args[i].index == args[j].index) {
+        std::vector<std::vector<ArgCondition>> each;
+        for (const auto& arg : args) each.push_back({arg});
+        return each;
+      }
+  return {args};
+}
+
+Result<void> add_rule(scmp_filter_ctx ctx, uint32_t action, int syscall,
+                      const std::vector<std::vector<ArgCondition>>& alternatives) {
+  for (const auto& conditions : alternatives) {
+    std::vector<scmp_arg_cmp> compares;
+    for (const auto& arg : conditions)
+      compares.push_back(scmp_arg_cmp{arg.index, compare_of(arg.op), arg.value, arg.value_two});
     const int rc =
         seccomp_rule_add_array(ctx, action, syscall, static_cast<unsigned>(compares.size()), compares.data());
-    if (rc < 0) return libseccomp_error("seccomp_rule_add", rc);
-    return {};
-  }
-  for (const auto& compare : compares) {
-    const int rc = seccomp_rule_add_array(ctx, action, syscall, 1, &compare);
     if (rc < 0) return libseccomp_error("seccomp_rule_add", rc);
   }
   return {};
 }
+
+// The native arch's rules for seccomp_bpf.cpp, per syscall number. A
+// syscall given rules of different actions makes it decline: which wins
+// where their conditions overlap is libseccomp's to say.
+class NativeRules {
+ public:
+  void add(int nr, uint32_t action, const std::vector<std::vector<ArgCondition>>& alternatives) {
+    if (nr < 0) return;  // libseccomp's pseudo-number: not a syscall of this arch
+    auto [it, added] = calls_.try_emplace(static_cast<uint32_t>(nr));
+    SyscallVerdict& call = it->second;
+    if (!added && call.action != action) mixed_ = true;
+    call.nr = static_cast<uint32_t>(nr);
+    call.action = action;
+    if (unconditional_.contains(call.nr)) return;
+    if (alternatives.front().empty()) {
+      unconditional_.insert(call.nr);
+      call.alternatives.clear();
+      return;
+    }
+    call.alternatives.insert(call.alternatives.end(), alternatives.begin(), alternatives.end());
+  }
+  bool mixed() const { return mixed_; }
+  std::vector<SyscallVerdict> take() {
+    std::vector<SyscallVerdict> out;
+    for (auto& [nr, call] : calls_) out.push_back(std::move(call));
+    return out;
+  }
+
+ private:
+  std::map<uint32_t, SyscallVerdict> calls_;
+  std::set<uint32_t> unconditional_;
+  bool mixed_ = false;
+};
+
+// Arches whose layout seccomp_bpf.cpp knows: 64-bit arguments, little-endian.
+bool own_program_fits(uint32_t native) { return native == SCMP_ARCH_X86_64 || native == SCMP_ARCH_AARCH64; }
 
 Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   // libseccomp 2.5 exports only to a file descriptor.
@@ -257,33 +305,63 @@ Result<Filter> compile(const Profile& profile, const CompileOptions& options) {
   // the filter ends the process: it is an escape attempt or a broken binary.
   const std::pair<scmp_filter_attr, uint32_t> attributes[] = {
       {SCMP_FLTATR_CTL_NNP, 0},
-      {SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS},
+      {SCMP_FLTATR_ACT_BADARCH, kBadArchAction},
       {SCMP_FLTATR_CTL_OPTIMIZE, 2},  // a binary tree: an allow-list of ~350 calls stays fast
   };
   for (const auto& [attribute, value] : attributes)
     if (const int rc = seccomp_attr_set(ctx.get(), attribute, value); rc < 0)
       return libseccomp_error("seccomp_attr_set " + std::to_string(attribute), rc);
-  if (auto added = add_arches(ctx.get(), profile, host.arch); !added) return added.error();
+  auto compat = add_arches(ctx.get(), profile, host.arch);
+  if (!compat) return compat.error();
 
+  // Every rule goes to libseccomp too: it checks them (its errors are the
+  // profile's), and compiles them for the other arches.
   std::set<std::string> unknown;
+  NativeRules native;
   for (std::size_t i = 0; i < profile.syscalls.size(); ++i) {
     const Rule& rule = profile.syscalls[i];
     if (!applies(rule, host)) continue;
     const uint32_t action = action_token(rule.action, rule.errno_ret);
     if (action == default_action) continue;  // libseccomp refuses these; they change nothing
+    const auto alternatives = alternatives_of(rule.args);
     for (const auto& name : rule.names) {
       const int syscall = seccomp_syscall_resolve_name(name.c_str());
       if (syscall == __NR_SCMP_ERROR) {
         unknown.insert(name);
         continue;
       }
-      if (auto added = add_rule(ctx.get(), action, syscall, rule.args); !added)
+      if (auto added = add_rule(ctx.get(), action, syscall, alternatives); !added)
         return Error{"syscalls[" + std::to_string(i) + "] '" + name + "': " + added.error().message};
+      native.add(syscall, action, alternatives);
     }
   }
-  auto program = export_program(ctx.get());
+  Filter filter{{}, std::vector<std::string>(unknown.begin(), unknown.end()), Generator::kLibseccomp};
+  if (options.generator == Generator::kLibseccomp || native.mixed() || !own_program_fits(host.arch)) {
+    auto program = export_program(ctx.get());
+    if (!program) return program.error();
+    filter.program = std::move(*program);
+    return filter;
+  }
+  // libseccomp's program for the other arches only, behind our native part.
+  std::vector<sock_filter> compat_program;
+  if (!compat->empty()) {
+    if (const int rc = seccomp_arch_remove(ctx.get(), host.arch); rc < 0)
+      return libseccomp_error("seccomp_arch_remove " + std::to_string(host.arch), rc);
+    auto program = export_program(ctx.get());
+    if (!program) return program.error();
+    compat_program = std::move(*program);
+  }
+  const NativeFilter own{.arch = host.arch,
+                         .x32_bit = host.arch == SCMP_ARCH_X86_64,
+                         .x32_admitted = compat->contains(SCMP_ARCH_X32),
+                         .default_action = default_action,
+                         .bad_arch_action = kBadArchAction,
+                         .syscalls = native.take()};
+  auto program = native_program(own, compat_program);
   if (!program) return program.error();
-  return Filter{std::move(*program), std::vector<std::string>(unknown.begin(), unknown.end())};
+  filter.program = std::move(*program);
+  filter.generator = Generator::kRangeTree;
+  return filter;
 }
 
 int install(const Filter& filter) noexcept {

@@ -1,7 +1,8 @@
 // seccomp: syscall filters for containers. Profiles are in Docker's JSON
-// format (the one Docker, runc and crun read); libseccomp compiles them to a
-// classic BPF program, and a forked child installs that program just before
-// exec (seccomp.cpp).
+// format (the one Docker, runc and crun read); compiled to a classic BPF
+// program (the native arch by seccomp_bpf.cpp as a tree over ranges of
+// syscall numbers, the 32-bit arches a profile admits by libseccomp), and a
+// forked child installs that program just before exec (seccomp.cpp).
 //
 //   parse_profile / default_profile   the policy, as data
 //             (seccomp_profile.cpp, seccomp_default.cpp)
@@ -163,6 +164,14 @@ Profile default_profile();
 // "CAP_SYS_ADMIN" -> 21 (the kernel's numbers, CAP_CHOWN..CAP_CHECKPOINT_RESTORE).
 std::optional<int> capability_number(std::string_view name);
 
+// Who writes the program. kRangeTree: seccomp_bpf.cpp for the native arch
+// (~60 instructions for the default profile instead of ~400), libseccomp
+// for the other arches; it falls back to kLibseccomp for a profile that
+// gives one syscall rules of different actions, and on an arch other than
+// x86_64 and aarch64. kLibseccomp: libseccomp's program for every arch
+// (tests compare the two).
+enum class Generator { kRangeTree, kLibseccomp };
+
 struct CompileOptions {
   // The container's capabilities (numbers, as in linux/capability.h),
   // matched against the entries' includes/excludes.
@@ -170,11 +179,13 @@ struct CompileOptions {
   // Matched against includes/excludes minKernel: "6.1.0-13-amd64". Empty
   // means this host's (uname).
   std::string kernel_release{};
+  Generator generator = Generator::kRangeTree;
 };
 
 struct Filter {
   std::vector<sock_filter> program;           // what install() loads
   std::vector<std::string> unknown_syscalls;  // skipped names, sorted, each once
+  Generator generator = Generator::kLibseccomp;  // who wrote `program`
 };
 
 // Builds the BPF program for this host's arch. The filter covers the native
