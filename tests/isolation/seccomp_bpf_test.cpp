@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "isolation/linux/seccomp.hpp"
+#include "tests/isolation/seccomp_child.hpp"
 
 namespace dcos::isolation::seccomp {
 namespace {
@@ -245,6 +246,24 @@ TEST(SeccompRangeTree, DockerLikeProfileWithCompatArchesDecidesAsLibseccomp) {
   allow_default.default_action = Action::kAllow;
   allow_default.default_errno_ret.reset();
   expect_same_verdicts(allow_default, {}, "docker-like, default allow");
+}
+
+// The kernel takes the program with libseccomp's part appended, and
+// enforces it as the interpreter says.
+TEST(SeccompRangeTree, TheKernelEnforcesAProgramWithCompatArches) {
+  if (kNative == 0) GTEST_SKIP() << "the range tree is for x86_64 and aarch64";
+  auto filter = compile(parsed(kDockerLike));
+  ASSERT_TRUE(filter) << filter.error().message;
+  const auto checks = []() -> int {
+    if (::syscall(SYS_getpid) <= 0) return 1;
+    if (!fails_with(::syscall(SYS_clone3, nullptr, 0), ENOSYS)) return 2;
+    if (::syscall(SYS_personality, 0) == -1) return 3;
+    if (!fails_with(::syscall(SYS_personality, 0xffffffff), EPERM)) return 4;  // only 0 and 8
+    if (::syscall(SYS_getppid) <= 0) return 5;                                 // SCMP_ACT_LOG runs it
+    if (!fails_with(::syscall(SYS_getuid), EPERM)) return 6;                   // the default
+    return 0;
+  };
+  EXPECT_EQ(run_filtered(*filter, checks), 0);
 }
 
 TEST(SeccompRangeTree, OneSyscallWithRulesOfTwoActionsIsLeftToLibseccomp) {

@@ -26,6 +26,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/isolation/seccomp_child.hpp"
+
 namespace dcos::isolation::seccomp {
 namespace {
 
@@ -212,29 +214,6 @@ TEST(SeccompCompile, RefusesAnUnreadableKernelRelease) {
 TEST(SeccompInstall, RefusesAnEmptyProgram) { EXPECT_EQ(install(Filter{}), EINVAL); }
 
 // ---- enforcement ----
-
-// What a child's exit code means beyond the checks' own numbers.
-constexpr int kNoNewPrivsFailed = 100;
-constexpr int kInstallFailed = 101;
-
-// Runs `checks` in a forked child the way the launcher will: fork,
-// no_new_privs, install, then the syscalls. Returns the exit code, or 200 +
-// the signal that ended the child.
-int run_filtered(const Filter& filter, int (*checks)()) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(kNoNewPrivsFailed);
-    if (install(filter) != 0) ::_exit(kInstallFailed);
-    ::_exit(checks());
-  }
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
-  if (WIFSIGNALED(status)) return 200 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
-
-// Whether a raw syscall failed with `error` (and errno is restored for the next).
-bool fails_with(long result, int error) { return result == -1 && errno == error; }
 
 Filter compiled(const Profile& profile, const CompileOptions& options = {}) {
   auto filter = compile(profile, options);
