@@ -206,13 +206,16 @@ TEST(SeccompRangeTree, DefaultProfileIsShortAndDecidesAsLibseccomp) {
 }
 
 // Docker's shape: the 32-bit ABIs admitted (libseccomp's part of the
-// program), conditions on clone, personality and socket.
+// program), conditions on clone, personality and socket. The second entry
+// is what a sanitizer's runtime calls in the child that enforces it.
 constexpr const char* kDockerLike = R"({
   "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
   "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
               {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
   "syscalls": [
     {"names": ["read", "write", "close", "getpid", "exit_group", "socketcall", "ipc", "openat"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["exit", "mmap", "munmap", "mprotect", "madvise", "sigaltstack", "rt_sigaction", "rt_sigprocmask",
+               "gettid", "futex", "sched_yield"], "action": "SCMP_ACT_ALLOW"},
     {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
     {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
     {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
