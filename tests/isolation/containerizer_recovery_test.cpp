@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "isolation/supervisors.hpp"
 #include "tests/isolation/container_fixture.hpp"
 #include "tests/support/held_child.hpp"
 
@@ -144,9 +145,19 @@ TEST_P(RecoveryTest, ARecordWhoseSupervisorNeverStartedIsDestroyed) {
 }
 
 // Killed in the middle of a launch, as soon as the container's first
-// process shows in its cgroup (on v1 the init joins it only once its
-// supervisor has exec'd): the record is there, and the restarted
+// process shows in its cgroup and its supervisor has exec'd (on v1 the
+// init joins the cgroup only then; on v2 it is there from the clone, and
+// a launcher killed before the supervisor's exec leaves a container that
+// recovery rightly destroys): the record is there, and the restarted
 // containerizer finds the supervisor by its command line and re-attaches.
+// Whether a dcos-supervisor names a status file in the container's runtime dir.
+bool supervisor_runs(const std::string& runtime_dir, const std::string& id) {
+  const std::string prefix = runtime_dir + "/" + id + "/";
+  for (const auto& [status, running] : find_supervisors())
+    if (status.starts_with(prefix)) return true;
+  return false;
+}
+
 TEST_P(RecoveryTest, ALauncherKilledMidLaunchLeavesItsContainerRecoverable) {
   auto sleeps = spec({"/bin/sleep", "1000"});
   const pid_t launcher = ::fork();
@@ -162,7 +173,7 @@ TEST_P(RecoveryTest, ALauncherKilledMidLaunchLeavesItsContainerRecoverable) {
   bool started = false;
   while (!started && std::chrono::steady_clock::now() < deadline) {
     auto pids = (*cgroups)->processes(sleeps.id);
-    started = pids && !pids->empty();
+    started = pids && !pids->empty() && supervisor_runs(options_.runtime_dir, sleeps.id);
   }
   ASSERT_EQ(::kill(launcher, SIGKILL), 0);
   ASSERT_EQ(::waitpid(launcher, nullptr, 0), launcher);
