@@ -1,11 +1,6 @@
 #include "runtime/log.hpp"
 
 #include <sys/stat.h>
-#include <sys/uio.h>
-// Without this the macro adds CODE_FILE=log.cpp to every entry: this file
-// is never the place worth pointing at.
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,7 +12,8 @@
 #include <memory>
 #include <mutex>
 #include <utility>
-#include <vector>
+
+#include "runtime/journal.hpp"
 
 namespace dcos::log {
 namespace {
@@ -54,10 +50,10 @@ bool stderr_is_journal_stream() {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
-// sd_journal_sendv reports success when journald's socket does not exist
-// (it "fails silently if the journal is not available"), so the per-line
-// fallback cannot catch that case; without this check every line would be lost.
-bool journald_present() { return ::access("/run/systemd/journal/socket", F_OK) == 0; }
+// Checked once, at init, so that a daemon outside systemd (no journald)
+// writes to stderr from its first line; a send that fails later falls back
+// to stderr line by line.
+bool journald_present() { return ::access(std::string(journal::kSocket).c_str(), F_OK) == 0; }
 
 std::shared_ptr<const Config> make_config(std::string_view program, Sink sink) {
   auto made = std::make_shared<Config>();
@@ -103,23 +99,14 @@ char level_letter(Level level) {
 }
 
 bool send_to_journal(const Config& cfg, Level level, std::string_view message, std::initializer_list<Field> fields) {
-  std::vector<std::string> items;
-  items.reserve(3 + fields.size());
-  items.push_back("MESSAGE=" + std::string(message));
-  items.push_back("PRIORITY=" + std::to_string(syslog_priority(level)));
-  items.push_back("SYSLOG_IDENTIFIER=" + cfg.program);
-  for (const Field& field : fields) {
-    std::string item(field.key);
-    item += '=';
-    item += field.value;
-    items.push_back(std::move(item));
-  }
-  std::vector<iovec> iov;
-  iov.reserve(items.size());
-  for (std::string& item : items) iov.push_back(iovec{item.data(), item.size()});
-  // sd_journal_sendv itself switches to the binary field format for values
-  // holding newlines, so multi-line messages survive intact.
-  return sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0;
+  std::string entry;
+  entry.reserve(64 + cfg.program.size() + message.size() + 32 * fields.size());
+  journal::append_field(entry, "MESSAGE", message);
+  const char priority[] = {static_cast<char>('0' + syslog_priority(level)), '\0'};
+  journal::append_field(entry, "PRIORITY", priority);
+  journal::append_field(entry, "SYSLOG_IDENTIFIER", cfg.program);
+  for (const Field& field : fields) journal::append_field(entry, field.key, field.value);
+  return journal::send(entry) == 0;
 }
 
 void append_timestamp(std::string& out) {

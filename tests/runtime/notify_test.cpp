@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -94,6 +95,25 @@ TEST_F(NotifyTest, StatusTextCannotAddAssignments) {
   EXPECT_EQ(datagram, "STATUS=bad frame READY=1");
 }
 
+TEST_F(NotifyTest, AnAbstractNotifySocketIsReached) {
+  // systemd may name its socket in the abstract namespace ("@...").
+  const std::string name = "@dcos-notify-test-" + std::to_string(::getpid());
+  const int abstract = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(abstract, 0) << std::strerror(errno);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, name.data() + 1, name.size() - 1);
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+  ASSERT_EQ(::bind(abstract, reinterpret_cast<sockaddr*>(&address), length), 0) << std::strerror(errno);
+  ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
+  ready("serving");
+  pollfd waiting{abstract, POLLIN, 0};
+  char buffer[64] = {};
+  ssize_t got = ::poll(&waiting, 1, 2000) == 1 ? ::recv(abstract, buffer, sizeof buffer, 0) : -1;
+  ::close(abstract);
+  EXPECT_EQ(std::string(buffer, got > 0 ? static_cast<size_t>(got) : 0), "READY=1\nSTATUS=serving");
+}
+
 TEST_F(NotifyTest, WithoutNotifySocketNothingIsSent) {
   ::unsetenv("NOTIFY_SOCKET");
   ready("serving");
@@ -110,7 +130,8 @@ TEST_F(NotifyTest, UnreachableNotifySocketIsNotFatal) {
   stopping();
   std::string logged = ::testing::internal::GetCapturedStderr();
   // The daemon carries on; the operator learns why systemd heard nothing.
-  EXPECT_NE(logged.find(" W notify-test: notifying the service manager failed, ignoring STATE=STOPPING=1 ERROR="),
+  EXPECT_NE(logged.find(" W notify-test: notifying the service manager failed, ignoring STATE=STOPPING=1 SOCKET=" +
+                        missing + " ERROR="),
             std::string::npos)
       << logged;
   EXPECT_NE(logged.find(std::strerror(ENOENT)), std::string::npos) << logged;
