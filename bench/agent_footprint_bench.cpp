@@ -23,8 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_cluster.hpp"
+#include "runtime/daemon_flags.hpp"
 #include "runtime/duration.hpp"
-#include "runtime/flags.hpp"
 
 namespace dcos::bench {
 namespace {
@@ -123,29 +123,18 @@ int run(const Settings& settings) {
 int main(int argc, char** argv) {
   using namespace dcos::bench;
   Settings settings;
-  settings.master_binary = sibling_binary("daemons/master/dcos-master");
-  settings.agent_binary = sibling_binary("daemons/agent/dcos-agent");
   dcos::Duration timeout = std::chrono::seconds(60);
   dcos::FlagSet flags("agent-footprint-bench", "The resident memory of an idle dcos-agent (root only).");
-  flags.add("master_binary", "The dcos-master to start", &settings.master_binary);
-  flags.add("agent_binary", "The dcos-agent to measure", &settings.agent_binary);
+  add_cluster_binary_flags(flags, &settings.master_binary, &settings.agent_binary);
   flags.add("idle", "How long the agent idles after registering before the first sample", &settings.idle);
-  flags.add("samples", "Samples, one a second; the largest is reported", &settings.samples);
-  flags.add("top", "Mappings listed, largest first", &settings.top);
+  dcos::add_count_flag(flags, "samples", "Samples, one a second; the largest is reported", &settings.samples, 1, 600);
+  dcos::add_count_flag(flags, "top", "Mappings listed, largest first", &settings.top, 0, 100);
   flags.add("timeout", "Bound on starting the cluster", &timeout);
   flags.add("json", "Print one JSON object instead of the table", &settings.json);
-  if (auto parsed = flags.parse(argc, argv, environ); !parsed) {
-    std::cerr << "agent-footprint-bench: " << parsed.error().message << "\n";
-    return 2;
-  }
-  if (flags.help_requested()) {
-    std::cout << flags.usage();
-    return 0;
-  }
-  if (settings.samples < 1 || settings.samples > 600 || settings.top < 0 || settings.top > 100 ||
-      settings.idle < dcos::Duration::zero() || settings.idle > std::chrono::minutes(10) ||
+  if (auto exit_code = dcos::parse_or_exit(flags, "agent-footprint-bench", argc, argv)) return *exit_code;
+  if (settings.idle < dcos::Duration::zero() || settings.idle > std::chrono::minutes(10) ||
       timeout <= dcos::Duration::zero()) {
-    std::cerr << "agent-footprint-bench: --samples must be 1-600, --top 0-100, --idle 0-10mins, --timeout positive\n";
+    std::cerr << "agent-footprint-bench: --idle must be 0-10mins, --timeout positive\n";
     return 2;
   }
   settings.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);

@@ -89,4 +89,11 @@ std::string sibling_binary(const std::string& relative) {
   return (self.parent_path().parent_path() / relative).string();
 }
 
+void add_cluster_binary_flags(FlagSet& flags, std::string* master_binary, std::string* agent_binary) {
+  *master_binary = sibling_binary("daemons/master/dcos-master");
+  *agent_binary = sibling_binary("daemons/agent/dcos-agent");
+  flags.add("master_binary", "The dcos-master to start", master_binary);
+  flags.add("agent_binary", "The dcos-agent to start", agent_binary);
+}
+
 }  // namespace dcos::bench

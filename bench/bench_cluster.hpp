@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/daemon_process.hpp"
+#include "runtime/flags.hpp"
 #include "runtime/result.hpp"
 
 namespace dcos::bench {
@@ -48,5 +49,8 @@ class BenchCluster {
 // The build tree's binary at `relative` (e.g. "daemons/master/dcos-master"),
 // found from this program's own path (<build>/bench/<program>).
 std::string sibling_binary(const std::string& relative);
+
+// --master_binary and --agent_binary, defaulting to the build tree's.
+void add_cluster_binary_flags(FlagSet& flags, std::string* master_binary, std::string* agent_binary);
 
 }  // namespace dcos::bench

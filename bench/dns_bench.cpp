@@ -502,14 +502,11 @@ Result<std::vector<Comparison>> run(const Settings& settings) {
 int main(int argc, char** argv) {
   using namespace dcos::bench;
   Settings settings;
-  settings.master_binary = sibling_binary("daemons/master/dcos-master");
-  settings.agent_binary = sibling_binary("daemons/agent/dcos-agent");
   settings.dns_binary = sibling_binary("daemons/dns/dcos-dns");
   settings.load_binary = sibling_binary("bench/dns-load");
   dcos::Duration timeout = std::chrono::seconds(300);
   dcos::FlagSet flags("dns-bench", "dcos-dns against unbound on the same names, one core each.");
-  flags.add("master_binary", "The dcos-master to start", &settings.master_binary);
-  flags.add("agent_binary", "The dcos-agent to start", &settings.agent_binary);
+  add_cluster_binary_flags(flags, &settings.master_binary, &settings.agent_binary);
   flags.add("dns_binary", "The dcos-dns to measure", &settings.dns_binary);
   flags.add("tasks", "Named tasks in the cluster (2 names each: A and SRV)", &settings.tasks);
   flags.add("forwarded", "Names served by the upstream, for the forwarded (cached) run", &settings.forwarded);

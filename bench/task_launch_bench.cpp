@@ -330,12 +330,9 @@ void print(std::ostream& out, const Figures& f, const Settings& s) {
 int main(int argc, char** argv) {
   using namespace dcos::bench;
   Settings settings;
-  settings.master_binary = sibling_binary("daemons/master/dcos-master");
-  settings.agent_binary = sibling_binary("daemons/agent/dcos-agent");
   dcos::Duration timeout = std::chrono::seconds(120);
   dcos::FlagSet flags("task-launch-bench", "Launches tasks through a real dcos-master on one real dcos-agent.");
-  flags.add("master_binary", "The dcos-master to start", &settings.master_binary);
-  flags.add("agent_binary", "The dcos-agent to start", &settings.agent_binary);
+  add_cluster_binary_flags(flags, &settings.master_binary, &settings.agent_binary);
   flags.add("count", "Tasks to launch, in one ACCEPT", &settings.count);
   flags.add("resources", "The agent's --resources", &settings.resources);
   flags.add("task_cpus", "cpus of each task", &settings.task_cpus);
