@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   if (auto probed = probe_ipvs(/*load_module=*/true); !probed)
     return std::fprintf(stderr, "l4lb-ipvs-bench: %s\n", probed.error().message.c_str()), 1;
   const VipTable table = make_table(vips, backends);
-  auto ours = measure_datapath(make_ipvs_datapath(), table);
+  auto ours = measure_datapath([] { return make_ipvs_datapath(); }, table);
   if (!ours) return std::fprintf(stderr, "l4lb-ipvs-bench: ours, %s\n", ours.error().message.c_str()), 1;
 
   char dir[] = "/tmp/l4lb-ipvs-bench-XXXXXX";

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   }
   if (!own_network_namespace("l4lb-program-bench")) return 1;
   const VipTable table = make_table(vips, backends);
-  auto ours = measure_datapath(make_nftables_datapath(), table);
+  auto ours = measure_datapath([] { return make_nftables_datapath(); }, table);
   if (!ours) return std::fprintf(stderr, "l4lb-program-bench: ours, %s\n", ours.error().message.c_str()), 1;
   if (!peer) {  // ours alone, e.g. under perf or strace
     print_ours(*ours);

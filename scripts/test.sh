@@ -40,5 +40,5 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== fuzz smoke run (clang, libFuzzer)"
 CC=clang CXX=clang++ scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCOS_WERROR=ON -DDCOS_FUZZ=ON \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- frame_decoder_fuzz seccomp_profile_fuzz recordio_fuzz scheduler_call_fuzz operator_call_fuzz \
-  dns_message_fuzz nft_table_fuzz vip_labels_fuzz ipvs_dump_fuzz
+  dns_message_fuzz nft_table_fuzz vip_labels_fuzz ipvs_dump_fuzz nft_replies_fuzz
 ctest_run build-fuzz -L fuzz

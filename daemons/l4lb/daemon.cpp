@@ -177,6 +177,9 @@ std::string L4lbDaemon::metrics() const {
       .counter("dcos_l4lb_changes_applied_total", "Changes applied to the kernel", static_cast<double>(changes_applied_))
       .counter("dcos_l4lb_reconcile_repairs_total", "Changes a reconcile found the kernel needed",
                static_cast<double>(repairs_))
+      .counter("dcos_l4lb_unchanged_dumps_total",
+               "Reconciles that found the kernel's table unchanged without reading it (nftables' ruleset generation)",
+               static_cast<double>(kernel_.unchanged_dumps()))
       .counter("dcos_l4lb_netlink_errors_total", "Failed applies or dumps of the datapath",
                static_cast<double>(datapath_errors_));
   return out.text();

@@ -37,6 +37,7 @@ class KernelSync {
 
   std::string_view datapath() const { return backend_.datapath->name(); }
   bool in_sync() const { return in_sync_; }
+  uint64_t unchanged_dumps() const { return backend_.datapath->unchanged_dumps(); }
 
  private:
   Result<Outcome> apply(const netlb::VipTable& want);

@@ -2,6 +2,7 @@
 
 #include <nftables/libnftables.h>
 
+#include <optional>
 #include <set>
 
 #include "netlb/nftables/element_batch.hpp"
@@ -57,9 +58,26 @@ class NftablesDatapath final : public Datapath {
   NftablesDatapath& operator=(const NftablesDatapath&) = delete;
 
   std::string_view name() const override { return "nftables"; }
+  uint64_t unchanged_dumps() const override { return unchanged_dumps_; }
 
+  // A reconcile of an unchanged table (the usual case) reads one number:
+  // the ruleset's generation, which any transaction in the namespace moves
+  // on (element_batch.hpp). programmed_ is exact at generation_: set by a
+  // dump that no transaction interleaved with and that healed nothing, and
+  // carried over by each element batch the kernel accepted on it.
   Result<VipTable> dump() override {
+    if (known_ && generation_) {
+      auto now = elements_.generation();
+      if (!now) return now.error();
+      if (*now == *generation_) {
+        ++unchanged_dumps_;
+        return programmed_;
+      }
+    }
     known_ = false;
+    generation_.reset();
+    auto before = elements_.generation();
+    if (!before) return before.error();
     auto exists = table_exists();
     if (!exists) return exists.error();
     if (!*exists) {
@@ -67,6 +85,7 @@ class NftablesDatapath final : public Datapath {
       picks_.clear();
       known_ = true;
       exists_ = false;
+      settle(*before);
       return VipTable{};
     }
     auto listed = run("list table inet " + table_, true);
@@ -108,6 +127,7 @@ class NftablesDatapath final : public Datapath {
     picks_ = std::move(picks);
     exists_ = true;
     known_ = true;
+    if (heal.empty()) settle(*before);  // a heal is read back by the next dump
     return table;
   }
 
@@ -147,6 +167,7 @@ class NftablesDatapath final : public Datapath {
     }
     if (auto done = run(batch); !done) {
       known_ = false;  // a transaction failed whole (the commands' additions may stand); dump again first
+      generation_.reset();
       return Error{"one transaction of " + std::to_string(changes.size()) + " changes: " + done.error().message};
     }
     for (const ServiceKey& key : touched) {
@@ -162,6 +183,7 @@ class NftablesDatapath final : public Datapath {
 
   Result<void> remove_all() override {
     known_ = false;
+    generation_.reset();
     auto exists = table_exists();
     if (!exists) return exists.error();
     if (*exists)
@@ -189,12 +211,29 @@ class NftablesDatapath final : public Datapath {
 
   // One Batch: nft's commands (the frame, new pick chains: only additions
   // the elements may refer to) in one transaction, then every element
-  // change in one more (element_batch.hpp, without nft's parser).
+  // change in one more (element_batch.hpp, without nft's parser). Only an
+  // element batch accepted on generation_ keeps it known: nft's commands
+  // carry no generation of ours.
   Result<void> run(const Batch& batch) {
-    if (!batch.commands().empty())
+    if (!batch.commands().empty()) {
+      generation_.reset();
       if (auto done = run(batch.commands(), false); !done) return done.error();
+    }
     if (batch.elements().empty()) return {};
-    return elements_.commit(table_, batch.elements());
+    auto committed = elements_.commit(table_, batch.elements(), generation_);
+    if (!committed) return committed.error();
+    if (*committed == nft::Committed::on_generation)
+      generation_ = nft::next_generation(*generation_);
+    else
+      generation_.reset();
+    return {};
+  }
+
+  // The dump that began at generation `before` read a table no one else
+  // changed meanwhile if the generation is still `before`.
+  void settle(uint32_t before) {
+    auto after = elements_.generation();
+    if (after && *after == before) generation_ = before;
   }
 
   // A table we cannot read (changed from outside into a shape we do not
@@ -202,6 +241,7 @@ class NftablesDatapath final : public Datapath {
   // flag it cannot print) cannot be healed piece by piece: it goes whole,
   // and the plan against the empty table this returns builds it again.
   Result<VipTable> replace_unreadable(const std::string& why) {
+    generation_.reset();
     if (auto removed = run("delete table inet " + table_, false); !removed)
       return Error{"list table inet " + table_ + ": " + why + "; replacing it: " + removed.error().message};
     programmed_.clear();
@@ -222,6 +262,8 @@ class NftablesDatapath final : public Datapath {
   std::set<uint32_t> picks_;  // pick-W chains that exist with their rules
   bool known_ = false;        // programmed_ is current (no failed transaction since the dump)
   bool exists_ = false;
+  std::optional<uint32_t> generation_;  // the ruleset's generation at which programmed_ is exact
+  uint64_t unchanged_dumps_ = 0;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "netlb/nftables/ruleset.hpp"
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/set.h>
@@ -139,16 +140,20 @@ std::string kernel_message(const nlmsghdr& header, std::span<const uint8_t> body
 
 }  // namespace
 
-Result<ElementBatch> ElementBatch::build(const std::string& table, const ElementChanges& changes, uint32_t first_seq) {
+Result<ElementBatch> ElementBatch::build(const std::string& table, const ElementChanges& changes, uint32_t first_seq,
+                                         std::optional<uint32_t> generation) {
   ElementBatch batch;
   batch.table_ = table;
   batch.first_seq_ = first_seq;
+  batch.generation_ = generation;
   std::size_t used = 0;
   auto room = [&]() {
     if (batch.bytes_.size() < used + kMessageRoom) batch.bytes_.resize(used + kMessageRoom);
     return reinterpret_cast<char*>(batch.bytes_.data() + used);
   };
-  used += nftnl_batch_begin(room(), first_seq)->nlmsg_len;
+  nlmsghdr* begin = nftnl_batch_begin(room(), first_seq);
+  if (generation) mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(*generation));
+  used += NLMSG_ALIGN(begin->nlmsg_len);
   uint32_t seq = first_seq;
   for (bool add : {false, true}) {
     for (const auto& [set, elements] : add ? changes.adds : changes.deletes) {
@@ -205,25 +210,38 @@ Result<std::vector<Reply>> split_replies(std::span<const std::vector<uint8_t>> d
   return replies;
 }
 
-// NFTA_TABLE_NAME of a NEWTABLE message's body (after its nfgenmsg), or
-// "" when it has none or it is malformed.
-std::string table_name(std::span<const uint8_t> body) {
+// The payload of the top-level attribute `type` of an nftables message's
+// body (after its nfgenmsg); nothing when it has none or is malformed.
+std::optional<std::span<const uint8_t>> attribute(std::span<const uint8_t> body, uint16_t type) {
   for (std::size_t offset = NLMSG_ALIGN(sizeof(nfgenmsg)); offset + sizeof(nlattr) <= body.size();) {
     nlattr attr;
     std::memcpy(&attr, body.data() + offset, sizeof attr);
-    if (attr.nla_len < sizeof attr || attr.nla_len > body.size() - offset) return "";
-    if ((attr.nla_type & NLA_TYPE_MASK) == NFTA_TABLE_NAME) {
-      const char* text = reinterpret_cast<const char*>(body.data() + offset + sizeof attr);
-      return std::string(text, strnlen(text, attr.nla_len - sizeof attr));
-    }
+    if (attr.nla_len < sizeof attr || attr.nla_len > body.size() - offset) return std::nullopt;
+    if ((attr.nla_type & NLA_TYPE_MASK) == type) return body.subspan(offset + sizeof attr, attr.nla_len - sizeof attr);
     offset += NLA_ALIGN(attr.nla_len);
   }
-  return "";
+  return std::nullopt;
+}
+
+// NFTA_TABLE_NAME of a NEWTABLE message's body, or "" when it has none.
+std::string table_name(std::span<const uint8_t> body) {
+  auto name = attribute(body, NFTA_TABLE_NAME);
+  if (!name) return "";
+  const char* text = reinterpret_cast<const char*>(name->data());
+  return std::string(text, strnlen(text, name->size()));
+}
+
+// The ack or error ending the answer to a get: its code.
+std::optional<int32_t> ack_code(const nlmsghdr& header, std::span<const uint8_t> body) {
+  if (header.nlmsg_type != NLMSG_ERROR || body.size() < sizeof(nlmsgerr)) return std::nullopt;
+  int32_t code;
+  std::memcpy(&code, body.data(), sizeof code);
+  return code;
 }
 
 }  // namespace
 
-Result<void> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> datagrams, uint32_t port) const {
+Result<bool> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> datagrams, uint32_t port) const {
   auto replies = split_replies(datagrams);
   if (!replies) return replies.error();
   std::vector<bool> acked(what_.size());
@@ -247,6 +265,9 @@ Result<void> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> d
     int32_t code;
     std::memcpy(&code, body.data(), sizeof code);
     if (code == 0) continue;
+    // The kernel checks the generation before any message: its refusal is
+    // the only reply.
+    if (code == -ERESTART && generation_ && header.nlmsg_seq == first_seq_ && replies->size() == 1) return false;
     if (errors.size() > 2000) {
       ++unreported;
       continue;
@@ -260,7 +281,7 @@ Result<void> ElementBatch::check_replies(std::span<const std::vector<uint8_t>> d
   if (acks != what_.size())
     return Error{"the kernel acknowledged " + std::to_string(acks) + " of the transaction's " +
                  std::to_string(what_.size()) + " messages on inet " + table_};
-  return {};
+  return true;
 }
 
 BatchSocket::~BatchSocket() { close(); }
@@ -307,17 +328,26 @@ Result<void> BatchSocket::open(std::size_t batch_bytes, std::size_t messages) {
   return {};
 }
 
-Result<void> BatchSocket::commit(const std::string& table, const ElementChanges& changes) {
-  if (seq_ > UINT32_MAX / 2) seq_ = 1;
-  auto batch = ElementBatch::build(table, changes, seq_);
-  if (!batch) return batch.error();
-  seq_ += uint32_t(batch->messages() + 2);
-  auto done = send(*batch);
-  if (!done) close();  // the next batch starts on a fresh socket, whatever this one still holds
-  return done;
+Result<Committed> BatchSocket::commit(const std::string& table, const ElementChanges& changes,
+                                      std::optional<uint32_t> generation) {
+  for (std::optional<uint32_t> on : {generation, std::optional<uint32_t>{}}) {
+    if (seq_ > UINT32_MAX / 2) seq_ = 1;
+    auto batch = ElementBatch::build(table, changes, seq_, on);
+    if (!batch) return batch.error();
+    seq_ += uint32_t(batch->messages() + 2);
+    auto done = send(*batch);
+    if (!done) {
+      close();  // the next batch starts on a fresh socket, whatever this one still holds
+      return done.error();
+    }
+    if (*done) return on ? Committed::on_generation : Committed::applied;
+    if (!on) break;  // refused for a generation it did not carry: not the kernel's answer
+  }
+  close();
+  return Error{"the kernel refused a batch on inet " + table + " without a generation check as if it had one"};
 }
 
-Result<void> BatchSocket::send(const ElementBatch& batch) {
+Result<bool> BatchSocket::send(const ElementBatch& batch) {
   auto replies = exchange(batch.bytes(), batch.messages());
   if (!replies) return Error{batch.describe(batch.first_seq()) + ": " + replies.error().message};
   return batch.check_replies(*replies, mnl_socket_get_portid(socket_));
@@ -362,6 +392,47 @@ Result<bool> BatchSocket::table_exists(const std::string& table) {
   return found;
 }
 
+Result<uint32_t> BatchSocket::generation() {
+  const uint32_t seq = seq_++;
+  std::vector<uint8_t> request(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh =
+      nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(request.data()), NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
+  request.resize(nlh->nlmsg_len);
+  auto replies = exchange(request, 2);
+  auto got = replies ? generation_reply(*replies, seq, mnl_socket_get_portid(socket_))
+                     : Result<uint32_t>(replies.error());
+  if (!got) {
+    close();
+    return Error{"get the nftables ruleset's generation: " + got.error().message};
+  }
+  return got;
+}
+
+Result<uint32_t> generation_reply(std::span<const std::vector<uint8_t>> datagrams, uint32_t seq, uint32_t port) {
+  auto replies = split_replies(datagrams);
+  if (!replies) return replies.error();
+  std::optional<uint32_t> generation;
+  bool acked = false;
+  for (const auto& [header, body] : *replies) {
+    if (header.nlmsg_seq != seq || header.nlmsg_pid != port)
+      return Error{"a reply to sequence number " + std::to_string(header.nlmsg_seq) + ", not ours"};
+    if (header.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
+      auto id = attribute(body, NFTA_GEN_ID);
+      if (!id || id->size() != sizeof(uint32_t) || generation) return Error{"a malformed generation message"};
+      uint32_t value;
+      std::memcpy(&value, id->data(), sizeof value);
+      generation = ntohl(value);
+      continue;
+    }
+    auto code = ack_code(header, body);
+    if (!code) return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
+    if (*code != 0) return Error{errno_text(-int64_t{*code})};
+    acked = true;
+  }
+  if (!generation || !acked) return Error{"the kernel's answer is incomplete (no generation, no acknowledgement)"};
+  return *generation;
+}
+
 Result<bool> table_reply(std::span<const std::vector<uint8_t>> datagrams, const std::string& table, uint32_t seq,
                          uint32_t port) {
   auto replies = split_replies(datagrams);
@@ -378,12 +449,10 @@ Result<bool> table_reply(std::span<const std::vector<uint8_t>> datagrams, const 
       found = true;
       continue;
     }
-    if (header.nlmsg_type != NLMSG_ERROR || body.size() < sizeof(nlmsgerr))
-      return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
-    int32_t code;
-    std::memcpy(&code, body.data(), sizeof code);
-    if (code == -ENOENT && !found) found = false;
-    else if (code != 0) return Error{errno_text(-int64_t{code})};
+    auto code = ack_code(header, body);
+    if (!code) return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
+    if (*code == -ENOENT && !found) found = false;
+    else if (*code != 0) return Error{errno_text(-int64_t{*code})};
     acked = true;
   }
   if (!found || !acked) return Error{"the kernel's answer is incomplete (no table, no acknowledgement)"};

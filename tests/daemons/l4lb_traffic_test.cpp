@@ -104,7 +104,8 @@ class L4lbTrafficTest : public TaskClusterTest {
   void start_l4lb(std::vector<std::string> wrapper = {}, const std::string& backend = "nftables") {
     if (http_port_ == 0) http_port_ = free_port();
     std::vector<std::string> args{l4lb_binary(), master_flag(), "--backend=" + backend,
-                                  "--http_port=" + std::to_string(http_port_), "--log_level=debug"};
+                                  "--http_port=" + std::to_string(http_port_), "--log_level=debug",
+                                  "--reconcile_interval=1secs"};
     args.insert(args.begin(), wrapper.begin(), wrapper.end());
     const std::string program = args.front();
     args.erase(args.begin());
@@ -271,6 +272,9 @@ TEST_F(L4lbTrafficTest, BalancesTasksBehindANamedVipAndSurvivesKill9WithTrafficF
   // repaired, nothing rewritten (the rules' handles are the same), nothing
   // duplicated.
   EXPECT_EQ(metric("dcos_l4lb_reconcile_repairs_total"), 0) << l4lb_->log();
+  // Its later reconciles (one a second here) read the ruleset's generation,
+  // not the table, once one read has found the table as it wants it.
+  EXPECT_TRUE(wait_until([&] { return metric("dcos_l4lb_unchanged_dumps_total") >= 2; }, 20s)) << l4lb_->log();
   const std::string after = nft_listing();
   EXPECT_EQ(count_table(after), counts);
   EXPECT_EQ(after, before);
@@ -356,7 +360,8 @@ TEST_F(L4lbTrafficTest, NetlinkErrorsAreLoggedCountedAndRetriedUntilTheCauseGoes
   // 1. No CAP_NET_ADMIN: the kernel refuses nftables' netlink (EPERM).
   start_l4lb({"/usr/bin/setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin"});
   ASSERT_NO_FATAL_FAILURE(failing_until_retried("without CAP_NET_ADMIN"));
-  EXPECT_NE(l4lb_->log().find("get table inet dcos-l4lb: Operation not permitted"), std::string::npos) << l4lb_->log();
+  EXPECT_NE(l4lb_->log().find("get the nftables ruleset's generation: Operation not permitted"), std::string::npos)
+      << l4lb_->log();
   EXPECT_NE(l4lb_->log().find("Operation not permitted"), std::string::npos) << l4lb_->log();
   EXPECT_NE(get_json(http_port_, "/health")->value("message", "").find("Operation not permitted"), std::string::npos);
   l4lb_.reset();

@@ -133,6 +133,7 @@ TEST(NftElementBatchTest, OneTransactionDeletionsFirstEachMessageNamingItsSet) {
   ASSERT_EQ(messages.size(), 5u);
   EXPECT_EQ(messages[0].header.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
   EXPECT_EQ(ntohs(messages[0].gen.res_id), NFNL_SUBSYS_NFTABLES);
+  EXPECT_TRUE(messages[0].attributes.empty()) << "no generation asked for";
   EXPECT_EQ(messages[4].header.nlmsg_type, NFNL_MSG_BATCH_END);
   for (uint32_t i = 0; i < messages.size(); ++i) EXPECT_EQ(messages[i].header.nlmsg_seq, 7 + i);
   const uint16_t types[] = {kDeleteElements, kNewElements, kNewElements};
@@ -167,6 +168,24 @@ TEST(NftElementBatchTest, OneTransactionDeletionsFirstEachMessageNamingItsSet) {
   EXPECT_EQ(attribute(verdict_attrs, NFTA_VERDICT_CODE), (Bytes{0xff, 0xff, 0xff, 0xfc}));  // NFT_GOTO, big-endian
   EXPECT_EQ(attribute(verdict_attrs, NFTA_VERDICT_CHAIN), text("pick-3"));
   EXPECT_EQ(attribute(parts, NFTA_SET_ELEM_USERDATA), (Bytes{0, 4, 'w', 'l', 'c', 0}));
+}
+
+TEST(NftElementBatchTest, TheGenerationGoesInTheBeginInNetworkOrder) {
+  ElementChanges changes;
+  changes.adds[{SetKind::backends, true}].push_back(backend(key("11.0.0.1", 80), 0, "10.77.1.2", 8080));
+  auto batch = ElementBatch::build("dcos-l4lb", changes, 7, 0x01020304);
+  ASSERT_TRUE(batch) << batch.error().message;
+  const std::vector<Message> messages = messages_of(batch->bytes());
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].header.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+  ASSERT_EQ(messages[0].attributes.size(), 1u);
+  EXPECT_EQ(messages[0].attributes[0].first, NFNL_BATCH_GENID);
+  EXPECT_EQ(messages[0].attributes[0].second, (Bytes{1, 2, 3, 4}));
+  EXPECT_EQ(messages[1].header.nlmsg_type, kNewElements) << "the begin's attribute keeps the messages aligned";
+  EXPECT_EQ(messages[1].header.nlmsg_seq, 8u);
+  EXPECT_EQ(messages[2].header.nlmsg_type, NFNL_MSG_BATCH_END);
+  EXPECT_EQ(next_generation(5), 6u);
+  EXPECT_EQ(next_generation(UINT32_MAX), 1u) << "the kernel skips 0";
 }
 
 TEST(NftElementBatchTest, AServiceWithoutWeightAcceptsAndNamesNoChain) {
@@ -242,15 +261,35 @@ class NftReplyTest : public ::testing::Test {
     ASSERT_TRUE(built);
     batch_ = std::move(*built);  // messages 11 (delete) and 12 (add); 10 begin, 13 end
   }
-  Result<void> check(std::vector<Bytes> datagrams) const { return batch_->check_replies(datagrams, 42); }
+  Result<bool> check(std::vector<Bytes> datagrams) const { return batch_->check_replies(datagrams, 42); }
 
   ElementChanges changes_;
   std::optional<ElementBatch> batch_;
 };
 
 TEST_F(NftReplyTest, EveryMessageAcknowledgedIsDone) {
-  EXPECT_TRUE(check({reply(11, 0), reply(12, 0)}));
-  EXPECT_TRUE(check({concat({reply(12, 0), reply(11, 0)})})) << "several replies in one datagram";
+  auto done = check({reply(11, 0), reply(12, 0)});
+  ASSERT_TRUE(done) << done.error().message;
+  EXPECT_TRUE(*done);
+  auto one_datagram = check({concat({reply(12, 0), reply(11, 0)})});
+  ASSERT_TRUE(one_datagram) << "several replies in one datagram: " << one_datagram.error().message;
+  EXPECT_TRUE(*one_datagram);
+}
+
+// The kernel checks a batch's generation before its messages: a refusal
+// is the begin's ERESTART alone, and nothing was applied.
+TEST_F(NftReplyTest, ABatchOnAnOldGenerationIsRefusedWhole) {
+  auto on = ElementBatch::build("dcos-l4lb", changes_, 10, 77);
+  ASSERT_TRUE(on);
+  auto refused = on->check_replies(std::vector<Bytes>{reply(10, -ERESTART)}, 42);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_FALSE(*refused) << "refused for its generation";
+  auto applied = on->check_replies(std::vector<Bytes>{reply(11, 0), reply(12, 0)}, 42);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(*applied);
+  EXPECT_FALSE(on->check_replies(std::vector<Bytes>{reply(10, -ERESTART), reply(11, 0)}, 42))
+      << "a refusal with acks after it is not the kernel's";
+  EXPECT_FALSE(check({reply(10, -ERESTART)})) << "a batch without a generation cannot be refused for one";
 }
 
 TEST_F(NftReplyTest, ARefusedMessageIsNamedWithTheKernelsError) {
@@ -363,6 +402,56 @@ TEST(NftTableReplyTest, AnswersThatAreNotTheKernelsAreRefused) {
   Bytes cut = table_message(5, "dcos-l4lb");
   cut[NLMSG_HDRLEN + 4] = 0xff;  // the name attribute's length past the message
   EXPECT_FALSE(table_reply(std::vector<Bytes>{cut, reply(5, 0)}, table, 5, 42)) << "a malformed name";
+}
+
+// A NEWGEN answer with generation `id` (NFTA_GEN_ID, network order), as
+// the kernel sends it to a GETGEN; `id_bytes` overrides the attribute.
+Bytes generation_message(uint32_t seq, uint32_t id, uint32_t port = 42, std::optional<Bytes> id_bytes = {}) {
+  Bytes payload(4);
+  const uint32_t network = htonl(id);
+  std::memcpy(payload.data(), &network, 4);
+  if (id_bytes) payload = *id_bytes;
+  nlattr a{uint16_t(4 + payload.size()), NFTA_GEN_ID};
+  Bytes body = {AF_UNSPEC, NFNETLINK_V0, 0, 0};
+  Bytes attr(4);
+  std::memcpy(attr.data(), &a, 4);
+  attr.insert(attr.end(), payload.begin(), payload.end());
+  attr.resize(NLA_ALIGN(attr.size()));
+  body.insert(body.end(), attr.begin(), attr.end());
+  nlmsghdr header{};
+  header.nlmsg_len = uint32_t(NLMSG_HDRLEN + body.size());
+  header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN;
+  header.nlmsg_seq = seq;
+  header.nlmsg_pid = port;
+  Bytes out(NLMSG_HDRLEN);
+  std::memcpy(out.data(), &header, sizeof header);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+TEST(NftGenerationReplyTest, TheGenerationOrTheKernelsError) {
+  auto got = generation_reply(std::vector<Bytes>{generation_message(9, 0x0a0b0c0d), reply(9, 0)}, 9, 42);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(*got, 0x0a0b0c0du);
+  auto refused = generation_reply(std::vector<Bytes>{reply(9, -EPERM)}, 9, 42);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "Operation not permitted (errno 1)");
+}
+
+TEST(NftGenerationReplyTest, AnswersThatAreNotTheKernelsAreRefused) {
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5)}, 9, 42)) << "no ack";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{reply(9, 0)}, 9, 42)) << "no generation";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{}, 9, 42)) << "nothing";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(8, 5), reply(9, 0)}, 9, 42))
+      << "another sequence number";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5, 7), reply(9, 0)}, 9, 42)) << "another port";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5), generation_message(9, 6), reply(9, 0)}, 9, 42))
+      << "two generations";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5, 42, Bytes{1, 2}), reply(9, 0)}, 9, 42))
+      << "a generation of two bytes";
+  Bytes cut = generation_message(9, 5);
+  cut[NLMSG_HDRLEN + 4] = 0xff;  // the attribute's length past the message
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{cut, reply(9, 0)}, 9, 42)) << "a malformed attribute";
 }
 
 }  // namespace

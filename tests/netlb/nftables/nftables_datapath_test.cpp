@@ -6,6 +6,7 @@
 #include <map>
 
 #include "netlb/nftables/datapath.hpp"
+#include "netlb/nftables/element_batch.hpp"
 #include "netlb/plan.hpp"
 #include "tests/netlb/netns_lab.hpp"
 #include "tests/netlb/tables.hpp"
@@ -56,6 +57,17 @@ class NftablesDatapathTest : public ::testing::Test {
     auto held = datapath_->dump();
     ASSERT_TRUE(held) << held.error().message;
     EXPECT_EQ(*held, want);
+    EXPECT_EQ(read_kernel(), want);
+  }
+
+  // The table as a datapath that has not seen it reads it: from the kernel.
+  VipTable read_kernel() {
+    auto fresh = make_nftables_datapath();
+    if (!fresh) return {};
+    auto held = (*fresh)->dump();
+    EXPECT_TRUE(held) << held.error().message;
+    EXPECT_EQ((*fresh)->unchanged_dumps(), 0u);
+    return held ? *held : VipTable{};
   }
 
   // Backend number -> connections it got, of `count` local connections.
@@ -229,6 +241,107 @@ TEST_F(NftablesDatapathTest, ATableItCannotHoldIsRefusedAndChangesNothing) {
   auto held = datapath_->dump();
   ASSERT_TRUE(held);
   EXPECT_EQ(*held, before);
+}
+
+// A reconcile of a table nothing changed reads only the ruleset's
+// generation; any transaction from outside (in any table) makes the next
+// one read the table again, and a change it made to ours is found.
+TEST_F(NftablesDatapathTest, AnUnchangedTableIsNotReadAgainButAnyOutsideChangeIs) {
+  if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
+  const VipTable want = table_of({service(kVip, 80, {backend(1, 1), backend(2, 1), backend(3, 1)})});
+  reconcile_to(want);
+  const uint64_t before = datapath_->unchanged_dumps();
+  auto held = datapath_->dump();
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, want);
+  EXPECT_EQ(datapath_->unchanged_dumps(), before + 1) << "nothing changed: the table is not read again";
+
+  // Our own element batch, accepted on the generation it was planned on,
+  // keeps the table known.
+  const VipTable drained = table_of({service(kVip, 80, {backend(1, 1), backend(2, 0), backend(3, 1)})});
+  auto changes = reconcile(*datapath_, drained);
+  ASSERT_TRUE(changes) << changes.error().message;
+  EXPECT_EQ(changes->size(), 1u);
+  EXPECT_EQ(datapath_->unchanged_dumps(), before + 2) << "reconcile's own dump";
+  EXPECT_EQ(read_kernel(), drained);
+
+  // Another table's transaction moves the generation: read again, same table.
+  std::string out;
+  ASSERT_EQ(lab_->run_in_lb("nft add table inet someone-else", &out), 0) << out;
+  held = datapath_->dump();
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, drained);
+  EXPECT_EQ(datapath_->unchanged_dumps(), before + 2) << "the generation moved: the table was read";
+  held = datapath_->dump();
+  EXPECT_EQ(datapath_->unchanged_dumps(), before + 3) << "and is known again after that read";
+
+  // A backend removed from outside is seen by the next dump and put back.
+  ASSERT_EQ(lab_->run_in_lb("nft delete element inet dcos-l4lb backends4 '{ 11.0.0.1 . tcp . 80 . 1 }'", &out), 0)
+      << out;
+  held = datapath_->dump();
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_NE(*held, drained) << "the outside deletion was not seen";
+  reconcile_to(drained);
+  EXPECT_EQ(spread(30)[2], 0) << "the drained backend got new connections";
+}
+
+// A change planned before an outside transaction it did not see: the
+// batch carrying the old generation is refused by the kernel and sent
+// again without it, as before; the next dump reads the table.
+TEST_F(NftablesDatapathTest, ABatchPlannedOnAnOldGenerationIsStillApplied) {
+  if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
+  const VipTable before = table_of({service(kVip, 80, {backend(1, 1), backend(2, 1)})});
+  reconcile_to(before);
+  std::string out;
+  ASSERT_EQ(lab_->run_in_lb("nft add table inet someone-else", &out), 0) << out;
+  const VipTable after = table_of({service(kVip, 80, {backend(1, 1), backend(2, 1), backend(3, 1)})});
+  auto applied = datapath_->apply(plan(before, after));
+  ASSERT_TRUE(applied) << applied.error().message;
+  const uint64_t unchanged = datapath_->unchanged_dumps();
+  auto held = datapath_->dump();
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, after);
+  EXPECT_EQ(datapath_->unchanged_dumps(), unchanged) << "applied off the generation: the table is read";
+  EXPECT_EQ(read_kernel(), after);
+}
+
+// What the two tests above rely on, shown on the kernel itself: a batch
+// carrying a generation the ruleset has left is refused whole (and sent
+// again without it), one carrying the current generation is applied on it,
+// and each applied transaction moves the generation on by one.
+TEST_F(NftablesDatapathTest, TheKernelHoldsABatchToItsGeneration) {
+  if (!have_nft_command()) GTEST_SKIP() << "the nft command is missing (Debian package nftables)";
+  reconcile_to(table_of({service(kVip, 80, {backend(1, 1)})}));
+  nft::BatchSocket socket;
+  nft::ElementChanges idle;  // an idle element: a plain set, no rule depends on it
+  nft::Element element;
+  element.key = {Protocol::tcp, *Address::parse("11.0.0.9"), 80};
+  element.endpoint = {*Address::parse("10.77.2.2"), 8080};
+  idle.adds[{nft::SetKind::idle, true}].push_back(element);
+
+  auto old = socket.generation();
+  ASSERT_TRUE(old) << old.error().message;
+  std::string out;
+  ASSERT_EQ(lab_->run_in_lb("nft add table inet someone-else", &out), 0) << out;
+  auto moved = socket.generation();
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, nft::next_generation(*old)) << "one transaction, one step";
+
+  auto refused = socket.commit("dcos-l4lb", idle, *old);
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(*refused, nft::Committed::applied) << "the kernel took a batch on a generation it had left";
+  auto now = socket.generation();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(*now, nft::next_generation(*moved)) << "the refused batch changed nothing; the one sent again did";
+
+  nft::ElementChanges undo;
+  undo.deletes = idle.adds;
+  auto held = socket.commit("dcos-l4lb", undo, *now);
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, nft::Committed::on_generation);
+  auto after = socket.generation();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after, nft::next_generation(*now));
 }
 
 }  // namespace
