@@ -67,7 +67,7 @@ TaskStatus TaskBook::status(const Task& task, const TaskReport& report) const {
   }
   if (!report.message.empty()) status.set_message(report.message);
   status.mutable_agent_id()->set_value(agent_id_);
-  status.mutable_executor_id()->set_value(task.task.task_id().value());
+  status.mutable_executor_id()->set_value(executor_id(task));
   status.set_timestamp(wall_seconds());
   status.set_uuid(uuid_bytes());
   if (!task.placement.container_id.empty())
@@ -85,7 +85,9 @@ void TaskBook::on_report(const TaskKey& key, const TaskReport& report) {
     log::error("cannot checkpoint task " + key.second + ", dropping it: " + report.message,
                {{"TASK_ID", key.second}, {"FRAMEWORK_ID", key.first}});
     send_once(task.framework.id(), task.task.task_id(), report.state, *report.reason, report.message);
+    const std::optional<internal::TaskGroup> group = std::move(task.group);
     tasks_.erase(found);
+    if (group) kill_group(key.first, group->name(), nullptr);
     if (auto removed = checkpoints_.forget_task(key.first, key.second, !has_tasks(key.first)); !removed)
       log::warning("task " + key.second + ": " + removed.error().message + ", ignoring");
     return;
@@ -108,7 +110,25 @@ void TaskBook::on_report(const TaskKey& key, const TaskReport& report) {
   log::info("task " + task_id + " is " + TaskState_Name(report.state) +
                 (report.message.empty() ? "" : " (" + report.message + ")"),
             {{"TASK_ID", task_id}, {"FRAMEWORK_ID", key.first}});
-  if (is_terminal(report.state)) task.runner.reset();
+  if (!is_terminal(report.state)) return;
+  task.runner.reset();
+  if (task.group && report.state != mesos::v1::TASK_FINISHED) {
+    log::info("task " + task_id + " of group " + task.group->name() + " ended " + TaskState_Name(report.state) +
+                  ": killing the rest of its group",
+              {{"TASK_ID", task_id}, {"FRAMEWORK_ID", key.first}});
+    kill_group(key.first, task.group->name(), nullptr);
+  }
+}
+
+void TaskBook::kill_group(const std::string& framework_id, const std::string& group,
+                          const mesos::v1::KillPolicy* override) {
+  for (auto it = tasks_.lower_bound(TaskKey{framework_id, ""}); it != tasks_.end() && it->first.first == framework_id;
+       ++it)
+    if (it->second.group && it->second.group->name() == group && it->second.runner) it->second.runner->kill(override);
+}
+
+std::string TaskBook::executor_id(const Task& task) {
+  return task.group ? task.group->executor().executor_id().value() : task.task.task_id().value();
 }
 
 void TaskBook::run_task(const internal::RunTask& message) {
@@ -134,7 +154,9 @@ void TaskBook::run_task(const internal::RunTask& message) {
               valid.error().message);
     return;
   }
-  Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING, std::nullopt};
+  Task task{framework, info, TaskPlacement{agent_id_, "", ""}, nullptr, mesos::v1::TASK_STAGING, std::nullopt,
+            std::nullopt};
+  if (message.has_group()) task.group = message.group();
   // A task the agent cannot checkpoint would be forgotten by a restart:
   // it is not started, and the framework hears so (once: there is no stream
   // to keep the update in). A valid task's own checkpoint is written by the
@@ -166,8 +188,9 @@ void TaskBook::launch(Task& task) {
                                              [this, key](TaskRunner&, const TaskReport& r) { on_report(key, r); });
   // Owned by the checkpointer thread once started: copies, no proto shared.
   task.runner->start([checkpoints = &checkpoints_, key, bytes = task.task.SerializeAsString(),
+                      group = task.group ? task.group->SerializeAsString() : std::string(),
                       container_id = task.placement.container_id] {
-    return checkpoints->save_launch(key.first, key.second, bytes, container_id);
+    return checkpoints->save_launch(key.first, key.second, bytes, group, container_id);
   });
 }
 
@@ -177,8 +200,15 @@ void TaskBook::kill_task(const internal::KillTask& message) {
     send_unknown(message);
     return;
   }
+  const mesos::v1::KillPolicy* policy = message.has_kill_policy() ? &message.kill_policy() : nullptr;
+  if (const auto& group = found->second.group) {
+    log::info("killing task " + message.task_id().value() + " and the rest of its group " + group->name(),
+              {{"TASK_ID", message.task_id().value()}, {"FRAMEWORK_ID", message.framework_id().value()}});
+    kill_group(message.framework_id().value(), group->name(), policy);
+    return;
+  }
   log::info("killing task " + message.task_id().value(), {{"TASK_ID", message.task_id().value()}});
-  if (found->second.runner) found->second.runner->kill(message.has_kill_policy() ? &message.kill_policy() : nullptr);
+  if (found->second.runner) found->second.runner->kill(policy);
 }
 
 void TaskBook::send_unknown(const internal::KillTask& message) {
@@ -248,6 +278,14 @@ Result<void> TaskBook::recover() {
     if (auto recovered = recover_task(std::move(task)); !recovered)
       log::error("cannot recover task " + task_id + ": " + recovered.error().message, {{"TASK_ID", task_id}});
   }
+  // A group that lost a task while the agent was down, or to this
+  // recovery, loses the rest now: those recovered after it were not there
+  // to be killed.
+  std::set<TaskKey> broken;  // (framework id, group name)
+  for (const auto& [key, task] : tasks_)
+    if (task.group && is_terminal(task.state) && task.state != mesos::v1::TASK_FINISHED)
+      broken.insert({key.first, task.group->name()});
+  for (const auto& [framework_id, group] : broken) kill_group(framework_id, group, nullptr);
   for (const auto& container : containerizer_.containers()) {
     if (claimed.count(container.id)) continue;
     log::warning("destroying container " + container.id + ": no task claims it", {{"CONTAINER_ID", container.id}});
@@ -268,7 +306,7 @@ Result<void> TaskBook::recover_task(CheckpointedTask checkpointed) {
   }
   const auto latest = (*stream)->latest();
   Task task{checkpointed.framework, checkpointed.task, TaskPlacement{agent_id_, "", ""}, nullptr,
-            latest ? latest->state() : mesos::v1::TASK_STAGING, latest};
+            latest ? latest->state() : mesos::v1::TASK_STAGING, latest, std::move(checkpointed.group)};
   if (checkpointed.container_id) {
     task.placement.container_id = *checkpointed.container_id;
     task.placement.sandbox = checkpoints_.sandbox(agent_id_, key.first, key.second, task.placement.container_id);

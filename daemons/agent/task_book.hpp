@@ -17,6 +17,10 @@
 //   - a KillTask for an unknown task is answered with TASK_LOST
 //     (REASON_TASK_UNKNOWN), sent once and without a uuid, like Mesos'
 //     replies to reconciliation: nothing to acknowledge or retry;
+//   - the tasks of a LAUNCH_GROUP run each in its own container, and die
+//     together as under Mesos' default executor: when one ends other than
+//     TASK_FINISHED (failed, killed, lost, ...), or a KillTask names one,
+//     the rest of its group are killed (each TASK_KILLED);
 //   - after a restart, a task whose container is gone without an exit
 //     status (a reboot wiped /run, or the agent died before launching it)
 //     gets TASK_GONE for PARTITION_AWARE frameworks, else TASK_LOST, with
@@ -81,6 +85,7 @@ class TaskBook {
     std::shared_ptr<TaskRunner> runner;  // null once ended, or when it never ran
     mesos::v1::TaskState state = mesos::v1::TASK_STAGING;
     std::optional<mesos::v1::TaskStatus> last_status;
+    std::optional<internal::TaskGroup> group;  // LAUNCH_GROUP's tasks only
   };
   static constexpr std::size_t kMaxCompletedTasks = 1000;
 
@@ -90,8 +95,15 @@ class TaskBook {
   void forget(const TaskKey& key);
   bool has_tasks(const std::string& framework_id) const;
   nlohmann::json executor_json(const Task& task) const;
+  void add_task_json(nlohmann::json& executor, const Task& task) const;
   mesos::v1::TaskStatus status(const Task& task, const TaskReport& report) const;
   void send_unknown(const internal::KillTask& message);
+  // Kills every task of `framework_id`'s group `group` still running (or
+  // waiting to), with `override` as the kill policy when given.
+  void kill_group(const std::string& framework_id, const std::string& group, const mesos::v1::KillPolicy* override);
+  // The task's executor: its group's, or its own command executor (named
+  // by the task's id).
+  static std::string executor_id(const Task& task);
   // An update without a uuid: nothing to checkpoint, acknowledge or retry.
   void send_once(const mesos::v1::FrameworkID& framework_id, const mesos::v1::TaskID& task_id,
                  mesos::v1::TaskState state, mesos::v1::TaskStatus::Reason reason, const std::string& message);

@@ -17,7 +17,7 @@ void TaskBook::describe(internal::ReregisterAgent* message) const {
     out->set_name(task.task.name());
     *out->mutable_task_id() = task.task.task_id();
     out->mutable_framework_id()->set_value(key.first);
-    out->mutable_executor_id()->set_value(key.second);
+    out->mutable_executor_id()->set_value(executor_id(task));
     out->mutable_agent_id()->set_value(agent_id_);
     out->set_state(task.state);
     *out->mutable_resources() = task.task.resources();
@@ -37,13 +37,14 @@ void TaskBook::describe(internal::ReregisterAgent* message) const {
 namespace {
 
 json task_json(const std::string& agent_id, const mesos::v1::TaskInfo& task, const std::string& framework_id,
-               mesos::v1::TaskState state, const std::optional<mesos::v1::TaskStatus>& last) {
+               const std::string& executor_id, mesos::v1::TaskState state,
+               const std::optional<mesos::v1::TaskStatus>& last) {
   json statuses = json::array();
   if (last) statuses.push_back({{"state", TaskState_Name(last->state())}, {"timestamp", last->timestamp()}});
   return {{"id", task.task_id().value()},
           {"name", task.name()},
           {"framework_id", framework_id},
-          {"executor_id", task.task_id().value()},
+          {"executor_id", executor_id},
           {"slave_id", agent_id},
           {"state", TaskState_Name(state)},
           {"resources", resources_json(Resources(task.resources().begin(), task.resources().end()))},
@@ -73,28 +74,45 @@ json framework_json(const mesos::v1::FrameworkInfo& framework) {
 
 json TaskBook::executor_json(const Task& task) const {
   const std::string& task_id = task.task.task_id().value();
-  json executor = {{"id", task_id},
-                   {"name", "Command Executor (Task: " + task_id + ")"},
-                   {"source", task_id},
+  const std::string id = executor_id(task);
+  json executor = {{"id", id},
+                   {"name", task.group ? "Default Executor (Task group: " + task.group->name() + ")"
+                                       : "Command Executor (Task: " + task_id + ")"},
+                   {"source", id},
                    {"container", task.placement.container_id},
                    {"directory", task.placement.sandbox},
                    {"resources", resources_json(Resources(task.task.resources().begin(), task.task.resources().end()))},
                    {"tasks", json::array()},
                    {"queued_tasks", json::array()},
                    {"completed_tasks", json::array()}};
-  executor[is_terminal(task.state) ? "completed_tasks" : "tasks"].push_back(
-      task_json(agent_id_, task.task, task.framework.id().value(), task.state, task.last_status));
+  add_task_json(executor, task);
   return executor;
 }
 
+void TaskBook::add_task_json(json& executor, const Task& task) const {
+  executor[is_terminal(task.state) ? "completed_tasks" : "tasks"].push_back(
+      task_json(agent_id_, task.task, task.framework.id().value(), executor_id(task), task.state, task.last_status));
+}
+
 // Each task runs under its own command executor (named by the task id), as
-// Mesos' agent shows tasks launched without an executor.
+// Mesos' agent shows tasks launched without an executor; a task group's
+// tasks under their group's executor (each in a container of its own, as
+// Mesos' nested containers).
 void TaskBook::add_state(json& state) const {
   std::map<std::string, json> live;
+  std::map<std::pair<std::string, std::string>, std::size_t> groups;  // (framework, executor) -> its index
   for (const auto& [key, task] : tasks_) {
     auto [entry, added] = live.emplace(key.first, json());
     if (added) entry->second = framework_json(task.framework);
-    entry->second["executors"].push_back(executor_json(task));
+    json& executors = entry->second["executors"];
+    if (task.group) {
+      auto [at, fresh] = groups.emplace(std::make_pair(key.first, executor_id(task)), executors.size());
+      if (!fresh) {
+        add_task_json(executors[at->second], task);
+        continue;
+      }
+    }
+    executors.push_back(executor_json(task));
   }
   std::map<std::string, json> completed;
   for (const auto& task : completed_) {

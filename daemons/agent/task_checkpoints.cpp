@@ -78,7 +78,8 @@ Result<void> TaskCheckpoints::save_task(const std::string& framework_id, const m
 }
 
 Result<void> TaskCheckpoints::save_launch(const std::string& framework_id, const std::string& task_id,
-                                          const std::string& task_info, const std::string& container_id) const {
+                                          const std::string& task_info, const std::string& group,
+                                          const std::string& container_id) const {
   const std::string dir = task_dir(framework_id, task_id);
   if (auto saved = save(dir, "task.info", task_info); !saved) return saved;
   // The status update log, empty: its first append (on the io thread) then
@@ -87,6 +88,8 @@ Result<void> TaskCheckpoints::save_launch(const std::string& framework_id, const
   const std::string log = updates_path(framework_id, task_id);
   if (UniqueFd fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600)); !fd)
     return errno_error("create '" + log + "'");
+  if (!group.empty())
+    if (auto saved = save(dir, "group", group, /*make_dir=*/false); !saved) return saved;
   return save(dir, "container", container_id, /*make_dir=*/false);
 }
 
@@ -125,7 +128,17 @@ Result<std::vector<CheckpointedTask>> TaskCheckpoints::load(std::vector<std::str
         problems->push_back("task " + task_id + ": " + task.error().message);
         continue;
       }
-      CheckpointedTask checkpointed{*framework, std::move(*task), std::nullopt, updates_path(framework_id, task_id)};
+      CheckpointedTask checkpointed{*framework, std::move(*task), std::nullopt, updates_path(framework_id, task_id),
+                                    std::nullopt};
+      const std::string group_path = task_dir(framework_id, task_id) + "/group";
+      if (::access(group_path.c_str(), F_OK) == 0) {
+        auto group = load_message<internal::TaskGroup>(group_path);
+        if (!group) {
+          problems->push_back("task " + task_id + ": " + group.error().message);
+          continue;
+        }
+        checkpointed.group = std::move(*group);
+      }
       const std::string container_path = task_dir(framework_id, task_id) + "/container";
       if (::access(container_path.c_str(), F_OK) == 0) {
         auto container = read_file(container_path);

@@ -2,6 +2,7 @@
 //
 //   <work_dir>/meta/frameworks/<framework id>/framework.info   FrameworkInfo
 //   <work_dir>/meta/frameworks/<fid>/tasks/<task id>/task.info TaskInfo
+//   <work_dir>/meta/frameworks/<fid>/tasks/<tid>/group         its TaskGroup (LAUNCH_GROUP only)
 //   <work_dir>/meta/frameworks/<fid>/tasks/<tid>/container     the container's id
 //   <work_dir>/meta/frameworks/<fid>/tasks/<tid>/updates       status update stream
 //   <work_dir>/slaves/<agent id>/frameworks/<fid>/executors/<tid>/runs/<container id>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "internal.pb.h"
 #include "mesos.pb.h"
 #include "runtime/result.hpp"
 
@@ -34,6 +36,7 @@ struct CheckpointedTask {
   mesos::v1::TaskInfo task;
   std::optional<std::string> container_id;  // absent: the agent died before launching
   std::string updates_path;
+  std::optional<internal::TaskGroup> group;
 };
 
 class TaskCheckpoints {
@@ -46,10 +49,12 @@ class TaskCheckpoints {
   Result<void> save_task(const std::string& framework_id, const mesos::v1::TaskInfo& task);
   // What a task needs on disk before its container starts: its directory,
   // task.info (`task_info`: the serialized TaskInfo), its empty status
-  // update log, and then the container id. Thread-safe; after
-  // save_framework() of its framework.
+  // update log, its group (`group`: the serialized TaskGroup; none when
+  // empty), and then the container id. Thread-safe; after save_framework()
+  // of its framework.
   Result<void> save_launch(const std::string& framework_id, const std::string& task_id,
-                           const std::string& task_info, const std::string& container_id) const;
+                           const std::string& task_info, const std::string& group,
+                           const std::string& container_id) const;
   // Removes the task's checkpoints (not its sandbox), and the framework's
   // when it was the framework's last task on disk and `framework_done` (the
   // caller knows no other task of it, not even one whose save_launch() has

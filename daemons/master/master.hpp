@@ -177,7 +177,9 @@ class Master {
 
   // tasks.cpp
   void accept(FrameworkRecord& framework, const Call::Accept& accept);
-  void launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& task, const std::string& role);
+  // `group`: the LAUNCH_GROUP the task is part of (validated, not empty).
+  void launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& task, const std::string& role,
+              const mesos::v1::Offer::Operation::LaunchGroup* group = nullptr);
   void launch_group(FrameworkRecord& framework, const mesos::v1::Offer::Operation::LaunchGroup& group,
                     LaunchCheck& check, const std::string& role);
   void drop_launch(FrameworkRecord& framework, const Call::Accept& accept, mesos::v1::TaskState state,

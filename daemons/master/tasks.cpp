@@ -91,7 +91,8 @@ void Master::accept(FrameworkRecord& framework, const Call::Accept& accept) {
   request_allocation();
 }
 
-void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info, const std::string& role) {
+void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info, const std::string& role,
+                    const mesos::v1::Offer::Operation::LaunchGroup* group) {
   mesos::v1::Task task;
   task.set_name(info.name());
   *task.mutable_task_id() = info.task_id();
@@ -100,6 +101,7 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   task.set_state(mesos::v1::TASK_STAGING);
   for (auto& resource : with_role(info.resources(), role)) *task.add_resources() = std::move(resource);
   if (info.has_executor()) *task.mutable_executor_id() = info.executor().executor_id();
+  if (group) *task.mutable_executor_id() = group->executor().executor_id();
   if (info.has_labels()) *task.mutable_labels() = info.labels();
   if (info.has_discovery()) *task.mutable_discovery() = info.discovery();
   if (info.has_container()) *task.mutable_container() = info.container();
@@ -114,6 +116,10 @@ void Master::launch(FrameworkRecord& framework, const mesos::v1::TaskInfo& info,
   internal::Envelope run;
   *run.mutable_run_task()->mutable_framework() = framework.info;
   *run.mutable_run_task()->mutable_task() = info;
+  if (group) {
+    *run.mutable_run_task()->mutable_group()->mutable_executor() = group->executor();
+    run.mutable_run_task()->mutable_group()->set_name(group->task_group().tasks(0).task_id().value());
+  }
   send_to_agent(info.agent_id().value(), run);
   ++scheduler_counters_.tasks_launched;
   log::info(
@@ -129,6 +135,8 @@ void Master::launch_group(FrameworkRecord& framework, const mesos::v1::Offer::Op
   Result<void> valid = {};
   if (group.executor().type() == mesos::v1::ExecutorInfo::CUSTOM)
     valid = Error{"a task group runs under the agent's default executor; CUSTOM executors are not supported"};
+  else if (group.executor().executor_id().value().empty())
+    valid = Error{"a task group's executor needs an executor_id: it names the group"};
   if (valid) valid = validate_task_group(group.task_group(), check);
   if (!valid) {
     scheduler_counters_.tasks_invalid += static_cast<uint64_t>(tasks.size());
@@ -137,7 +145,7 @@ void Master::launch_group(FrameworkRecord& framework, const mesos::v1::Offer::Op
                     TaskStatus::REASON_TASK_GROUP_INVALID, valid.error().message);
     return;
   }
-  for (const auto& task : tasks) launch(framework, task, role);
+  for (const auto& task : tasks) launch(framework, task, role, &group);
 }
 
 // Every task of an ACCEPT that could not be tried gets the same answer.

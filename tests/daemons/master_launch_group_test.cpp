@@ -1,7 +1,9 @@
 // LAUNCH_GROUP through the v1 scheduler HTTP API (JSON), every part real:
 // a task group goes to one agent as one unit, all of its tasks or none
 // (Mesos' semantics: one invalid task gives the whole group TASK_ERROR with
-// REASON_TASK_GROUP_INVALID, and nothing of it runs). Root only.
+// REASON_TASK_GROUP_INVALID, and nothing of it runs), and its tasks die
+// together (one that fails takes the rest with it). Root only. The agent's
+// side in detail: tests/daemons/agent/agent_task_group_test.cpp.
 #include <string>
 #include <vector>
 
@@ -16,8 +18,9 @@ using nlohmann::json;
 
 using LaunchGroupTest = TaskClusterTest;
 
-void launch_group(SubscribedScheduler& scheduler, const json& offer, const json& tasks) {
-  const json executor = {{"type", "DEFAULT"}, {"executor_id", {{"value", "group-executor"}}}};
+void launch_group(SubscribedScheduler& scheduler, const json& offer, const json& tasks,
+                  const std::string& executor_id = "group-executor") {
+  const json executor = {{"type", "DEFAULT"}, {"executor_id", {{"value", executor_id}}}};
   auto reply = scheduler.call(
       "ACCEPT", {{"offer_ids", {offer["id"]}},
                  {"operations",
@@ -47,6 +50,38 @@ TEST_F(LaunchGroupTest, EveryTaskOfTheGroupRunsOnTheOffersAgent) {
   }
 }
 
+TEST_F(LaunchGroupTest, ATaskThatFailsTakesTheRestOfItsGroupWithIt) {
+  const std::string agent_id = start_agent("agent-a").id;
+  ASSERT_FALSE(agent_id.empty());
+  auto scheduler = subscribe("failing-group");
+  std::size_t cursor = 0;
+  const json offer = offer_on(*scheduler, &cursor, agent_id);
+  ASSERT_FALSE(offer.is_null()) << logs();
+  launch_group(*scheduler, offer,
+               json::array({command_task("server", offer, "trap 'exit 0' TERM; while :; do sleep 0.05; done"),
+                            command_task("crasher", offer, "sleep 0.3; exit 3")}));
+  std::size_t from = 0;
+  const auto crashed = follow(*scheduler, &from, "crasher");
+  EXPECT_EQ(states(crashed), (std::vector<std::string>{"TASK_STARTING", "TASK_RUNNING", "TASK_FAILED"})) << logs();
+  from = 0;
+  const auto killed = follow(*scheduler, &from, "server");
+  ASSERT_FALSE(killed.empty()) << logs();
+  EXPECT_EQ(killed.back().value("state", ""), "TASK_KILLED") << killed.back().dump();
+  EXPECT_EQ(killed.back()["executor_id"].value("value", ""), "group-executor") << killed.back().dump();
+
+  // The master shows both under the group's executor.
+  const auto state = get_json(port_, "/master/state");
+  ASSERT_TRUE(state.has_value());
+  std::size_t shown = 0;
+  for (const auto& framework : (*state)["frameworks"])
+    for (const char* list : {"tasks", "completed_tasks"})
+      for (const auto& task : framework[list]) {
+        EXPECT_EQ(task.value("executor_id", ""), "group-executor") << task.dump();
+        ++shown;
+      }
+  EXPECT_EQ(shown, 2u) << state->dump();
+}
+
 TEST_F(LaunchGroupTest, OneInvalidTaskFailsTheWholeGroupAndNothingRuns) {
   const std::string agent_id = start_agent("agent-a").id;
   ASSERT_FALSE(agent_id.empty());
@@ -71,6 +106,13 @@ TEST_F(LaunchGroupTest, OneInvalidTaskFailsTheWholeGroupAndNothingRuns) {
   for (const auto& resource : again["resources"])
     if (resource.value("name", "") == "mem") mem += resource["scalar"].value("value", 0.0);
   EXPECT_EQ(mem, 1024.0) << again.dump();
+
+  // A group's executor without an id (it names the group to the agent).
+  launch_group(*scheduler, again, json::array({command_task("unnamed", again, "true")}), "");
+  std::size_t from = 0;
+  const auto unnamed = follow(*scheduler, &from, "unnamed");
+  ASSERT_EQ(states(unnamed), std::vector<std::string>{"TASK_ERROR"}) << logs();
+  EXPECT_NE(unnamed.back().value("message", "").find("executor_id"), std::string::npos) << unnamed.back().dump();
 }
 
 }  // namespace

@@ -119,10 +119,12 @@ void FakeMaster::disconnect() {
   closed.get();
 }
 
-void FakeMaster::run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task) {
+void FakeMaster::run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task,
+                          const std::optional<internal::TaskGroup>& group) {
   internal::Envelope envelope;
   *envelope.mutable_run_task()->mutable_framework() = framework;
   *envelope.mutable_run_task()->mutable_task() = task;
+  if (group) *envelope.mutable_run_task()->mutable_group() = *group;
   envelope.mutable_run_task()->mutable_task()->mutable_agent_id()->set_value(kAgentId);
   send(envelope);
 }

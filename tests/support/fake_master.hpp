@@ -41,7 +41,9 @@ class FakeMaster {
   void acknowledge(const internal::StatusUpdate& update);
   // Closes the agent's connection, as a master restart would.
   void disconnect();
-  void run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task);
+  // `group`: the task is one of a LAUNCH_GROUP's, as the master sends them.
+  void run_task(const mesos::v1::FrameworkInfo& framework, const mesos::v1::TaskInfo& task,
+                const std::optional<internal::TaskGroup>& group = std::nullopt);
   void kill_task(const std::string& framework_id, const std::string& task_id,
                  std::optional<std::chrono::milliseconds> grace = std::nullopt);
 

@@ -5,13 +5,16 @@
 // root, also when the test failed. Needs root.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -22,6 +25,10 @@
 #include "tests/support/fake_master.hpp"
 
 namespace dcos::testing {
+
+// A task command's start: it waits in its sandbox (its working directory)
+// for a file named "stop".
+inline constexpr const char* kWaitForStop = "while [ ! -e stop ]; do sleep 0.05; done; ";
 
 class AgentTest : public ::testing::Test {
  protected:
@@ -48,6 +55,31 @@ class AgentTest : public ::testing::Test {
   }
 
   std::string work_dir() const { return dir_.path() + "/work"; }
+
+  // The task's one run directory (sandbox); its name is the container id.
+  std::filesystem::path sandbox(const std::string& task_id) {
+    const std::string runs = work_dir() + "/slaves/" + FakeMaster::kAgentId + "/frameworks/fw-1/executors/" +
+                             task_id + "/runs";
+    std::error_code error;
+    for (const auto& run : std::filesystem::directory_iterator(runs, error)) return run.path();
+    return {};
+  }
+
+  void touch(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0) << path;
+    ::close(fd);
+  }
+
+  std::vector<pid_t> container_processes(const std::string& container_id) {
+    auto host = isolation::detect_host_cgroups();
+    if (!host) return {};
+    auto cgroups = isolation::open_cgroups(*host, cgroups_root_);
+    if (!cgroups) return {};
+    auto processes = (*cgroups)->processes(container_id);
+    return processes ? *processes : std::vector<pid_t>{};
+  }
+
 
   void start_agent() {
     agent_ = std::make_unique<DaemonProcess>(

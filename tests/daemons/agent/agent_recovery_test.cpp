@@ -15,35 +15,8 @@
 namespace dcos::testing {
 namespace {
 
-// Waits in its sandbox (its working directory) for a file named "stop".
-constexpr const char* kWaitForStop = "while [ ! -e stop ]; do sleep 0.05; done; ";
-
 class AgentRecoveryTest : public AgentTest {
  protected:
-  // The task's one run directory (sandbox); its name is the container id.
-  std::filesystem::path sandbox(const std::string& task_id) {
-    const std::string runs = work_dir() + "/slaves/" + FakeMaster::kAgentId + "/frameworks/fw-1/executors/" +
-                             task_id + "/runs";
-    std::error_code error;
-    for (const auto& run : std::filesystem::directory_iterator(runs, error)) return run.path();
-    return {};
-  }
-
-  void touch(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    ASSERT_GE(fd, 0) << path;
-    ::close(fd);
-  }
-
-  std::vector<pid_t> container_processes(const std::string& container_id) {
-    auto host = isolation::detect_host_cgroups();
-    if (!host) return {};
-    auto cgroups = isolation::open_cgroups(*host, cgroups_root_);
-    if (!cgroups) return {};
-    auto processes = (*cgroups)->processes(container_id);
-    return processes ? *processes : std::vector<pid_t>{};
-  }
-
   const mesos::v1::Task* find_task(const internal::ReregisterAgent& message, const std::string& task_id) {
     for (const auto& task : message.tasks())
       if (task.task_id().value() == task_id) return &task;
