@@ -10,6 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -94,19 +97,40 @@ std::string DaemonProcess::log() const {
   return out.str();
 }
 
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+// Whether `port` on 127.0.0.1 can be bound now with `type` (no SO_REUSEADDR).
+bool bindable(uint16_t port, int type) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot find a free port");
-  }
+  address.sin_port = htons(port);
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
-  return ntohs(address.sin_port);
+  return free;
+}
+
+}  // namespace
+
+uint16_t free_port() {
+  // Below the ephemeral range (Linux's default starts at 32768), never one
+  // this process handed out before; random, so that parallel test
+  // processes seldom try the same one.
+  static std::mutex mutex;
+  static std::set<uint16_t> given;
+  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
+                             static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::lock_guard lock(mutex);
+  std::uniform_int_distribution<int> pick(12000, 32000);
+  for (int tries = 0; tries < 1000; ++tries) {
+    const auto port = static_cast<uint16_t>(pick(random));
+    if (given.count(port) || !bindable(port, SOCK_STREAM) || !bindable(port, SOCK_DGRAM)) continue;
+    given.insert(port);
+    return port;
+  }
+  throw std::runtime_error("cannot find a free port in 12000-32000");
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

@@ -2,8 +2,10 @@
 //
 // DaemonProcess starts one of our binaries with flags, captures its log in
 // a file, and stops it (SIGTERM, then SIGKILL) when destroyed, so a failing
-// test never leaves a daemon behind. free_port() asks the kernel for an
-// unused loopback port. wait_until() polls a condition with a bounded
+// test never leaves a daemon behind. free_port() finds a loopback port free
+// for TCP and UDP below the kernel's ephemeral range (a port the kernel
+// hands out for bind(0) is also what it picks for the next outgoing
+// connection: a daemon that bound it a moment later found it taken). wait_until() polls a condition with a bounded
 // deadline. TempDir is a directory removed with everything in it (made in
 // the temporary directory, or in `parent`).
 #pragma once
