@@ -20,16 +20,9 @@
 #include <string_view>
 
 #include "runtime/proto_json.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace dcos::fuzz {
-
-#define FUZZ_CHECK(condition, what)                                                 \
-  do {                                                                              \
-    if (!(condition)) {                                                             \
-      std::fprintf(stderr, "call fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 // What we printed ourselves: no size or depth bound but the printer's.
 inline dcos::proto_json::ParseOptions reparse_options() {

@@ -27,16 +27,9 @@
 #include "dnsproxy/message.hpp"
 #include "dnsproxy/name.hpp"
 #include "dnsproxy/query.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition, what)                                                        \
-  do {                                                                                     \
-    if (!(condition)) {                                                                    \
-      std::fprintf(stderr, "dns_message_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                        \
-    }                                                                                      \
-  } while (0)
 
 using namespace dcos::dns;
 

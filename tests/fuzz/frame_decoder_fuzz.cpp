@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "runtime/frame.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
@@ -32,14 +33,6 @@ constexpr std::size_t kPlanSize = 4;
 constexpr std::size_t kMaxFrame = 64 * 1024;
 
 // Asserts that survive NDEBUG (RelWithDebInfo builds the replay driver).
-#define FUZZ_CHECK(condition, what)                                                          \
-  do {                                                                                       \
-    if (!(condition)) {                                                                      \
-      std::fprintf(stderr, "frame_decoder_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                          \
-    }                                                                                        \
-  } while (0)
-
 struct Outcome {
   std::vector<dcos::internal::Envelope> envelopes;  // in order
   bool failed = false;

@@ -18,16 +18,9 @@
 #include <span>
 
 #include "netlb/ipvs/messages.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition, what)                                                      \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "ipvs_dump_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 using namespace dcos::netlb;
 

@@ -18,16 +18,9 @@
 #include <vector>
 
 #include "netlb/nftables/element_batch.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition, what)                                                         \
-  do {                                                                                      \
-    if (!(condition)) {                                                                     \
-      std::fprintf(stderr, "nft_replies_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                         \
-    }                                                                                       \
-  } while (0)
 
 using namespace dcos::netlb;
 using namespace dcos::netlb::nft;

@@ -21,19 +21,12 @@
 #include <vector>
 
 #include "runtime/recordio.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 constexpr std::size_t kPlanSize = 4;
 constexpr std::size_t kMaxRecord = 1024;
-
-#define FUZZ_CHECK(condition, what)                                                     \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
-      std::fprintf(stderr, "recordio_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 struct Outcome {
   std::vector<std::string> records;

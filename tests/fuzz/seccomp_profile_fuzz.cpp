@@ -17,20 +17,13 @@
 #include <string_view>
 
 #include "isolation/linux/seccomp.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
 namespace seccomp = dcos::isolation::seccomp;
 
 // Asserts that survive NDEBUG (RelWithDebInfo builds the replay driver).
-#define FUZZ_CHECK(condition, what)                                                            \
-  do {                                                                                         \
-    if (!(condition)) {                                                                        \
-      std::fprintf(stderr, "seccomp_profile_fuzz: check failed: %s (%s)\n", what, #condition); \
-      std::abort();                                                                            \
-    }                                                                                          \
-  } while (0)
-
 void check_bounds(const seccomp::Profile& profile) {
   FUZZ_CHECK(profile.syscalls.size() <= seccomp::kMaxRules, "more entries than kMaxRules");
   std::size_t names = 0;

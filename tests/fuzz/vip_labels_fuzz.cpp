@@ -22,18 +22,7 @@
 #include <vector>
 
 #include "netlb/vip_table.hpp"
-
-namespace {
-
-#define FUZZ_CHECK(condition, what)                                                     \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
-      std::fprintf(stderr, "vip_labels_fuzz: %s (%s:%d)\n", what, __FILE__, __LINE__); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
-
-}  // namespace
+#include "tests/fuzz/fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   using namespace dcos;

@@ -357,11 +357,12 @@ TEST_F(NftReplyTest, RepliesThatAreNotTheKernelsAreRefused) {
   EXPECT_NE(lied.error().message.find("Operation not permitted (errno 1)"), std::string::npos) << lied.error().message;
 }
 
-// A NEWTABLE answer naming `name`, as the kernel sends it to a GETTABLE.
-Bytes table_message(uint32_t seq, const char* name, uint32_t port = 42) {
-  const Bytes payload = text(name);
-  nlattr a{uint16_t(4 + payload.size()), NFTA_TABLE_NAME};
-  Bytes body = {NFPROTO_INET, NFNETLINK_V0, 0, 0};
+// An nftables answer of `type` from the kernel (NFT_MSG_NEWTABLE, NEWGEN)
+// with one attribute.
+Bytes nft_message(uint16_t type, uint8_t family, uint16_t attribute, const Bytes& payload, uint32_t seq,
+                  uint32_t port) {
+  nlattr a{uint16_t(4 + payload.size()), attribute};
+  Bytes body = {family, NFNETLINK_V0, 0, 0};
   Bytes attr(4);
   std::memcpy(attr.data(), &a, 4);
   attr.insert(attr.end(), payload.begin(), payload.end());
@@ -369,13 +370,18 @@ Bytes table_message(uint32_t seq, const char* name, uint32_t port = 42) {
   body.insert(body.end(), attr.begin(), attr.end());
   nlmsghdr header{};
   header.nlmsg_len = uint32_t(NLMSG_HDRLEN + body.size());
-  header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE;
+  header.nlmsg_type = uint16_t((NFNL_SUBSYS_NFTABLES << 8) | type);
   header.nlmsg_seq = seq;
   header.nlmsg_pid = port;
   Bytes out(NLMSG_HDRLEN);
   std::memcpy(out.data(), &header, sizeof header);
   out.insert(out.end(), body.begin(), body.end());
   return out;
+}
+
+// A NEWTABLE answer naming `name`, as the kernel sends it to a GETTABLE.
+Bytes table_message(uint32_t seq, const char* name, uint32_t port = 42) {
+  return nft_message(NFT_MSG_NEWTABLE, NFPROTO_INET, NFTA_TABLE_NAME, text(name), seq, port);
 }
 
 TEST(NftTableReplyTest, TheTableOrItsAbsenceOrTheKernelsError) {
@@ -410,23 +416,7 @@ Bytes generation_message(uint32_t seq, uint32_t id, uint32_t port = 42, std::opt
   Bytes payload(4);
   const uint32_t network = htonl(id);
   std::memcpy(payload.data(), &network, 4);
-  if (id_bytes) payload = *id_bytes;
-  nlattr a{uint16_t(4 + payload.size()), NFTA_GEN_ID};
-  Bytes body = {AF_UNSPEC, NFNETLINK_V0, 0, 0};
-  Bytes attr(4);
-  std::memcpy(attr.data(), &a, 4);
-  attr.insert(attr.end(), payload.begin(), payload.end());
-  attr.resize(NLA_ALIGN(attr.size()));
-  body.insert(body.end(), attr.begin(), attr.end());
-  nlmsghdr header{};
-  header.nlmsg_len = uint32_t(NLMSG_HDRLEN + body.size());
-  header.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN;
-  header.nlmsg_seq = seq;
-  header.nlmsg_pid = port;
-  Bytes out(NLMSG_HDRLEN);
-  std::memcpy(out.data(), &header, sizeof header);
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+  return nft_message(NFT_MSG_NEWGEN, AF_UNSPEC, NFTA_GEN_ID, id_bytes ? *id_bytes : payload, seq, port);
 }
 
 TEST(NftGenerationReplyTest, TheGenerationOrTheKernelsError) {
