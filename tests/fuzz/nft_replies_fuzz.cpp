@@ -10,6 +10,7 @@
 // generation, an applied batch each need the acknowledgements they answer.
 #include <linux/netlink.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -35,7 +36,7 @@ std::size_t acks(const std::vector<uint8_t>& datagram) {
     int32_t code = -1;
     if (header.nlmsg_len >= NLMSG_HDRLEN + sizeof code) std::memcpy(&code, datagram.data() + at + NLMSG_HDRLEN, sizeof code);
     if (header.nlmsg_type == NLMSG_ERROR && code == 0) ++count;
-    at += NLMSG_ALIGN(header.nlmsg_len);
+    at += std::min<std::size_t>(NLMSG_ALIGN(header.nlmsg_len), datagram.size() - at);
   }
   return count;
 }
