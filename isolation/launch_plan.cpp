@@ -193,8 +193,13 @@ const std::pair<const char*, dev_t> kDevices[] = {
 void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& scratch,
                  const std::string& sandbox, const std::vector<const char*>& missing, std::vector<FsStep>& fs) {
   const std::string root = runtime + "/rootfs";
+  // volatile (Linux 5.10): its unmount, when the container's last process
+  // is gone, does not sync the upper layer's file system (without it: a
+  // syncfs of the whole host file system holding scratch_dir at every
+  // container's end). The scratch directory is never mounted again, also
+  // not after a crash: recovery destroys a container it cannot re-attach.
   fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
-                          "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work"));
+                          "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work,volatile"));
   // The image is the overlay's lower layer, unchanged, and the scratch
   // directory fresh: the mount points it has are there.
   for (const char* dir : missing) fs.push_back(step(FsStep::Kind::mkdir, root + dir));
