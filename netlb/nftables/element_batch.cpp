@@ -375,88 +375,97 @@ Result<std::vector<std::vector<uint8_t>>> BatchSocket::exchange(const std::vecto
   return datagrams;
 }
 
-Result<bool> BatchSocket::table_exists(const std::string& table) {
+// Sends a get of one object (`type`, with the table's name when `table` is
+// not empty) and returns the kernel's replies, checked by `read`, with
+// `what` before any error; a failed get closes the socket.
+template <class T, class Read>
+Result<T> BatchSocket::get(uint16_t type, uint8_t family, const std::string& table, const std::string& what,
+                           Read read) {
   const uint32_t seq = seq_++;
   std::vector<uint8_t> request(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(request.data()), NFT_MSG_GETTABLE, NFPROTO_INET,
-                                        NLM_F_ACK, seq);
-  mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str());  // the caller's name: at most 64 bytes
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(request.data()), type, family, NLM_F_ACK, seq);
+  if (!table.empty()) mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table.c_str());  // the caller's name: at most 64 bytes
   request.resize(nlh->nlmsg_len);
   auto replies = exchange(request, 2);
-  auto found = replies ? table_reply(*replies, table, seq, mnl_socket_get_portid(socket_))
-                       : Result<bool>(replies.error());
-  if (!found) {
-    close();
-    return Error{"get table inet " + table + ": " + found.error().message};
-  }
-  return found;
-}
-
-Result<uint32_t> BatchSocket::generation() {
-  const uint32_t seq = seq_++;
-  std::vector<uint8_t> request(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh =
-      nftnl_nlmsg_build_hdr(reinterpret_cast<char*>(request.data()), NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, seq);
-  request.resize(nlh->nlmsg_len);
-  auto replies = exchange(request, 2);
-  auto got = replies ? generation_reply(*replies, seq, mnl_socket_get_portid(socket_))
-                     : Result<uint32_t>(replies.error());
+  Result<T> got = replies ? read(*replies, seq, mnl_socket_get_portid(socket_)) : Result<T>(replies.error());
   if (!got) {
     close();
-    return Error{"get the nftables ruleset's generation: " + got.error().message};
+    return Error{what + ": " + got.error().message};
   }
   return got;
 }
 
-Result<uint32_t> generation_reply(std::span<const std::vector<uint8_t>> datagrams, uint32_t seq, uint32_t port) {
+Result<bool> BatchSocket::table_exists(const std::string& table) {
+  return get<bool>(NFT_MSG_GETTABLE, NFPROTO_INET, table, "get table inet " + table,
+                   [&table](auto& replies, uint32_t seq, uint32_t port) { return table_reply(replies, table, seq, port); });
+}
+
+Result<uint32_t> BatchSocket::generation() {
+  return get<uint32_t>(NFT_MSG_GETGEN, AF_UNSPEC, "", "get the nftables ruleset's generation", generation_reply);
+}
+
+namespace {
+
+// The answer to a get of one object (`seq` on `port`): each message of
+// nftables type `answer` goes to `on_answer`, and an ack or error ends it.
+// Returns the ack's code (0, or the negative errno the kernel refused with),
+// or an Error for anything else: another sequence number or port, another
+// message type, no ack.
+template <class OnAnswer>
+Result<int32_t> read_get(std::span<const std::vector<uint8_t>> datagrams, uint32_t seq, uint32_t port, uint16_t answer,
+                         OnAnswer on_answer) {
   auto replies = split_replies(datagrams);
   if (!replies) return replies.error();
-  std::optional<uint32_t> generation;
-  bool acked = false;
+  std::optional<int32_t> acked;
   for (const auto& [header, body] : *replies) {
     if (header.nlmsg_seq != seq || header.nlmsg_pid != port)
       return Error{"a reply to sequence number " + std::to_string(header.nlmsg_seq) + ", not ours"};
-    if (header.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN)) {
-      auto id = attribute(body, NFTA_GEN_ID);
-      if (!id || id->size() != sizeof(uint32_t) || generation) return Error{"a malformed generation message"};
-      uint32_t value;
-      std::memcpy(&value, id->data(), sizeof value);
-      generation = ntohl(value);
+    if (header.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | answer)) {
+      if (auto taken = on_answer(body); !taken) return taken.error();
       continue;
     }
     auto code = ack_code(header, body);
     if (!code) return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
-    if (*code != 0) return Error{errno_text(-int64_t{*code})};
-    acked = true;
+    if (acked) return Error{"two acknowledgements of one get"};
+    acked = *code;
   }
-  if (!generation || !acked) return Error{"the kernel's answer is incomplete (no generation, no acknowledgement)"};
+  if (!acked) return Error{"the kernel's answer is incomplete (no acknowledgement)"};
+  return *acked;
+}
+
+}  // namespace
+
+Result<uint32_t> generation_reply(std::span<const std::vector<uint8_t>> datagrams, uint32_t seq, uint32_t port) {
+  std::optional<uint32_t> generation;
+  auto code = read_get(datagrams, seq, port, NFT_MSG_NEWGEN, [&](std::span<const uint8_t> body) -> Result<void> {
+    auto id = attribute(body, NFTA_GEN_ID);
+    if (!id || id->size() != sizeof(uint32_t) || generation) return Error{"a malformed generation message"};
+    uint32_t value;
+    std::memcpy(&value, id->data(), sizeof value);
+    generation = ntohl(value);
+    return {};
+  });
+  if (!code) return code.error();
+  if (*code != 0) return Error{errno_text(-int64_t{*code})};
+  if (!generation) return Error{"the kernel's answer is incomplete (no generation)"};
   return *generation;
 }
 
 Result<bool> table_reply(std::span<const std::vector<uint8_t>> datagrams, const std::string& table, uint32_t seq,
                          uint32_t port) {
-  auto replies = split_replies(datagrams);
-  if (!replies) return replies.error();
-  std::optional<bool> found;
-  bool acked = false;
-  for (const auto& [header, body] : *replies) {
-    if (header.nlmsg_seq != seq || header.nlmsg_pid != port)
-      return Error{"a reply to sequence number " + std::to_string(header.nlmsg_seq) + ", not ours"};
-    if (header.nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE)) {
-      // nfgenmsg, then the table's attributes: its name must be ours.
-      const std::string name = table_name(body);
-      if (name != table) return Error{"the kernel answered with table '" + name.substr(0, 64) + "'"};
-      found = true;
-      continue;
-    }
-    auto code = ack_code(header, body);
-    if (!code) return Error{"a reply of netlink type " + std::to_string(header.nlmsg_type) + " to a get"};
-    if (*code == -ENOENT && !found) found = false;
-    else if (*code != 0) return Error{errno_text(-int64_t{*code})};
-    acked = true;
-  }
-  if (!found || !acked) return Error{"the kernel's answer is incomplete (no table, no acknowledgement)"};
-  return *found;
+  bool found = false;
+  auto code = read_get(datagrams, seq, port, NFT_MSG_NEWTABLE, [&](std::span<const uint8_t> body) -> Result<void> {
+    // nfgenmsg, then the table's attributes: its name must be ours.
+    const std::string name = table_name(body);
+    if (name != table) return Error{"the kernel answered with table '" + name.substr(0, 64) + "'"};
+    found = true;
+    return {};
+  });
+  if (!code) return code.error();
+  if (*code == -ENOENT && !found) return false;
+  if (*code != 0) return Error{errno_text(-int64_t{*code})};
+  if (!found) return Error{"the kernel's answer is incomplete (no table)"};
+  return true;
 }
 
 }  // namespace dcos::netlb::nft

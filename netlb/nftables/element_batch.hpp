@@ -122,6 +122,8 @@ class BatchSocket {
   void close();
 
   Result<std::vector<std::vector<uint8_t>>> exchange(const std::vector<uint8_t>& request, std::size_t replies);
+  template <class T, class Read>
+  Result<T> get(uint16_t type, uint8_t family, const std::string& table, const std::string& what, Read read);
 
   mnl_socket* socket_ = nullptr;
   uint32_t seq_ = 1;  // the next batch's first

@@ -437,6 +437,8 @@ TEST(NftGenerationReplyTest, AnswersThatAreNotTheKernelsAreRefused) {
   EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5, 7), reply(9, 0)}, 9, 42)) << "another port";
   EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5), generation_message(9, 6), reply(9, 0)}, 9, 42))
       << "two generations";
+  EXPECT_FALSE(generation_reply(std::vector<Bytes>{reply(9, -EPERM), generation_message(9, 5), reply(9, 0)}, 9, 42))
+      << "a refusal, then an answer and an ack";
   EXPECT_FALSE(generation_reply(std::vector<Bytes>{generation_message(9, 5, 42, Bytes{1, 2}), reply(9, 0)}, 9, 42))
       << "a generation of two bytes";
   Bytes cut = generation_message(9, 5);
