@@ -330,27 +330,27 @@ Result<void> BatchSocket::open(std::size_t batch_bytes, std::size_t messages) {
 
 Result<Committed> BatchSocket::commit(const std::string& table, const ElementChanges& changes,
                                       std::optional<uint32_t> generation) {
-  for (std::optional<uint32_t> on : {generation, std::optional<uint32_t>{}}) {
-    if (seq_ > UINT32_MAX / 2) seq_ = 1;
-    auto batch = ElementBatch::build(table, changes, seq_, on);
-    if (!batch) return batch.error();
-    seq_ += uint32_t(batch->messages() + 2);
-    auto done = send(*batch);
-    if (!done) {
-      close();  // the next batch starts on a fresh socket, whatever this one still holds
-      return done.error();
-    }
-    if (*done) return on ? Committed::on_generation : Committed::applied;
-    if (!on) break;  // refused for a generation it did not carry: not the kernel's answer
+  auto done = send(table, changes, generation);
+  if (done && *done) return generation ? Committed::on_generation : Committed::applied;
+  // Refused for its generation (only a batch carrying one can be): the
+  // ruleset moved on; sent as a caller that knew none would send it.
+  if (done) done = send(table, changes, std::nullopt);
+  if (!done) {
+    close();  // the next batch starts on a fresh socket, whatever this one still holds
+    return done.error();
   }
-  close();
-  return Error{"the kernel refused a batch on inet " + table + " without a generation check as if it had one"};
+  return Committed::applied;
 }
 
-Result<bool> BatchSocket::send(const ElementBatch& batch) {
-  auto replies = exchange(batch.bytes(), batch.messages());
-  if (!replies) return Error{batch.describe(batch.first_seq()) + ": " + replies.error().message};
-  return batch.check_replies(*replies, mnl_socket_get_portid(socket_));
+Result<bool> BatchSocket::send(const std::string& table, const ElementChanges& changes,
+                               std::optional<uint32_t> generation) {
+  if (seq_ > UINT32_MAX / 2) seq_ = 1;
+  auto batch = ElementBatch::build(table, changes, seq_, generation);
+  if (!batch) return batch.error();
+  seq_ += uint32_t(batch->messages() + 2);
+  auto replies = exchange(batch->bytes(), batch->messages());
+  if (!replies) return Error{batch->describe(batch->first_seq()) + ": " + replies.error().message};
+  return batch->check_replies(*replies, mnl_socket_get_portid(socket_));
 }
 
 // Sends `request` and reads every reply the kernel queued while handling

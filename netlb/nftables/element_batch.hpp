@@ -118,7 +118,9 @@ class BatchSocket {
 
  private:
   Result<void> open(std::size_t batch_bytes, std::size_t messages);
-  Result<bool> send(const ElementBatch& batch);  // check_replies()
+  // One batch of `changes` built, sent and its replies checked
+  // (ElementBatch::check_replies).
+  Result<bool> send(const std::string& table, const ElementChanges& changes, std::optional<uint32_t> generation);
   void close();
 
   Result<std::vector<std::vector<uint8_t>>> exchange(const std::vector<uint8_t>& request, std::size_t replies);
