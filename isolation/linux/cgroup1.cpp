@@ -45,14 +45,16 @@ Result<std::vector<pid_t>> all_processes(const std::vector<std::string>& cgroups
   return out;
 }
 
-// rmdir of each cgroup; true if none is left. The kernel refuses (EBUSY)
-// one with a process or a child, so nothing is read first: the usual
-// cgroup, empty, costs its rmdir alone. One that does not exist counts as
-// removed.
+// rmdir of each cgroup in order, up to the first the kernel refuses
+// (EBUSY: it has a process or a child); true if none is left. Nothing is
+// read first: the usual cgroup, empty, costs its rmdir alone. One that does
+// not exist counts as removed. Stopping at the first refusal keeps the
+// rest for a launch in progress, whose init joins them in this order: a
+// cgroup removed before it got there would fail its join.
 bool remove_if_empty(const std::vector<std::string>& cgroups) {
-  bool all = true;
-  for (const auto& cgroup : cgroups) all = (::rmdir(cgroup.c_str()) == 0 || errno == ENOENT) && all;
-  return all;
+  for (const auto& cgroup : cgroups)
+    if (::rmdir(cgroup.c_str()) != 0 && errno != ENOENT) return false;
+  return true;
 }
 
 Result<void> kill_all(const std::vector<pid_t>& pids) {

@@ -54,12 +54,12 @@ Result<void> add_process(const std::string& cgroup, pid_t pid);
 Result<std::vector<pid_t>> processes(const std::string& cgroup);  // this cgroup only
 
 // Kills every process in `cgroups` (one container's directories, one per
-// hierarchy, and the cgroups below them), waits (bounded) until they are
-// empty, and removes them. `freezer` is the container's directory in the
-// freezer hierarchy, or "" where the host has none: with it, the processes
-// are frozen, killed and thawed, so nothing forks away between our reading
-// the list and the kills; without it the kills repeat until the cgroups
-// stay empty. A freezer directory that does not exist is made when
+// hierarchy, in the order its init joins them, and the cgroups below
+// them), waits (bounded) until they are empty, and removes them. `freezer`
+// is the container's directory in the freezer hierarchy, or "" where the
+// host has none: with it, the processes are frozen, killed and thawed, so
+// nothing forks away between our reading the list and the kills; without
+// it the kills repeat until the cgroups stay empty. A freezer directory that does not exist is made when
 // processes remain, and they are moved into it first (until a read of the
 // lists finds none outside it: a child forked meanwhile follows its parent
 // there, or shows in the next read), so a container need not have one

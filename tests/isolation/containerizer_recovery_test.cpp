@@ -186,7 +186,7 @@ TEST_P(RecoveryTest, ALauncherKilledMidLaunchLeavesItsContainerRecoverable) {
   ASSERT_TRUE(containerizer_->destroy(sleeps.id));
   auto t = containerizer_->wait(sleeps.id);
   ASSERT_TRUE(t) << t.error().message;
-  EXPECT_TRUE(t->destroyed);
+  EXPECT_TRUE(t->destroyed) << "ended by itself, exit code " << t->exit_code.value_or(-1);
   expect_gone(sleeps.id);
 }
 
