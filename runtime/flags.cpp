@@ -162,10 +162,14 @@ void FlagSet::add(std::string name, std::string help, Duration* target) {
 }
 
 void FlagSet::add(std::string name, std::string help, std::vector<std::string>* target) {
+  std::string default_text;
+  for (const auto& value : *target) default_text += (default_text.empty() ? "" : ",") + value;
   add_flag(std::move(name), Flag{.help = std::move(help) + " (repeatable)",
-                                 .default_text = "",
+                                 .default_text = std::move(default_text),
                                  .repeatable = true,
-                                 .parse = [target](std::string_view text) -> Result<void> {
+                                 .parse = [target, given = false](std::string_view text) mutable -> Result<void> {
+                                   if (!given) target->clear();
+                                   given = true;
                                    target->emplace_back(text);
                                    return {};
                                  }});

@@ -39,7 +39,8 @@ class FlagSet {
   void add(std::string name, std::string help, uint16_t* target);  // a port
   void add(std::string name, std::string help, double* target);
   void add(std::string name, std::string help, Duration* target);
-  // Repeatable: each occurrence appends its value.
+  // Repeatable: the first occurrence replaces the default (*target's
+  // values, shown comma-separated), each later one appends its value.
   void add(std::string name, std::string help, std::vector<std::string>* target);
   // A custom value: `parse` returns an Error whose message says why the
   // value is bad (it is prefixed with "bad value for --name: ").

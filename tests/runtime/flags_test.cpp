@@ -303,5 +303,23 @@ TEST(FlagSetRepeatable, EachOccurrenceAppends) {
   EXPECT_NE(flags.usage().find("(repeatable)"), std::string::npos);
 }
 
+TEST(FlagSetRepeatable, TheFirstOccurrenceReplacesTheDefault) {
+  std::vector<std::string> generators = {"dnsperf", "dns-load"};
+  FlagSet flags("test", "summary");
+  flags.add("generators", "Load generators", &generators);
+  EXPECT_NE(flags.usage().find("dnsperf,dns-load"), std::string::npos) << flags.usage();
+  const char* argv[] = {"test", "--generators=dns-load", "--generators=x"};
+  const char* const environment[] = {nullptr};
+  auto parsed = flags.parse(3, argv, environment);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(generators, (std::vector<std::string>{"dns-load", "x"}));
+
+  std::vector<std::string> kept = {"a"};
+  FlagSet unset("test", "summary");
+  unset.add("kept", "Kept", &kept);
+  ASSERT_TRUE(unset.parse(1, argv, environment));
+  EXPECT_EQ(kept, std::vector<std::string>{"a"});
+}
+
 }  // namespace
 }  // namespace dcos
