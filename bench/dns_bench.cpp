@@ -18,11 +18,16 @@
 // before the server's). Each round also reads the server process's own CPU
 // time (/proc/<pid>/stat utime + stime) over the run: queries per
 // core-second is the figure that does not depend on which side ran out.
-// Latency is measured apart, at a fixed --latency_qps that every server
-// carries, by each generator (dnsperf's per-query lines, dns-load's
-// histogram), also --rounds times alternating, the round with the least
-// p99 of each counting (a burst of other work on the machine should not
-// decide it). How busy both cores were in the best round is printed: a
+// Latency is measured apart, every server offered the same rate: by
+// default --latency_load (0.6) of unbound's best rate with that generator,
+// a loaded server, where p99 tells servers apart (at a few thousand
+// queries per second it is this machine's scheduling noise: 0.09-0.89 ms,
+// which server was lower changing from run to run); --latency_qps fixes
+// the rate instead. Each generator measures it (dnsperf's per-query lines,
+// dns-load's histogram), also --rounds times alternating, the round with
+// the least p99 of each counting (a burst of other work on the machine
+// should not decide it). dnsmasq, the slowest, may not carry that rate:
+// its p99 then is an overloaded server's. How busy both cores were in the best round is printed: a
 // client core near 100% means the rate is the generator's ceiling, not the
 // server's.
 //
@@ -41,6 +46,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -72,7 +78,8 @@ struct Settings {
   int64_t seconds = 8;
   int64_t rounds = 2;
   int64_t clients = 4;
-  int64_t latency_qps = 5000;
+  int64_t latency_qps = 0;     // 0: latency_load of unbound's rate
+  double latency_load = 0.6;
   int64_t in_flight = 200;  // dns-load's
   std::vector<std::string> generators = {"dnsperf", "dns-load"};
   Clock::time_point deadline;
@@ -100,6 +107,7 @@ struct Comparison {
   std::size_t names = 0;
   std::vector<Server> servers;  // dcos-dns first, then unbound, then dnsmasq
   std::string skipped;          // why, when not measured
+  std::vector<int64_t> latency_qps{};  // by generator: the rate latency was measured at
 
   const Measured& of(std::string_view name, std::size_t generator) const {
     return std::find_if(servers.begin(), servers.end(), [&](const Server& s) { return s.name == name; })
@@ -274,10 +282,17 @@ Result<void> measure(Comparison& comparison, const Cores& cores, const std::stri
       }
     }
   }
+  comparison.latency_qps.clear();
+  for (std::size_t g = 0; g < settings.generators.size(); ++g) {
+    const double unbound = comparison.of("unbound", g).rate.qps;
+    comparison.latency_qps.push_back(settings.latency_qps > 0
+                                         ? settings.latency_qps
+                                         : std::max<int64_t>(100, std::llround(settings.latency_load * unbound)));
+  }
   for (int64_t round = 0; round < settings.rounds; ++round) {
     for (std::size_t g = 0; g < settings.generators.size(); ++g) {
       for (auto& server : comparison.servers) {
-        auto perf = load(settings.generators[g], server, cores, queries, settings, settings.latency_qps);
+        auto perf = load(settings.generators[g], server, cores, queries, settings, comparison.latency_qps[g]);
         if (!perf) return Error{server.name + ", " + settings.generators[g] + ": " + perf.error().message};
         Measured& m = server.measured[g];
         if (round == 0 || perf->p99_ms < m.p99_ms) std::tie(m.p50_ms, m.p99_ms) = std::pair{perf->p50_ms, perf->p99_ms};
@@ -404,6 +419,7 @@ json to_json(const std::vector<Comparison>& comparisons, const Settings& setting
       by_generator["qps_ratio_to_unbound"] = ours.rate.qps / unbound.rate.qps;
       by_generator["qps_ratio_to_dnsmasq"] = ours.rate.qps / dnsmasq.rate.qps;
       by_generator["p99_ratio_to_unbound"] = ours.p99_ms / unbound.p99_ms;
+      by_generator["latency_qps"] = c.latency_qps[g];
       by_generator["core_second_ratio_to_unbound"] = per_core_second(ours.rate) / per_core_second(unbound.rate);
       row[settings.generators[g]] = by_generator;
     }
@@ -413,12 +429,26 @@ json to_json(const std::vector<Comparison>& comparisons, const Settings& setting
   return out;
 }
 
+// Whether a round's rate was the generator's: its core full (95%) while
+// the server's process used less than 90% of its own.
+bool generator_bound(const Perf& perf) {
+  return perf.client_busy >= 0.95 && perf.seconds > 0 && perf.server_cpu / perf.seconds < 0.9;
+}
+
+std::string format_fraction(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+
 void print(std::ostream& out, const std::vector<Comparison>& comparisons, const Settings& s) {
   char line[320];
   out << "dcos-dns against unbound and dnsmasq, each pinned to one core, the load generator to the other"
          " (dnsperf: " << s.clients << " clients, 200 in flight; dns-load: " << s.in_flight
       << " in flight); best of " << s.rounds << " rounds of " << s.seconds << " s; p50/p99 at "
-      << s.latency_qps << " queries/s (best p99 of " << s.rounds
+      << (s.latency_qps > 0 ? std::to_string(s.latency_qps) + " queries/s"
+                            : format_fraction(s.latency_load) + " of unbound's rate with that generator")
+      << " (best p99 of " << s.rounds
       << " rounds).\n  cores s/c: the server's and the generator's core busy (/proc/stat) in the best round;"
          " cpu us/q: the server process's own CPU time (utime+stime) per answer; q/core-s: answers per second"
          " of it\n";
@@ -446,11 +476,15 @@ void print(std::ostream& out, const std::vector<Comparison>& comparisons, const 
       const Measured &ours = c.of("dcos-dns", g), &unbound = c.of("unbound", g), &dnsmasq = c.of("dnsmasq", g);
       std::snprintf(line, sizeof line,
                     "%s, %s: %.2fx unbound's queries/s (goal %.1fx: %s), %.2fx dnsmasq's; p99 %.2fx unbound's "
-                    "(%s); queries per core-second %.2fx unbound's\n",
+                    "at %lld queries/s (%s); queries per core-second %.2fx unbound's%s\n",
                     c.what.c_str(), s.generators[g].c_str(), ours.rate.qps / unbound.rate.qps, c.goal,
                     ours.rate.qps >= c.goal * unbound.rate.qps ? "met" : "missed", ours.rate.qps / dnsmasq.rate.qps,
-                    ours.p99_ms / unbound.p99_ms, ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse",
-                    per_core_second(ours.rate) / per_core_second(unbound.rate));
+                    ours.p99_ms / unbound.p99_ms, static_cast<long long>(c.latency_qps[g]),
+                    ours.p99_ms <= unbound.p99_ms ? "no worse" : "worse",
+                    per_core_second(ours.rate) / per_core_second(unbound.rate),
+                    generator_bound(ours.rate) ? "; the generator's core was full and ours was not: the rate is "
+                                                 "the generator's ceiling"
+                                               : "");
       out << line;
     }
   }
@@ -513,7 +547,9 @@ int main(int argc, char** argv) {
   flags.add("seconds", "Length of each dnsperf round", &settings.seconds);
   flags.add("rounds", "Rounds per server (the best counts)", &settings.rounds);
   flags.add("clients", "dnsperf's clients (-c)", &settings.clients);
-  flags.add("latency_qps", "The fixed rate at which latency is measured", &settings.latency_qps);
+  flags.add("latency_qps", "A fixed rate at which latency is measured (0: --latency_load)", &settings.latency_qps);
+  flags.add("latency_load", "Latency is measured at this fraction of unbound's rate with the same generator",
+            &settings.latency_load);
   flags.add("in_flight", "dns-load's queries in flight (over its 4 sockets)", &settings.in_flight);
   flags.add("generators", "Load generators, in turn: dnsperf, dns-load (bench/dns_load.hpp)", &settings.generators);
   flags.add("load_binary", "The dns-load to run", &settings.load_binary);
@@ -522,12 +558,13 @@ int main(int argc, char** argv) {
   if (auto exit_code = dcos::parse_or_exit(flags, "dns-bench", argc, argv)) return *exit_code;
   if (settings.tasks < 1 || settings.tasks > 1000 || settings.forwarded < 1 || settings.forwarded > 100000 ||
       settings.seconds < 1 || settings.seconds > 600 || settings.rounds < 1 || settings.rounds > 20 ||
-      settings.clients < 1 || settings.clients > 256 || settings.latency_qps < 100 || timeout <= dcos::Duration::zero() ||
+      settings.clients < 1 || settings.clients > 256 || (settings.latency_qps != 0 && settings.latency_qps < 100) ||
+      !(settings.latency_load > 0 && settings.latency_load <= 2) || timeout <= dcos::Duration::zero() ||
       settings.in_flight < 1 || settings.in_flight > 100000 || settings.generators.empty() ||
       std::any_of(settings.generators.begin(), settings.generators.end(),
                   [](const std::string& g) { return g != "dnsperf" && g != "dns-load"; })) {
     std::cerr << "dns-bench: --tasks must be 1-1000, --forwarded 1-100000, --seconds 1-600, --rounds 1-20, "
-                 "--clients 1-256, --latency_qps at least 100, --in_flight 1-100000, --generators dnsperf and/or "
+                 "--clients 1-256, --latency_qps 0 or at least 100, --latency_load above 0 and at most 2, --in_flight 1-100000, --generators dnsperf and/or "
                  "dns-load, --timeout positive\n";
     return 2;
   }
