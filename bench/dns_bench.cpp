@@ -27,9 +27,9 @@
 // dns-load's histogram), also --rounds times alternating, the round with
 // the least p99 of each counting (a burst of other work on the machine
 // should not decide it). dnsmasq, the slowest, may not carry that rate:
-// its p99 then is an overloaded server's. How busy both cores were in the best round is printed: a
-// client core near 100% means the rate is the generator's ceiling, not the
-// server's.
+// its p99 then is an overloaded server's. How busy both cores were in the
+// best round is printed: a client core near 100% means the rate is the
+// generator's ceiling, not the server's.
 //
 // Forwarded names (cached): an upstream unbound holds --forwarded names in
 // a static zone; dcos-dns --upstream, an unbound forwarding to it
@@ -564,8 +564,8 @@ int main(int argc, char** argv) {
       std::any_of(settings.generators.begin(), settings.generators.end(),
                   [](const std::string& g) { return g != "dnsperf" && g != "dns-load"; })) {
     std::cerr << "dns-bench: --tasks must be 1-1000, --forwarded 1-100000, --seconds 1-600, --rounds 1-20, "
-                 "--clients 1-256, --latency_qps 0 or at least 100, --latency_load above 0 and at most 2, --in_flight 1-100000, --generators dnsperf and/or "
-                 "dns-load, --timeout positive\n";
+                 "--clients 1-256, --latency_qps 0 or at least 100, --latency_load above 0 and at most 2, "
+                 "--in_flight 1-100000, --generators dnsperf and/or dns-load, --timeout positive\n";
     return 2;
   }
   if (::geteuid() != 0) {
