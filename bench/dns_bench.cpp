@@ -435,20 +435,16 @@ bool generator_bound(const Perf& perf) {
   return perf.client_busy >= 0.95 && perf.seconds > 0 && perf.server_cpu / perf.seconds < 0.9;
 }
 
-std::string format_fraction(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
-
 void print(std::ostream& out, const std::vector<Comparison>& comparisons, const Settings& s) {
   char line[320];
   out << "dcos-dns against unbound and dnsmasq, each pinned to one core, the load generator to the other"
          " (dnsperf: " << s.clients << " clients, 200 in flight; dns-load: " << s.in_flight
-      << " in flight); best of " << s.rounds << " rounds of " << s.seconds << " s; p50/p99 at "
-      << (s.latency_qps > 0 ? std::to_string(s.latency_qps) + " queries/s"
-                            : format_fraction(s.latency_load) + " of unbound's rate with that generator")
-      << " (best p99 of " << s.rounds
+      << " in flight); best of " << s.rounds << " rounds of " << s.seconds << " s; p50/p99 at ";
+  if (s.latency_qps > 0)
+    out << s.latency_qps << " queries/s";
+  else
+    out << s.latency_load << " of unbound's rate with that generator";
+  out << " (best p99 of " << s.rounds
       << " rounds).\n  cores s/c: the server's and the generator's core busy (/proc/stat) in the best round;"
          " cpu us/q: the server process's own CPU time (utime+stime) per answer; q/core-s: answers per second"
          " of it\n";

@@ -59,11 +59,12 @@ Result<std::vector<pid_t>> processes(const std::string& cgroup);  // this cgroup
 // is the container's directory in the freezer hierarchy, or "" where the
 // host has none: with it, the processes are frozen, killed and thawed, so
 // nothing forks away between our reading the list and the kills; without
-// it the kills repeat until the cgroups stay empty. A freezer directory that does not exist is made when
-// processes remain, and they are moved into it first (until a read of the
-// lists finds none outside it: a child forked meanwhile follows its parent
-// there, or shows in the next read), so a container need not have one
-// while it runs. Directories that do not exist are skipped.
+// it the kills repeat until the cgroups stay empty. A freezer directory
+// that does not exist is made when processes remain, and they are moved
+// into it first (until a read of the lists finds none outside it: a child
+// forked meanwhile follows its parent there, or shows in the next read),
+// so a container need not have one while it runs. Directories that do not
+// exist are skipped.
 Result<void> destroy(const std::vector<std::string>& cgroups, const std::string& freezer,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
