@@ -74,6 +74,7 @@ struct Settings {
   std::set<std::string> rows = kAllRows;
   std::string container_binary;
   std::string true_binary;
+  bool read_only_root = false;
   bool json = false;
 };
 
@@ -226,7 +227,8 @@ void Bench::add_floor() {
 
 // Rows 2 and 3: our library in this process.
 void Bench::add_library() {
-  const std::string host_label = "ours, library (host fs)", rootfs_label = "ours, library (rootfs)";
+  const std::string host_label = "ours, library (host fs)";
+  const std::string rootfs_label = settings.read_only_root ? "ours, library (rootfs, read-only)" : "ours, library (rootfs)";
   isolation::LinuxContainerizerOptions options;
   options.runtime_dir = ws.run() + "/containers";
   options.image_cache = ws.dir() + "/images";
@@ -248,6 +250,7 @@ void Bench::add_library() {
       spec.argv = {"/bin/true"};
       spec.sandbox = ws.dir() + "/sandboxes/" + spec.id;
       spec.rootfs = rootfs;
+      spec.rootfs_read_only = !rootfs.empty() && settings.read_only_root;
       spec.limits = limits();
       const auto started = Clock::now();
       auto info = containerizer->launch(spec);
@@ -272,8 +275,9 @@ void Bench::add_library() {
     return;
   }
   runners.push_back(runner("rootfs", rootfs_label, settings.count, launch("rootfs-", ws.rootfs()),
-                           "the same with a root file system (overlay, /dev, /proc, /sys, pivot_root; a static "
-                           "/bin/true): what crun and runc do"));
+                           std::string("the same with a root file system (") +
+                               (settings.read_only_root ? "the image bound read-only" : "an overlay over the image") +
+                               ", /dev, /proc, /sys, pivot_root; a static /bin/true): what crun and runc do"));
 }
 
 void Bench::add_cli() {
@@ -310,6 +314,7 @@ void Bench::add_runtimes() {
     spec.memory_bytes = kMemoryBytes;
     spec.pids = kPids;
     spec.cpu_shares = isolation::cpu_shares(kCpus);
+    spec.read_only = settings.read_only_root;
     const std::string bundle = ws.dir() + "/" + runtime + "-bundle";
     if (auto written = write_file_atomically(bundle + "/config.json", oci_config(spec).dump(), 0644, false); !written)
       return written.error();
@@ -395,7 +400,10 @@ Result<void> run_all(const Settings& settings, const HostCgroups& host, Workspac
   Bench bench{settings, host, ws, floor_setup(host, ws.cgroup_root() + "/floor"), nullptr, nullptr, {}};
   report.host = host_line(host, bench.floor);
   report.limits = "limits: memory " + std::to_string(kMemoryBytes >> 20) + " MiB, pids " + std::to_string(kPids) +
-                  ", cpu weight of " + std::to_string(static_cast<int>(kCpus)) + " CPU";
+                  ", cpu weight of " + std::to_string(static_cast<int>(kCpus)) + " CPU; root file systems " +
+                  (settings.read_only_root
+                       ? "read-only (ours: the image bound read-only; crun and runc: root.readonly)"
+                       : "writable (ours: an overlay over the image; crun and runc: the bundle's own directory)");
   report.warmup = static_cast<int>(settings.warmup);
   report.rounds = static_cast<int>(settings.rounds);
 
@@ -451,6 +459,9 @@ int main(int argc, char** argv) {
   flags.add("rows", "Rows to measure, comma-separated", &rows);
   flags.add("container_binary", "The dcos-container to run for the CLI row", &settings.container_binary);
   flags.add("true_binary", "A static program exiting 0, /bin/true of the root file system", &settings.true_binary);
+  flags.add("read_only_root",
+            "Read-only root file systems: ours without a copy-on-write layer, crun's and runc's with root.readonly",
+            &settings.read_only_root);
   flags.add("json", "Print one JSON object on stdout (the table goes to stderr)", &settings.json);
   if (auto parsed = flags.parse(argc, argv, environ); !parsed) {
     std::cerr << "container-launch-bench: " << parsed.error().message << "\n";

@@ -197,7 +197,7 @@ json oci_config(const BundleSpec& spec) {
         {"capabilities",
          {{"bounding", cap_names}, {"effective", cap_names}, {"permitted", cap_names}, {"inheritable", cap_names}}},
         {"noNewPrivileges", true}}},
-      {"root", {{"path", spec.rootfs}, {"readonly", false}}},
+      {"root", {{"path", spec.rootfs}, {"readonly", spec.read_only}}},
       {"hostname", spec.hostname},
       // What our containerizer mounts in a root file system of its own.
       {"mounts",

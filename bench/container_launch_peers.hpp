@@ -37,6 +37,7 @@ struct BundleSpec {
   uint64_t memory_bytes = 0;
   uint64_t pids = 0;
   uint64_t cpu_shares = 0;  // v1 shares; the runtimes convert to cpu.weight on v2
+  bool read_only = false;   // root.readonly
 };
 
 // The OCI runtime spec (1.0) config.json for `spec`, running /bin/true.

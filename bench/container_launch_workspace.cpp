@@ -15,6 +15,7 @@
 #include <iostream>
 #include <thread>
 
+#include "isolation/launch_plan.hpp"
 #include "runtime/atomic_file.hpp"
 
 namespace dcos::bench {
@@ -99,7 +100,10 @@ Result<void> Workspace::make_dir() {
 
 Result<void> Workspace::make_rootfs(const std::string& true_binary) {
   const std::string root = rootfs();
-  for (const char* sub : {"/bin", "/proc", "/dev", "/sys", "/tmp"})
+  // Every directory a container is mounted on, as our image cache leaves
+  // an unpacked tarball (isolation/image.hpp).
+  if (::mkdir((root + "/bin").c_str(), 0755) < 0) return errno_error("mkdir '" + root + "/bin'");
+  for (const char* sub : isolation::kRootMountPoints)
     if (::mkdir((root + sub).c_str(), 0755) < 0) return errno_error("mkdir '" + root + sub + "'");
   std::error_code error;
   fs::copy_file(true_binary, root + "/bin/true", error);

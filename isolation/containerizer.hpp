@@ -34,6 +34,10 @@ struct ContainerSpec {
   std::string hostname;           // default: the id, cut at 63 characters
   bool new_network = false;       // a network namespace of its own (loopback only); default the host's
   std::string rootfs;             // "" for the host's file system; else a directory or a tarball (.tar, .tar.gz, ...)
+  // With a rootfs: the image itself as the root, read-only (Docker's
+  // --read-only), instead of a copy-on-write layer over it; /tmp, /dev and
+  // the sandbox stay writable.
+  bool rootfs_read_only = false;
   CgroupLimits limits;
   // A Docker-format seccomp profile (JSON text); nullopt is the default
   // profile, "unconfined" none at all.

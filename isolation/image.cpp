@@ -4,14 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "isolation/archive_library.hpp"
+#include "isolation/launch_plan.hpp"
 #include "runtime/atomic_file.hpp"
 
 namespace dcos::isolation {
@@ -87,6 +90,29 @@ Result<void> unpack(const std::string& tarball, const std::string& target, const
   return {};
 }
 
+// The directories the containerizer mounts on, made where the tarball
+// lacks them: the unpacked tree is the cache's own, and with all of them a
+// read-only root is the tree bound as it is, no overlay. Nothing is made
+// through or below an entry that is not a directory (such an image is
+// refused at launch).
+Result<void> add_mount_points(const std::string& tree) {
+  std::vector<std::string> blocked;  // "/mnt/": below an entry that is not a directory
+  for (const char* dir : kRootMountPoints) {
+    const std::string_view name = dir;
+    if (std::any_of(blocked.begin(), blocked.end(), [&](const std::string& b) { return name.rfind(b, 0) == 0; }))
+      continue;
+    const std::string path = tree + dir;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) blocked.push_back(std::string(name) + "/");
+      continue;
+    }
+    if (errno != ENOENT) return errno_error("lstat '" + path + "'");
+    if (::mkdir(path.c_str(), 0755) < 0) return errno_error("mkdir '" + path + "'");
+  }
+  return {};
+}
+
 // "<target>.partial.<pid>.<n>" of a process that is gone: an unpack killed
 // half-way. Removed before the next unpack of the same image.
 void remove_abandoned_unpacks(const std::string& cache, const std::string& target) {
@@ -123,7 +149,9 @@ Result<std::string> prepare_rootfs(const std::string& image, const std::string& 
   static std::atomic<unsigned> counter{0};
   const std::string partial = target + ".partial." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   if (::mkdir(partial.c_str(), 0755) < 0) return errno_error("mkdir '" + partial + "'");
-  if (auto unpacked = unpack(image, partial, limits); !unpacked) {
+  auto unpacked = unpack(image, partial, limits);
+  if (unpacked) unpacked = add_mount_points(partial);
+  if (!unpacked) {
     std::error_code ignored;
     std::filesystem::remove_all(partial, ignored);
     return unpacked.error();

@@ -2,7 +2,9 @@
 // (tar, tar.gz, tar.xz, ... anything libarchive reads) unpacked once into a
 // cache and reused. Unpacking refuses entries that would land outside the
 // tree (absolute paths, "..", writes through symbolic links) and is bounded
-// in entries and bytes. Thread-safe: concurrent unpacks of one tarball each
+// in entries and bytes; the unpacked tree gets the directories a container
+// is mounted on (launch_plan.hpp's kRootMountPoints) where it lacks them.
+// Thread-safe: concurrent unpacks of one tarball each
 // write a private directory and the first rename wins.
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "isolation/launch_plan.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -126,22 +127,13 @@ void protect_kernel_files(const std::string& root, std::vector<FsStep>& fs) {
     fs.push_back(step(FsStep::Kind::mask, root + path, "tmpfs"));
 }
 
-// Where a root file system gets mounts, parents first.
-constexpr const char* kMountPoints[] = {"/proc", "/sys", "/dev", "/tmp", "/mnt", "/mnt/mesos", kSandboxInRootfs};
-
 // What an image must look like for the mounts made into it before
 // pivot_root: they resolve against the host's root, so no path they cross
 // may be a symbolic link (an image's "/mnt -> /etc" would land the sandbox
-// on the host's /etc). And the overlay's options are a comma- and
-// colon-separated list: paths holding those would add options or layers.
-// Returns the mount points the image lacks (made at launch, in the overlay).
-Result<std::vector<const char*>> check_image(const std::string& image, const std::string& scratch) {
-  for (const std::string& path : {image, scratch}) {
-    if (path.find_first_of(",:\\") != std::string::npos)
-      return Error{"image path '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
-  }
+// on the host's /etc). Returns the mount points the image lacks.
+Result<std::vector<const char*>> check_image(const std::string& image) {
   std::vector<const char*> missing;
-  for (const char* dir : kMountPoints) {
+  for (const char* dir : kRootMountPoints) {
     struct stat st {};
     if (::lstat((image + dir).c_str(), &st) != 0) {
       missing.push_back(dir);
@@ -152,6 +144,54 @@ Result<std::vector<const char*>> check_image(const std::string& image, const std
                    (S_ISLNK(st.st_mode) ? "a symbolic link" : "a file") + "); the containerizer mounts there"};
   }
   return missing;
+}
+
+// The overlay's options are a comma- and colon-separated list: paths
+// holding those would add options or layers.
+Result<std::string> overlay_layer(const std::string& path) {
+  if (path.find_first_of(",:\\") != std::string::npos)
+    return Error{"image path '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
+  return path;
+}
+
+// The image as the container's root, mounted on `root`. Writable: an
+// overlay with the image as its lower layer and the task's changes in the
+// scratch directory. Read-only: the image bound as it is, where it has
+// every mount point and the task cannot remount it (no CAP_SYS_ADMIN);
+// else a read-only overlay of the mount points over the image, which no
+// remount makes writable (it has no upper layer).
+Result<void> plan_root_layer(const std::string& root, const std::string& image, const LaunchContext& context,
+                             const ContainerSpec& spec, std::vector<FsStep>& fs) {
+  auto missing = check_image(image);
+  if (!missing) return missing.error();
+  const bool may_remount = (spec.capabilities & capabilities::bit(CAP_SYS_ADMIN)) != 0;
+  if (spec.rootfs_read_only && missing->empty() && !may_remount) {
+    fs.push_back(mount_step(image, root, "", MS_BIND | MS_RDONLY | MS_NODEV | MS_NOSUID));
+    return {};
+  }
+  auto lower = overlay_layer(image);
+  if (!lower) return lower.error();
+  if (spec.rootfs_read_only) {
+    if (context.mount_points.empty()) return Error{"no mount point tree for a read-only root file system"};
+    auto upper = overlay_layer(context.mount_points);
+    if (!upper) return upper.error();
+    fs.push_back(mount_step("overlay", root, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID,
+                            "lowerdir=" + *upper + ":" + *lower));
+    return {};
+  }
+  auto scratch = overlay_layer(context.scratch_dir);
+  if (!scratch) return scratch.error();
+  // volatile (Linux 5.10): its unmount, when the container's last process
+  // is gone, does not sync the upper layer's file system (without it: a
+  // syncfs of the whole host file system holding scratch_dir at every
+  // container's end). The scratch directory is never mounted again, also
+  // not after a crash: recovery destroys a container it cannot re-attach.
+  fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
+                          "lowerdir=" + *lower + ",upperdir=" + *scratch + "/upper,workdir=" + *scratch + "/work,volatile"));
+  // The image is the overlay's lower layer, unchanged, and the scratch
+  // directory fresh: the mount points it has are there.
+  for (const char* dir : *missing) fs.push_back(step(FsStep::Kind::mkdir, root + dir));
+  return {};
 }
 
 // The host's file system, with a fresh /proc (the container's pid
@@ -186,23 +226,13 @@ const std::pair<const char*, dev_t> kDevices[] = {
     {"random", makedev(1, 8)}, {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)},
 };
 
-// A root file system of its own, mounted on <runtime_dir>/rootfs: the image
-// as the lower layer of an overlay whose changes land in the scratch
-// directory, a minimal /dev, /proc, a read-only /sys, the sandbox, then
-// pivot_root into it.
-void plan_rootfs(const std::string& image, const std::string& runtime, const std::string& scratch,
-                 const std::string& sandbox, const std::vector<const char*>& missing, std::vector<FsStep>& fs) {
-  const std::string root = runtime + "/rootfs";
-  // volatile (Linux 5.10): its unmount, when the container's last process
-  // is gone, does not sync the upper layer's file system (without it: a
-  // syncfs of the whole host file system holding scratch_dir at every
-  // container's end). The scratch directory is never mounted again, also
-  // not after a crash: recovery destroys a container it cannot re-attach.
-  fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
-                          "lowerdir=" + image + ",upperdir=" + scratch + "/upper,workdir=" + scratch + "/work,volatile"));
-  // The image is the overlay's lower layer, unchanged, and the scratch
-  // directory fresh: the mount points it has are there.
-  for (const char* dir : missing) fs.push_back(step(FsStep::Kind::mkdir, root + dir));
+// A root file system of its own, mounted on <runtime_dir>/rootfs (see
+// plan_root_layer), a minimal /dev, /proc, a read-only /sys, the sandbox,
+// then pivot_root into it.
+Result<void> plan_rootfs(const ContainerSpec& spec, const LaunchContext& context, std::vector<FsStep>& fs) {
+  const std::string root = context.runtime_dir + "/rootfs";
+  const std::string& sandbox = spec.sandbox;
+  if (auto layer = plan_root_layer(root, context.rootfs, context, spec, fs); !layer) return layer;
   fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
   protect_kernel_files(root, fs);
@@ -227,6 +257,7 @@ void plan_rootfs(const std::string& image, const std::string& runtime, const std
   fs.push_back(from(mount_step(sandbox + "/tmp", root + "/tmp", "", kBindNoDev), FsStep::From::sandbox_tmp));
   fs.push_back(step(FsStep::Kind::pivot_root, root));
   fs.push_back(step(FsStep::Kind::chdir, kSandboxInRootfs));
+  return {};
 }
 
 }  // namespace
@@ -278,6 +309,8 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
     if (entry.find('=') == std::string::npos || entry[0] == '=')
       return Error{"environment entry '" + entry + "' is not NAME=value"};
   }
+  if (spec.rootfs_read_only && context.rootfs.empty())
+    return Error{"a read-only root file system needs an image (rootfs); the host's is not made read-only"};
   if (spec.sandbox.empty() || spec.sandbox[0] != '/')
     return Error{"sandbox '" + spec.sandbox + "' is not an absolute path"};
 
@@ -309,9 +342,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
   if (context.rootfs.empty()) {
     plan_host_fs(spec.sandbox, plan.fs);
   } else {
-    auto missing = check_image(context.rootfs, context.scratch_dir);
-    if (!missing) return missing.error();
-    plan_rootfs(context.rootfs, context.runtime_dir, context.scratch_dir, spec.sandbox, *missing, plan.fs);
+    if (auto planned = plan_rootfs(spec, context, plan.fs); !planned) return planned.error();
   }
   plan.env = spec.env;
   const std::string path = variable(spec.env, "PATH").value_or(kDefaultPath);

@@ -53,6 +53,12 @@ struct FsStep {
   std::string describe() const;
 };
 
+// Where a root file system gets mounts, parents first. An image lacking
+// some gets them in its overlay (made at launch, or read-only from
+// LaunchContext::mount_points).
+inline constexpr const char* kRootMountPoints[] = {"/proc", "/sys",       "/dev",           "/tmp",
+                                                   "/mnt",  "/mnt/mesos", kSandboxInRootfs};
+
 // What the containerizer has prepared for the launch.
 struct LaunchContext {
   // This container's: its status file lives here, and its root file system
@@ -62,6 +68,9 @@ struct LaunchContext {
   // upper/ and work/, on disk: what the task writes to its root.
   std::string scratch_dir;
   std::string rootfs;  // the prepared root file system directory, "" for the host's
+  // kRootMountPoints as an empty tree: the upper layer of a read-only root
+  // whose image lacks some of them.
+  std::string mount_points;
   // cgroup v2: the container's cgroup directory, open, for
   // CLONE_INTO_CGROUP; -1 on v1. Owned by the caller.
   int cgroup_fd = -1;

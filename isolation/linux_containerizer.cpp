@@ -271,6 +271,11 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
     auto rootfs = prepare_rootfs(spec.rootfs, options_.image_cache);
     if (!rootfs) return rootfs.error();
     context.rootfs = *rootfs;
+    if (spec.rootfs_read_only) {
+      auto tree = scratch_.mount_points();
+      if (!tree) return tree.error();
+      context.mount_points = *tree;
+    }
   }
   auto plan = plan_launch(spec, context);
   if (!plan) return plan.error();
@@ -287,10 +292,11 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
   };
   if (!context.rootfs.empty()) {
     // The mount point in the runtime directory (memory), the overlay's
-    // upper and work directories on disk.
+    // upper and work directories on disk (a read-only root has none).
     if (::mkdir((context.runtime_dir + "/rootfs").c_str(), 0755) < 0)
       return undo(errno_error("mkdir '" + context.runtime_dir + "/rootfs'"));
-    if (auto taken = scratch_.take(spec.id); !taken) return undo(taken.error());
+    if (!spec.rootfs_read_only)
+      if (auto taken = scratch_.take(spec.id); !taken) return undo(taken.error());
   }
   if (auto sandbox = prepare_sandbox(spec.sandbox, plan->user); !sandbox) return undo(sandbox.error());
   if (auto created = cgroups_->create(spec.id, spec.limits); !created) return undo(created.error());

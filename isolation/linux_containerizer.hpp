@@ -11,6 +11,8 @@
 //   <scratch_dir>/<id>                 its root file system's changes
 //                                      (scratch.hpp: made ahead, removed
 //                                      in the background)
+//   <scratch_dir>/.mount-points        the empty mount points that read-only
+//                                      roots lacking them share
 //   <cgroups root>/<id>                its processes
 // recover() reads them back. Thread-safe.
 #pragma once

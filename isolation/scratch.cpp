@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "isolation/containerizer.hpp"
+#include "isolation/launch_plan.hpp"
 #include "runtime/atomic_file.hpp"
 #include "runtime/log.hpp"
 
@@ -43,7 +44,20 @@ Scratch::~Scratch() {
   if (worker_.joinable()) worker_.join();
 }
 
-bool Scratch::is_own(const std::string& name) { return name == ".spare" || name == ".trash"; }
+bool Scratch::is_own(const std::string& name) {
+  return name == ".spare" || name == ".trash" || name == ".mount-points";
+}
+
+Result<std::string> Scratch::mount_points() {
+  const std::string tree = dir_ + "/.mount-points";
+  std::lock_guard lock(mutex_);
+  if (mount_points_made_) return tree;
+  // Parents first; what an earlier process made is there already.
+  for (const char* dir : kRootMountPoints)
+    if (auto made = make_directories(tree + dir, 0755); !made) return made.error();
+  mount_points_made_ = true;
+  return tree;
+}
 
 // On first use: spares an earlier process made are used, half-made ones
 // and its discards removed.

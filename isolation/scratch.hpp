@@ -8,7 +8,8 @@
 // discarded (<dir>/.trash). take() renames a spare into place, discard()
 // renames into the trash: one rename each, on one file system, atomic. What
 // a crash leaves in .spare and .trash is used or removed by the next
-// Scratch made on the directory.
+// Scratch made on the directory. Beside them, <dir>/.mount-points: what
+// read-only roots need (mount_points()).
 //
 // Bounded: while kMaxDiscarded directories wait for removal, discard()
 // removes the next one itself, so discards cannot outrun the disk. The
@@ -51,6 +52,11 @@ class Scratch {
   // ready.
   void drain();
 
+  // <dir>/.mount-points, made on the first call: kRootMountPoints
+  // (launch_plan.hpp) as empty directories, the top layer that read-only
+  // roots share where their image lacks some.
+  Result<std::string> mount_points();
+
   const std::string& dir() const { return dir_; }
   // Whether `name`, an entry of dir(), is the Scratch's own (.spare, .trash).
   static bool is_own(const std::string& name);
@@ -72,6 +78,7 @@ class Scratch {
   bool started_ = false;
   bool wants_spares_ = false;  // once take() was called
   bool stopping_ = false;
+  bool mount_points_made_ = false;
   std::thread worker_;
 };
 

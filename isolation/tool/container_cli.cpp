@@ -41,6 +41,7 @@ struct Options {
   std::vector<std::string> env, rlimits;
   std::string sandbox;
   bool keep_sandbox = false;
+  bool read_only = false;
   int64_t log_max_bytes = 10 << 20;
   std::string runtime_dir = "/run/dcos-container", image_cache = "/var/lib/dcos/images",
               scratch_dir = "/var/lib/dcos-container/containers", cgroups_root = "/dcos-container";
@@ -55,6 +56,7 @@ Result<ContainerSpec> spec_from(const Options& options, const std::vector<std::s
   spec.sandbox = options.sandbox;
   spec.hostname = options.hostname;
   spec.rootfs = options.rootfs;
+  spec.rootfs_read_only = options.read_only;
   spec.user = options.user;
   spec.rlimits = options.rlimits;
   spec.log_max_bytes = static_cast<uint64_t>(std::max<int64_t>(options.log_max_bytes, 0));
@@ -229,6 +231,8 @@ int run(int argc, const char* const* argv, const char* const* /*environment*/, s
   flags.add("io-weight", "IO weight 1-10000, where the host has the controller", &o.io_weight);
   flags.add("hostname", "Hostname in the container (default: the id)", &o.hostname);
   flags.add("rootfs", "Root file system: a directory or a tarball (default: the host's)", &o.rootfs);
+  flags.add("read-only", "With --rootfs: the image itself as the root, read-only (no copy-on-write layer)",
+            &o.read_only);
   flags.add("seccomp-profile", "Docker-format seccomp JSON file, or 'unconfined' (default: built-in)",
             &o.seccomp_profile);
   flags.add("network", "'host' (the host's network) or 'none' (a namespace with loopback only)", &o.network);

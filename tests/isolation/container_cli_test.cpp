@@ -105,7 +105,7 @@ TEST_F(ContainerCliTest, JsonReportsAnOomKill) {
 TEST_F(ContainerCliTest, WhatCannotStartIsOneLineAndStatus125) {
   for (const std::string args : {"--mem abc -- /bin/true", "--seccomp-profile /nonexistent.json -- /bin/true",
                                  "--user no-such-user-dcos -- /bin/true", "-- no-such-command-dcos",
-                                 "--mem 1 -- /bin/true", "--network bridge -- /bin/true", "--"}) {
+                                 "--mem 1 -- /bin/true", "--network bridge -- /bin/true", "--read-only -- /bin/true", "--"}) {
     const Ran ran = run(args);
     EXPECT_EQ(ran.status, 125) << args << ": " << ran.out;
     EXPECT_EQ(ran.out.rfind("dcos-container: ", 0), 0u) << args << ": " << ran.out;

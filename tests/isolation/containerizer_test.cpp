@@ -2,6 +2,7 @@
 // isolation proven by a process that runs into it. Runs on the detected
 // hierarchy (v1 controllers on a hybrid host, v2 in the VM) and on the
 // unified one alone.
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -9,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
+#include "isolation/launch_plan.hpp"
 #include "tests/isolation/container_fixture.hpp"
 #include "tests/support/held_child.hpp"
 
@@ -274,6 +277,56 @@ TEST_P(ContainerizerTest, ARootfsDirectoryIsTheWholeFileSystem) {
   EXPECT_TRUE(std::filesystem::is_empty(options_.scratch_dir + "/.trash"));
 }
 
+// A read-only root: the image as it is, which nothing the task does
+// changes; /tmp, /dev and the sandbox stay writable. An image with every
+// mount point is bound as it is; one lacking some, or a task that could
+// remount it (CAP_SYS_ADMIN), gets a read-only overlay, which has no upper
+// layer for a remount to make writable.
+TEST_P(ContainerizerTest, AReadOnlyRootfsLeavesTheImageAsItIs) {
+  const std::string bare = make_rootfs(dir_.path() + "/bare");
+  const std::string full = make_rootfs(dir_.path() + "/full");
+  for (const char* dir : kRootMountPoints) std::filesystem::create_directories(full + dir);
+  const std::string overlay_magic = "794c7630\n";  // OVERLAYFS_SUPER_MAGIC
+  struct Case {
+    std::string image;
+    bool sys_admin;
+    bool overlay;
+  };
+  for (const Case& c : {Case{bare, false, true}, Case{full, false, false}, Case{full, true, true}}) {
+    SCOPED_TRACE(c.image + (c.sys_admin ? ", CAP_SYS_ADMIN" : ""));
+    auto rooted = [&](std::vector<std::string> argv) {
+      auto s = spec(std::move(argv));
+      s.rootfs = c.image;
+      s.rootfs_read_only = true;
+      if (c.sys_admin) {
+        s.capabilities |= capabilities::bit(CAP_SYS_ADMIN);
+        s.seccomp_profile = "unconfined";
+      }
+      return s;
+    };
+    auto type = rooted({"/bin/payload", "fstype", "/"});
+    EXPECT_EQ(run(type).exit_code, 0);
+    EXPECT_EQ(output(type) == overlay_magic, c.overlay) << output(type);
+    auto write = rooted({"/bin/payload", "touch", "/bin/added"});
+    EXPECT_EQ(run(write).exit_code, EROFS);
+    EXPECT_FALSE(std::filesystem::exists(options_.scratch_dir + "/" + write.id)) << "no copy-on-write layer";
+    for (const std::string path : {"/tmp/made", "/dev/shm/made", "/mnt/mesos/sandbox/made"}) {
+      auto touch = rooted({"/bin/payload", "touch", path});
+      EXPECT_EQ(run(touch).exit_code, 0) << path;
+    }
+    auto remount = rooted({"/bin/payload", "remount-touch", "/bin/added"});
+    EXPECT_EQ(run(remount).exit_code, EROFS) << output(remount);
+    // With CAP_SYS_ADMIN the mount's read-only flag goes; the overlay stays read-only.
+    if (c.sys_admin) {
+      EXPECT_TRUE(contains(output(remount), "bind-remount=0 ")) << output(remount);
+    }
+    EXPECT_FALSE(std::filesystem::exists(c.image + "/bin/added"));
+  }
+  // Nothing was made in either image.
+  EXPECT_EQ(std::distance(std::filesystem::recursive_directory_iterator(bare), {}), 2);
+  EXPECT_EQ(std::distance(std::filesystem::recursive_directory_iterator(full), {}), 2 + std::size(kRootMountPoints));
+}
+
 TEST_P(ContainerizerTest, ARootfsTarballIsUnpackedOnceAndUsed) {
   const std::string tree = make_rootfs(dir_.path() + "/tree");
   const std::string tarball = dir_.path() + "/image.tar.gz";
@@ -308,6 +361,8 @@ TEST_P(ContainerizerTest, BadInputIsAClearErrorAndLeavesNothingBehind) {
       {"negative cpus", [](ContainerSpec& s) { s.limits.cpus = -1; }, "cpus"},
       {"missing image", [](ContainerSpec& s) { s.rootfs = "/nonexistent/image.tar"; },
        "image '/nonexistent/image.tar'"},
+      {"read-only without an image", [](ContainerSpec& s) { s.rootfs_read_only = true; },
+       "read-only root file system needs an image"},
       {"malformed profile", [](ContainerSpec& s) { s.seccomp_profile = "{\"defaultAction\": 3"; }, "seccomp profile"},
       {"unknown action", [](ContainerSpec& s) { s.seccomp_profile = R"({"defaultAction": "SCMP_ACT_NOPE"})"; },
        "SCMP_ACT_NOPE"},

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "isolation/launch_plan.hpp"
 #include "tests/support/cluster.hpp"
 
 namespace dcos::isolation {
@@ -50,6 +51,26 @@ TEST_F(ImageTest, ATarballIsUnpackedOnceIntoTheCache) {
   auto second = prepare_rootfs(image, cache());
   ASSERT_TRUE(second);
   EXPECT_EQ(*first, *second);
+}
+
+// The unpacked tree gets the directories containers are mounted on (so a
+// read-only root needs no overlay), never through a link of the image's.
+TEST_F(ImageTest, AnUnpackedTreeGetsTheMountPointsItLacks) {
+  auto rootfs = prepare_rootfs(tarball("points"), cache());
+  ASSERT_TRUE(rootfs) << rootfs.error().message;
+  for (const char* dir : kRootMountPoints) EXPECT_TRUE(std::filesystem::is_directory(*rootfs + dir)) << dir;
+
+  const std::string tree = dir_.path() + "/tree-linked";
+  std::filesystem::create_directories(tree);
+  std::filesystem::create_directories(dir_.path() + "/outside");
+  std::filesystem::create_directory_symlink(dir_.path() + "/outside", tree + "/mnt");
+  const std::string image = dir_.path() + "/linked.tar";
+  ASSERT_EQ(std::system(("tar -C " + tree + " -cf " + image + " .").c_str()), 0);
+  auto linked = prepare_rootfs(image, cache());
+  ASSERT_TRUE(linked) << linked.error().message;
+  EXPECT_TRUE(std::filesystem::is_symlink(*linked + "/mnt"));
+  EXPECT_TRUE(std::filesystem::is_directory(*linked + "/proc"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/outside")) << "made through the image's link";
 }
 
 TEST_F(ImageTest, MissingOrBadImagesAreNamedErrors) {

@@ -20,6 +20,9 @@
 //   mknod-open b|c MAJOR MINOR  makes that device node in the working directory and
 //                        opens it: exits with open's errno (0 if it opened; 100 if mknod failed)
 //   exists PATH          exits 0 if PATH exists, 1 if not
+//   fstype PATH          the file system type (statfs f_type) of PATH, in hex
+//   remount-touch PATH   tries to make / writable (a bind remount, then one of its file
+//                        system), prints both errnos, then creates PATH: exits with its errno
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/keyctl.h>
@@ -28,6 +31,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -182,6 +186,20 @@ int main(int argc, char** argv) {
   if (mode == "netdevs") return netdevs();
   if (mode == "wait-file") return wait_file(arg, argc > 3 ? std::atoi(argv[3]) : 0);
   if (mode == "touch") {
+    const int fd = ::open(arg, O_CREAT | O_WRONLY, 0644);
+    return fd < 0 ? errno : 0;
+  }
+  if (mode == "fstype") {
+    struct statfs fs {};
+    if (::statfs(arg, &fs) < 0) return errno;
+    std::printf("%lx\n", static_cast<unsigned long>(fs.f_type));
+    return 0;
+  }
+  if (mode == "remount-touch") {
+    const int bind = ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND, nullptr) < 0 ? errno : 0;
+    const int whole = ::mount(nullptr, "/", nullptr, MS_REMOUNT, nullptr) < 0 ? errno : 0;
+    std::printf("bind-remount=%d remount=%d\n", bind, whole);
+    std::fflush(stdout);
     const int fd = ::open(arg, O_CREAT | O_WRONLY, 0644);
     return fd < 0 ? errno : 0;
   }
