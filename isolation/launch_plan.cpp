@@ -188,8 +188,8 @@ Result<void> plan_root_layer(const std::string& root, const std::string& image, 
   // not after a crash: recovery destroys a container it cannot re-attach.
   fs.push_back(mount_step("overlay", root, "overlay", MS_NODEV | MS_NOSUID,
                           "lowerdir=" + *lower + ",upperdir=" + *scratch + "/upper,workdir=" + *scratch + "/work,volatile"));
-  // The image is the overlay's lower layer, unchanged, and the scratch
-  // directory fresh: the mount points it has are there.
+  // The image is the overlay's lower layer, unchanged: the mount points it
+  // lacks are made in the upper one (unpacked tarballs have them all).
   for (const char* dir : *missing) fs.push_back(step(FsStep::Kind::mkdir, root + dir));
   return {};
 }

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <vector>
 
-#include "isolation/containerizer.hpp"
 #include "isolation/launch_plan.hpp"
 #include "runtime/atomic_file.hpp"
 #include "runtime/log.hpp"
@@ -85,7 +84,7 @@ Result<std::string> Scratch::make_spare() {
   const std::string making = spare_dir_ + "/making-" + name, ready = spare_dir_ + "/ready-" + name;
   Result<void> made = make_directories(spare_dir_, 0700);
   if (made) made = make_directories(making + "/work", 0755);
-  if (made) made = make_directories(making + "/upper" + kSandboxInRootfs, 0755);
+  if (made) made = make_directories(making + "/upper", 0755);
   if (made && ::rename(making.c_str(), ready.c_str()) < 0) made = errno_error("rename '" + making + "'");
   if (!made) {
     remove_now(making);

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "isolation/launch_plan.hpp"
+
 namespace dcos::isolation {
 namespace {
 
@@ -39,13 +41,26 @@ class ScratchTest : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(ScratchTest, TakeGivesUpperAndWorkWithTheSandboxMountPoint) {
+// Read-only roots share one tree of empty mount points, made once, which
+// recovery leaves alone.
+TEST_F(ScratchTest, TheMountPointTreeIsMadeOnceAndIsOwn) {
+  Scratch scratch(dir_);
+  auto tree = scratch.mount_points();
+  ASSERT_TRUE(tree) << tree.error().message;
+  EXPECT_EQ(*tree, (dir_ / ".mount-points").string());
+  for (const char* dir : kRootMountPoints) EXPECT_TRUE(fs::is_directory(*tree + dir)) << dir;
+  EXPECT_EQ(std::distance(fs::recursive_directory_iterator(*tree), {}), std::ssize(kRootMountPoints));
+  EXPECT_EQ(scratch.mount_points().value(), *tree);
+  EXPECT_TRUE(Scratch::is_own(".mount-points"));
+}
+
+TEST_F(ScratchTest, TakeGivesEmptyUpperAndWork) {
   Scratch scratch(dir_);
   auto taken = scratch.take("c1");
   ASSERT_TRUE(taken) << taken.error().message;
   EXPECT_EQ(*taken, (dir_ / "c1").string());
-  EXPECT_TRUE(fs::is_directory(*taken + "/work"));
-  EXPECT_TRUE(fs::is_directory(*taken + "/upper/mnt/mesos/sandbox"));
+  EXPECT_TRUE(fs::is_empty(*taken + "/work"));
+  EXPECT_TRUE(fs::is_empty(*taken + "/upper"));
   scratch.drain();
   EXPECT_EQ(entries(dir_ / ".spare"), Scratch::kSpares) << "spares are made ahead";
   auto again = scratch.take("c1");
