@@ -315,6 +315,7 @@ void Bench::add_runtimes() {
     spec.pids = kPids;
     spec.cpu_shares = isolation::cpu_shares(kCpus);
     spec.read_only = settings.read_only_root;
+    spec.cgroup_namespace = host.layout == isolation::CgroupLayout::unified;
     const std::string bundle = ws.dir() + "/" + runtime + "-bundle";
     if (auto written = write_file_atomically(bundle + "/config.json", oci_config(spec).dump(), 0644, false); !written)
       return written.error();

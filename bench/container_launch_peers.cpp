@@ -186,6 +186,8 @@ json oci_config(const BundleSpec& spec) {
   auto mount = [](const char* destination, const char* type, const char* source, std::vector<std::string> options) {
     return json{{"destination", destination}, {"type", type}, {"source", source}, {"options", options}};
   };
+  json namespaces = {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}};
+  if (spec.cgroup_namespace) namespaces.push_back({{"type", "cgroup"}});
   return {
       {"ociVersion", "1.0.2"},
       {"process",
@@ -205,9 +207,10 @@ json oci_config(const BundleSpec& spec) {
         mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
         mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}),
         mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
-        mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"})}},
+        mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"})}},
       {"linux",
-       {{"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}}},
+       {{"namespaces", namespaces},
         {"cgroupsPath", spec.cgroups_path},
         {"resources",
          {{"memory", {{"limit", spec.memory_bytes}}},

@@ -38,6 +38,9 @@ struct BundleSpec {
   uint64_t pids = 0;
   uint64_t cpu_shares = 0;  // v1 shares; the runtimes convert to cpu.weight on v2
   bool read_only = false;   // root.readonly
+  // A cgroup namespace (ours has one on v2); /sys/fs/cgroup is mounted
+  // read-only either way, as ours.
+  bool cgroup_namespace = false;
 };
 
 // The OCI runtime spec (1.0) config.json for `spec`, running /bin/true.

@@ -95,6 +95,18 @@ class Cgroups {
   // clone3(CLONE_INTO_CGROUP). v1: an empty UniqueFd; the caller then uses
   // add_process before the child execs.
   virtual Result<UniqueFd> open_for_clone(const std::string& container) = 0;
+  // What a container with a root file system of its own sees of its
+  // cgroups at /sys/fs/cgroup, read-only, so that its programs find their
+  // limits (a JVM sizes its heap from them). v1: each hierarchy's
+  // directory of the container that create() makes for `limits` (devices
+  // and the freezer left out), named as the hierarchy's mount ("memory",
+  // "cpu,cpuacct"), bound there. v2: none; the container gets a cgroup
+  // namespace rooted at its cgroup and the cgroup2 file system.
+  struct View {
+    std::string name;
+    std::string dir;
+  };
+  virtual std::vector<View> views(const std::string& container, const CgroupLimits& limits) const = 0;
   // The cgroup.procs file of the container's cgroup in every hierarchy: a
   // child that was not cloned into its cgroup writes "0" into each before
   // it execs (the launcher's child may not allocate, so it gets paths).

@@ -67,6 +67,15 @@ class CgroupsV1 final : public Cgroups {
     return UniqueFd();
   }
 
+  std::vector<View> views(const std::string& container, const CgroupLimits& limits) const override {
+    std::vector<View> out;
+    for (const auto& each : hierarchies_) {
+      if (alone(each, "devices") || alone(each, "freezer") || (alone(each, "blkio") && !limits.io_weight)) continue;
+      out.push_back({each.mount.substr(each.mount.rfind('/') + 1), each.mount + root_ + "/" + container});
+    }
+    return out;
+  }
+
   std::vector<std::string> procs_files(const std::string& container) const override {
     std::vector<std::string> out;
     for (const auto& dir : joined(container)) out.push_back(dir + "/" + std::string(cgroup1::file::kProcs));

@@ -90,6 +90,8 @@ class CgroupsV2 final : public Cgroups {
     return fd;
   }
 
+  std::vector<View> views(const std::string&, const CgroupLimits&) const override { return {}; }
+
   std::vector<std::string> procs_files(const std::string& container) const override {
     return {path(container) + "/" + std::string(cgroup2::file::kProcs)};
   }

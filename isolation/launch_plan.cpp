@@ -226,6 +226,26 @@ const std::pair<const char*, dev_t> kDevices[] = {
     {"random", makedev(1, 8)}, {"urandom", makedev(1, 9)}, {"tty", makedev(5, 0)},
 };
 
+// The container's own cgroups at /sys/fs/cgroup, read-only, where programs
+// look for their limits: the cgroup2 file system seen from the init's
+// cgroup namespace (v2), or each v1 hierarchy's directory of the container
+// bound on a tmpfs, as Docker and Mesos show them.
+void plan_cgroup_view(const std::string& root, const LaunchContext& context, std::vector<FsStep>& fs) {
+  constexpr unsigned long kReadOnly = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  const std::string dir = root + "/sys/fs/cgroup";
+  if (context.cgroup_namespace) {
+    fs.push_back(mount_step("cgroup2", dir, "cgroup2", kReadOnly));
+    return;
+  }
+  if (context.cgroup_views.empty()) return;
+  fs.push_back(mount_step("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=4k"));
+  for (const auto& view : context.cgroup_views) {
+    fs.push_back(step(FsStep::Kind::mkdir, dir + "/" + view.name));
+    fs.push_back(mount_step(view.dir, dir + "/" + view.name, "", MS_BIND | kReadOnly));
+  }
+  fs.push_back(mount_step("", dir, "", MS_REMOUNT | kReadOnly));
+}
+
 // A root file system of its own, mounted on <runtime_dir>/rootfs (see
 // plan_root_layer), a minimal /dev, /proc, a read-only /sys, the sandbox,
 // then pivot_root into it.
@@ -236,6 +256,7 @@ Result<void> plan_rootfs(const ContainerSpec& spec, const LaunchContext& context
   fs.push_back(mount_step("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   fs.push_back(mount_step("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
   protect_kernel_files(root, fs);
+  plan_cgroup_view(root, context, fs);
   fs.push_back(mount_step("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"));
   for (const auto& [name, number] : kDevices) {
     FsStep node = step(FsStep::Kind::device, root + "/dev/" + name, std::string("/dev/") + name);
@@ -266,6 +287,7 @@ std::string FsStep::describe() const {
   switch (kind) {
     case Kind::mount:
       if (flags & MS_PRIVATE) return "make '" + target + "' private";
+      if (flags & MS_REMOUNT) return "remount '" + target + "' read-only";
       return (fstype.empty() ? "bind-mount '" + source + "'" : "mount " + fstype) + " on '" + target + "'";
     case Kind::mkdir:
       return "mkdir '" + target + "'";
@@ -343,6 +365,7 @@ Result<LaunchPlan> plan_launch(const ContainerSpec& spec, const LaunchContext& c
     plan_host_fs(spec.sandbox, plan.fs);
   } else {
     if (auto planned = plan_rootfs(spec, context, plan.fs); !planned) return planned.error();
+    plan.cgroup_namespace = context.cgroup_namespace;
   }
   plan.env = spec.env;
   const std::string path = variable(spec.env, "PATH").value_or(kDefaultPath);

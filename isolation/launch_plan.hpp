@@ -77,6 +77,10 @@ struct LaunchContext {
   // The container cgroups' cgroup.procs files: the init writes "0" into
   // each where it could not be cloned into its cgroup (v1, old kernels).
   std::vector<std::string> cgroup_procs;
+  // With a root file system: its cgroups as it sees them at /sys/fs/cgroup
+  // (Cgroups::views); on v2 a cgroup namespace instead.
+  std::vector<Cgroups::View> cgroup_views;
+  bool cgroup_namespace = false;
   std::shared_ptr<const seccomp::Filter> seccomp;  // null: unconfined
   std::string supervisor;                          // the dcos-supervisor binary
 };
@@ -88,6 +92,10 @@ struct LaunchPlan {
   std::vector<std::string> env;
   std::string hostname;
   int namespaces = 0;  // CLONE_NEW* flags
+  // The init unshares a cgroup namespace before its file system steps: in
+  // its cgroup by then (CLONE_INTO_CGROUP), it is that namespace's root.
+  // (At clone the new namespace would be rooted at the caller's cgroup.)
+  bool cgroup_namespace = false;
   std::vector<FsStep> fs;
   int cgroup_fd = -1;
   std::vector<std::string> cgroup_procs;

@@ -48,6 +48,7 @@ enum Step : int32_t {
   kAwaitSupervisor,
   kJoinCgroup,
   kHostname,
+  kCgroupNamespace,
   kSandbox,
   kFs,
   kLoopback,
@@ -141,6 +142,9 @@ DCOS_CHILD_NORETURN_CALLER void set_up_namespaces(const ChildArgs& args, bool in
     if (join[i] < 0) fail(args, kJoinCgroup, static_cast<int>(i), errno);
   }
   if (::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) fail(args, kHostname, 0, errno);
+  // Rooted at the cgroup it is in: only where clone put it there (before
+  // 5.7 it joins later, and its cgroup2 mount shows the caller's view).
+  if (plan.cgroup_namespace && in_cgroup && ::unshare(CLONE_NEWCGROUP) < 0) fail(args, kCgroupNamespace, 0, errno);
   init_fs::SandboxFds sandbox;
   if (int error = init_fs::open_sandbox(plan.sandbox, sandbox)) fail(args, kSandbox, 0, error);
   // The steps' modes as they stand (device nodes 0666, mount points 0755),
@@ -382,6 +386,8 @@ std::string step_subject(const LaunchPlan& plan, const std::vector<std::string>&
       return "join cgroup '" + (index < join_procs.size() ? join_procs[index] : std::string("?")) + "'";
     case kHostname:
       return "set hostname '" + plan.hostname + "'";
+    case kCgroupNamespace:
+      return "make a cgroup namespace";
     case kSandbox:
       return "open the sandbox '" + plan.sandbox + "' and its tmp/ (not a symbolic link)";
     case kFs:

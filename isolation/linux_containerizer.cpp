@@ -271,6 +271,8 @@ Result<ContainerInfo> LinuxContainerizer::launch(const ContainerSpec& spec) {
     auto rootfs = prepare_rootfs(spec.rootfs, options_.image_cache);
     if (!rootfs) return rootfs.error();
     context.rootfs = *rootfs;
+    context.cgroup_views = cgroups_->views(spec.id, spec.limits);
+    context.cgroup_namespace = cgroups_->version() == "v2";
     if (spec.rootfs_read_only) {
       auto tree = scratch_.mount_points();
       if (!tree) return tree.error();

@@ -327,6 +327,41 @@ TEST_P(ContainerizerTest, AReadOnlyRootfsLeavesTheImageAsItIs) {
   EXPECT_EQ(std::distance(std::filesystem::recursive_directory_iterator(full), {}), 2 + std::size(kRootMountPoints));
 }
 
+// A container with a root file system sees its own cgroups at
+// /sys/fs/cgroup, read-only: the limits its programs size themselves by (a
+// JVM's heap). On v2 it has a cgroup namespace rooted at its cgroup.
+TEST_P(ContainerizerTest, ARootfsSeesItsOwnCgroupsReadOnly) {
+  const std::string image = make_rootfs(dir_.path() + "/image");
+  const bool v2 = containerizer_->cgroups().version() == "v2";
+  auto rooted = [&](std::vector<std::string> argv) {
+    auto s = spec(std::move(argv));
+    s.rootfs = image;
+    return s;
+  };
+  auto self = rooted({"/bin/payload", "cat", "/proc/self/cgroup"});
+  EXPECT_EQ(run(self).exit_code, 0);
+  if (v2) {
+    // (A hybrid host's v1 lines are rooted where the init was when it
+    // unshared: "/" too.)
+    EXPECT_TRUE(contains("\n" + output(self), "\n0::/\n")) << output(self);
+  } else {
+    EXPECT_TRUE(contains(output(self), ":memory:" + root_ + "/" + self.id + "\n")) << output(self);
+  }
+  const std::string dir = v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+  auto procs = rooted({"/bin/payload", "cat", dir + "/cgroup.procs"});
+  EXPECT_EQ(run(procs).exit_code, 0);
+  EXPECT_EQ(output(procs), "1\n") << "its own cgroup holds the payload alone";
+  auto poke = rooted({"/bin/payload", "poke", dir + "/cgroup.procs"});
+  EXPECT_EQ(run(poke).exit_code, EROFS);
+
+  auto limit = rooted({"/bin/payload", "cat", dir + (v2 ? "/memory.max" : "/memory.limit_in_bytes")});
+  limit.limits.memory_max = 64u << 20;
+  const Termination t = run(limit);
+  if (!skipped_.empty()) GTEST_SKIP() << skipped_;
+  EXPECT_EQ(t.exit_code, 0) << output(limit, "stderr");
+  EXPECT_EQ(output(limit), "67108864\n");
+}
+
 TEST_P(ContainerizerTest, ARootfsTarballIsUnpackedOnceAndUsed) {
   const std::string tree = make_rootfs(dir_.path() + "/tree");
   const std::string tarball = dir_.path() + "/image.tar.gz";

@@ -21,6 +21,7 @@
 //                        opens it: exits with open's errno (0 if it opened; 100 if mknod failed)
 //   exists PATH          exits 0 if PATH exists, 1 if not
 //   fstype PATH          the file system type (statfs f_type) of PATH, in hex
+//   cat PATH             prints PATH's first 64 KiB; exits with open's errno
 //   remount-touch PATH   tries to make / writable (a bind remount, then one of its file
 //                        system), prints both errnos, then creates PATH: exits with its errno
 #include <dirent.h>
@@ -188,6 +189,14 @@ int main(int argc, char** argv) {
   if (mode == "touch") {
     const int fd = ::open(arg, O_CREAT | O_WRONLY, 0644);
     return fd < 0 ? errno : 0;
+  }
+  if (mode == "cat") {
+    const int fd = ::open(arg, O_RDONLY);
+    if (fd < 0) return errno;
+    char buffer[1 << 16];
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout);
+    return n < 0 ? errno : 0;
   }
   if (mode == "fstype") {
     struct statfs fs {};
