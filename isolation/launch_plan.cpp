@@ -150,7 +150,7 @@ Result<std::vector<const char*>> check_image(const std::string& image) {
 // holding those would add options or layers.
 Result<std::string> overlay_layer(const std::string& path) {
   if (path.find_first_of(",:\\") != std::string::npos)
-    return Error{"image path '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
+    return Error{"overlay layer '" + path + "' holds ',', ':' or '\\', which overlay options cannot carry"};
   return path;
 }
 
