@@ -50,11 +50,12 @@ bool Scratch::is_own(const std::string& name) {
 Result<std::string> Scratch::mount_points() {
   const std::string tree = dir_ + "/.mount-points";
   std::lock_guard lock(mutex_);
-  if (mount_points_made_) return tree;
+  // Made again if something removed it meanwhile (one stat: the deepest
+  // directory is made last).
+  if (::access((tree + kSandboxInRootfs).c_str(), F_OK) == 0) return tree;
   // Parents first; what an earlier process made is there already.
   for (const char* dir : kRootMountPoints)
     if (auto made = make_directories(tree + dir, 0755); !made) return made.error();
-  mount_points_made_ = true;
   return tree;
 }
 

@@ -52,7 +52,7 @@ class Scratch {
   // ready.
   void drain();
 
-  // <dir>/.mount-points, made on the first call: kRootMountPoints
+  // <dir>/.mount-points, made where it is not there: kRootMountPoints
   // (launch_plan.hpp) as empty directories, the top layer that read-only
   // roots share where their image lacks some.
   Result<std::string> mount_points();
@@ -78,7 +78,6 @@ class Scratch {
   bool started_ = false;
   bool wants_spares_ = false;  // once take() was called
   bool stopping_ = false;
-  bool mount_points_made_ = false;
   std::thread worker_;
 };
 

@@ -41,9 +41,9 @@ class ScratchTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Read-only roots share one tree of empty mount points, made once, which
-// recovery leaves alone.
-TEST_F(ScratchTest, TheMountPointTreeIsMadeOnceAndIsOwn) {
+// Read-only roots share one tree of empty mount points, made where it is
+// missing, which recovery leaves alone.
+TEST_F(ScratchTest, TheMountPointTreeIsMadeWhereMissingAndIsOwn) {
   Scratch scratch(dir_);
   auto tree = scratch.mount_points();
   ASSERT_TRUE(tree) << tree.error().message;
@@ -51,6 +51,9 @@ TEST_F(ScratchTest, TheMountPointTreeIsMadeOnceAndIsOwn) {
   for (const char* dir : kRootMountPoints) EXPECT_TRUE(fs::is_directory(*tree + dir)) << dir;
   EXPECT_EQ(std::distance(fs::recursive_directory_iterator(*tree), {}), std::ssize(kRootMountPoints));
   EXPECT_EQ(scratch.mount_points().value(), *tree);
+  fs::remove_all(*tree);
+  EXPECT_EQ(scratch.mount_points().value(), *tree);
+  EXPECT_TRUE(fs::is_directory(*tree + kSandboxInRootfs)) << "made again";
   EXPECT_TRUE(Scratch::is_own(".mount-points"));
 }
 
