@@ -23,7 +23,7 @@ struct Comparison {
   std::string name;     // "library vs crun"
   std::string ours;     // row keys
   std::string theirs;
-  bool faster = false;  // "N.Nx faster" (theirs / ours) rather than "N.NNx" (ours / theirs)
+  bool faster = false;  // "N.NNx faster" (theirs / ours) rather than "N.NNx" (ours / theirs)
   double goal = 0;      // faster: at least; else at most; 0: none
   std::string what;     // which rows, for people
 };
@@ -75,8 +75,9 @@ std::string comparison_line(const Report& report, const Comparison& c) {
                   met ? "met" : "MISSED");
     goal = goal_text;
   }
+  // Two decimals, so that a ratio just below its goal does not print as the goal.
   if (c.faster)
-    std::snprintf(text, sizeof text, "%s: %.1fx %s%s; %s", c.name.c_str(), *ratio >= 1 ? *ratio : 1 / *ratio,
+    std::snprintf(text, sizeof text, "%s: %.2fx %s%s; %s", c.name.c_str(), *ratio >= 1 ? *ratio : 1 / *ratio,
                   *ratio >= 1 ? "faster" : "slower", goal.c_str(), c.what.c_str());
   else
     std::snprintf(text, sizeof text, "%s: %.2fx%s; %s", c.name.c_str(), *ratio, goal.c_str(), c.what.c_str());
