@@ -173,10 +173,10 @@ Result<void> plan_root_layer(const std::string& root, const std::string& image, 
   if (!lower) return lower.error();
   if (spec.rootfs_read_only) {
     if (context.mount_points.empty()) return Error{"no mount point tree for a read-only root file system"};
-    auto upper = overlay_layer(context.mount_points);
-    if (!upper) return upper.error();
+    auto top = overlay_layer(context.mount_points);
+    if (!top) return top.error();
     fs.push_back(mount_step("overlay", root, "overlay", MS_RDONLY | MS_NODEV | MS_NOSUID,
-                            "lowerdir=" + *upper + ":" + *lower));
+                            "lowerdir=" + *top + ":" + *lower));
     return {};
   }
   auto scratch = overlay_layer(context.scratch_dir);

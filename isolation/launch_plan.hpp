@@ -68,7 +68,7 @@ struct LaunchContext {
   // upper/ and work/, on disk: what the task writes to its root.
   std::string scratch_dir;
   std::string rootfs;  // the prepared root file system directory, "" for the host's
-  // kRootMountPoints as an empty tree: the upper layer of a read-only root
+  // kRootMountPoints as an empty tree: the top layer of a read-only root
   // whose image lacks some of them.
   std::string mount_points;
   // cgroup v2: the container's cgroup directory, open, for

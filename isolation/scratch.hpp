@@ -5,11 +5,12 @@
 // Making them and removing them is disk work no launch needs to wait for.
 // A thread keeps a few spares ready (<dir>/.spare/<n>, upper/ and work/
 // empty: an image lacking mount points gets them at launch, and those from
-// the image cache have them) and removes what was discarded (<dir>/.trash). take() renames a spare into place, discard()
-// renames into the trash: one rename each, on one file system, atomic. What
-// a crash leaves in .spare and .trash is used or removed by the next
-// Scratch made on the directory. Beside them, <dir>/.mount-points: what
-// read-only roots need (mount_points()).
+// the image cache have them) and removes what was discarded
+// (<dir>/.trash). take() renames a spare into place, discard() renames
+// into the trash: one rename each, on one file system, atomic. What a
+// crash leaves in .spare and .trash is used or removed by the next Scratch
+// made on the directory. Beside them, <dir>/.mount-points: what read-only
+// roots need (mount_points()).
 //
 // Bounded: while kMaxDiscarded directories wait for removal, discard()
 // removes the next one itself, so discards cannot outrun the disk. The
