@@ -70,7 +70,8 @@ class CgroupsV1 final : public Cgroups {
   std::vector<View> views(const std::string& container, const CgroupLimits& limits) const override {
     std::vector<View> out;
     for (const auto& each : hierarchies_) {
-      if (alone(each, "devices") || alone(each, "freezer") || (alone(each, "blkio") && !limits.io_weight)) continue;
+      // A devices cgroup of its own holds no limit a program reads.
+      if (alone(each, "devices") || !made_for(each, limits, false)) continue;
       out.push_back({each.mount.substr(each.mount.rfind('/') + 1), each.mount + root_ + "/" + container});
     }
     return out;
@@ -210,13 +211,16 @@ class CgroupsV1 final : public Cgroups {
   std::vector<std::string> dirs_for(const std::string& container, const CgroupLimits& limits,
                                     bool devices_inherited) const {
     std::vector<std::string> out;
-    for (const auto& each : hierarchies_) {
-      if (alone(each, "blkio") && !limits.io_weight) continue;
-      if (alone(each, "freezer")) continue;
-      if (alone(each, "devices") && devices_inherited) continue;
-      out.push_back(each.mount + root_ + "/" + container);
-    }
+    for (const auto& each : hierarchies_)
+      if (made_for(each, limits, devices_inherited)) out.push_back(each.mount + root_ + "/" + container);
     return out;
+  }
+
+  // Whether dirs_for makes a directory in `hierarchy`.
+  static bool made_for(const Hierarchy& hierarchy, const CgroupLimits& limits, bool devices_inherited) {
+    if (alone(hierarchy, "blkio") && !limits.io_weight) return false;
+    if (alone(hierarchy, "freezer")) return false;
+    return !(alone(hierarchy, "devices") && devices_inherited);
   }
 
   bool devices_on_root() const {
